@@ -1,0 +1,422 @@
+/*
+ * shardload: load a sharded on-disk dataset into a row-partitioned array
+ * spread over the ranks of a process group (MPI, or one plain process).
+ *
+ * The one public header. Everything with a lifetime is an opaque handle with
+ * a create/free pair (every *_free accepts NULL); the visible structs are
+ * plain values the caller owns. Every fallible call returns an sl_status and,
+ * when given a non-NULL sl_error, fills it with a one-line message that names
+ * the file and what is wrong with it.
+ *
+ * Typical use:
+ *
+ *   sl_comm *comm; sl_dataset *ds; sl_array *a; sl_error err;
+ *   sl_comm_init(SL_LAUNCH_AUTO, &argc, &argv, &comm, &err);
+ *   sl_dataset_open(comm, "/shared/data", NULL, &ds, &err);   // collective
+ *   sl_load(comm, ds, NULL, &a, NULL, &err);                  // collective
+ *   ... sl_array_local_data(a) ...
+ *   sl_array_free(a); sl_dataset_free(ds); sl_comm_free(comm);
+ */
+#ifndef SHARDLOAD_H
+#define SHARDLOAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define SL_API __attribute__((visibility("default")))
+#define SL_NODISCARD __attribute__((warn_unused_result))
+#else
+#define SL_API
+#define SL_NODISCARD
+#endif
+
+/* ------------------------------------------------------------------ version */
+
+#define SL_VERSION_MAJOR 0
+#define SL_VERSION_MINOR 1
+#define SL_VERSION_PATCH 0
+#define SL_VERSION_NUMBER \
+  (SL_VERSION_MAJOR * 10000 + SL_VERSION_MINOR * 100 + SL_VERSION_PATCH)
+#define SL_VERSION_STRING "0.1.0"
+
+/** @return the runtime library's SL_VERSION_NUMBER (compare with the header's). */
+SL_API unsigned sl_version_number(void);
+
+/** @return a static one-line list of built-in formats, variants and features. */
+SL_API const char *sl_features(void);
+
+/* ------------------------------------------------------------------- errors */
+
+/* Values are pinned: never renumber, only append. */
+#define SL_STATUS_MAP(X)                                       \
+  X(SL_OK, 0, "success")                                       \
+  X(SL_EINVAL, 1, "invalid argument")                          \
+  X(SL_ENOMEM, 2, "out of memory")                             \
+  X(SL_EIO, 3, "I/O error")                                    \
+  X(SL_EFORMAT, 4, "bad or unsupported file")                  \
+  X(SL_ELAYOUT, 5, "inconsistent dataset layout")              \
+  X(SL_ENOTSUP, 6, "not supported by this build")              \
+  X(SL_EPEER, 7, "ranks disagree")                             \
+  X(SL_ENOENT, 8, "no such file or directory")                 \
+  X(SL_EVERIFY, 9, "verification failed")
+
+typedef enum sl_status {
+#define SL__STATUS_ENUM(name, value, text) name = value,
+  SL_STATUS_MAP(SL__STATUS_ENUM)
+#undef SL__STATUS_ENUM
+} sl_status;
+
+/**
+ * Caller-allocated error report. Fixed size so the error path never allocates
+ * and it can be broadcast as bytes. The first error set wins: outer layers
+ * never overwrite an inner, more specific message. message is one line.
+ */
+typedef struct sl_error {
+  sl_status code;
+  char message[1024];
+} sl_error;
+
+/** @return a static text for the code ("bad or unsupported file"). */
+SL_API const char *sl_strerror(sl_status code);
+/** @return the enum name ("SL_EFORMAT"). */
+SL_API const char *sl_status_name(sl_status code);
+/** Resets e to SL_OK with an empty message. NULL allowed. */
+SL_API void sl_error_clear(sl_error *e);
+
+/* ------------------------------------------------------------------- dtypes */
+
+/* Element types; values pinned. numpy's little-endian spelling is given. */
+#define SL_DTYPE_MAP(X)           \
+  X(SL_BOOL, 0, "|b1", 1)         \
+  X(SL_INT8, 1, "|i1", 1)         \
+  X(SL_INT16, 2, "<i2", 2)        \
+  X(SL_INT32, 3, "<i4", 4)        \
+  X(SL_INT64, 4, "<i8", 8)        \
+  X(SL_UINT8, 5, "|u1", 1)        \
+  X(SL_UINT16, 6, "<u2", 2)       \
+  X(SL_UINT32, 7, "<u4", 4)       \
+  X(SL_UINT64, 8, "<u8", 8)       \
+  X(SL_FLOAT16, 9, "<f2", 2)      \
+  X(SL_FLOAT32, 10, "<f4", 4)     \
+  X(SL_FLOAT64, 11, "<f8", 8)     \
+  X(SL_COMPLEX64, 12, "<c8", 8)   \
+  X(SL_COMPLEX128, 13, "<c16", 16)
+
+typedef enum sl_dtype {
+#define SL__DTYPE_ENUM(name, value, str, size) name = value,
+  SL_DTYPE_MAP(SL__DTYPE_ENUM)
+#undef SL__DTYPE_ENUM
+  SL_DTYPE_COUNT
+} sl_dtype;
+
+/** @return bytes per element, 0 for an unknown value. */
+SL_API size_t sl_dtype_size(sl_dtype t);
+/** @return numpy's native-order spelling ("<f4"), "?" for an unknown value. */
+SL_API const char *sl_dtype_str(sl_dtype t);
+/**
+ * Parses a numpy dtype string ("<f4", ">i8", "|b1", "f4") or a name
+ * ("float32", "int64", "bool", "complex64").
+ * @param swap set to 1 when the spelling asks for non-native byte order.
+ */
+SL_API sl_status sl_dtype_parse(const char *s, sl_dtype *out, int *swap);
+
+#define SL_MAX_DIMS 16
+
+/* ------------------------------------------------------------- process group */
+
+typedef struct sl_comm sl_comm;
+
+typedef enum sl_launch {
+  SL_LAUNCH_AUTO = 0,   /* MPI when a launcher's environment is seen, unless
+                           SHARDLOAD_MPI=0|1 says otherwise */
+  SL_LAUNCH_SERIAL = 1, /* one process, MPI never initialised */
+  SL_LAUNCH_MPI = 2     /* MPI_Init (or reuse an initialised MPI) */
+} sl_launch;
+
+/**
+ * Creates the process group. With MPI it initialises MPI unless already
+ * initialised, and sl_comm_free finalises only what it initialised.
+ * Not thread-safe; call once from the main thread. argc/argv may be NULL.
+ * @return SL_ENOTSUP for SL_LAUNCH_MPI in a build without MPI.
+ */
+SL_API SL_NODISCARD sl_status sl_comm_init(sl_launch how, int *argc, char ***argv,
+                                           sl_comm **out, sl_error *err);
+/**
+ * Wraps an existing MPI communicator (mpi_comm points at an MPI_Comm) without
+ * taking ownership: sl_comm_free leaves MPI alone.
+ */
+SL_API SL_NODISCARD sl_status sl_comm_from_mpi(const void *mpi_comm, sl_comm **out,
+                                               sl_error *err);
+SL_API void sl_comm_free(sl_comm *c);
+SL_API int sl_comm_rank(const sl_comm *c);
+SL_API int sl_comm_size(const sl_comm *c);
+/** @return 1 when this group runs over MPI. */
+SL_API int sl_comm_is_mpi(const sl_comm *c);
+/**
+ * Collective: every rank passes its own outcome; every rank returns the same
+ * one. When any rank failed, err on every rank receives the message of the
+ * lowest failing rank. NULL comm means a single process.
+ */
+SL_API sl_status sl_comm_agree(sl_comm *c, sl_status local, sl_error *err);
+/** Collective: gathers n bytes from every rank into recv (size n*P) on rank 0. */
+SL_API sl_status sl_comm_gather(sl_comm *c, const void *send, size_t n, void *recv,
+                                sl_error *err);
+/** Collective: broadcasts n bytes from rank 0. */
+SL_API sl_status sl_comm_bcast(sl_comm *c, void *buf, size_t n, sl_error *err);
+
+/* ------------------------------------------------------------------ drivers */
+
+/** A byte range of a file. */
+typedef struct sl_extent {
+  int64_t offset;
+  int64_t length;
+} sl_extent;
+
+/** Options that name and shape a dataset. Set defaults with sl_open_options_init. */
+typedef struct sl_open_options {
+  const char *format;       /* driver name; NULL (default): from the file names */
+  const char *pattern;      /* glob inside the directory; NULL: shard_NNNN.<ext> */
+  const char *dataset;      /* HDF5 dataset name or '/group/ *' pattern; NULL */
+  const char *dtype;        /* raw: element type, e.g. "<f4"; NULL: sidecar */
+  const char *trailing;     /* raw: trailing shape "3,4"; NULL: sidecar */
+  int64_t header_bytes;     /* raw: bytes to skip at each file's start; default 0 */
+  const char *columns;      /* tables: "a,b,c"; NULL: every numeric column */
+  const char *fill_nulls;   /* tables: value replacing nulls; NULL: nulls are errors */
+} sl_open_options;
+
+SL_API void sl_open_options_init(sl_open_options *o);
+
+/**
+ * One shard as a driver describes it. probe fills rows, swap and param;
+ * the library fills path and member. param is broadcast to every rank as
+ * numbers; priv is per-process state the driver may create lazily (under its
+ * own lock) and frees in release.
+ */
+typedef struct sl_shard {
+  const char *path;   /* owned by the dataset */
+  const char *member; /* e.g. the HDF5 dataset name; NULL when unused */
+  int64_t rows;
+  int64_t file_size;
+  int swap;           /* stored byte order differs from native */
+  uint64_t param[8];  /* driver-defined numbers (data offset, flags, ...) */
+  void *priv;
+} sl_shard;
+
+/** What probe learns about the array stored in one shard. */
+typedef struct sl_shard_info {
+  sl_dtype dtype;
+  int ndim;                     /* >= 1 */
+  int64_t shape[SL_MAX_DIMS];   /* shape[0] = rows */
+} sl_shard_info;
+
+/**
+ * A format driver: a table of functions. NULL optional slots mean the
+ * generic path. Every function may be called from several threads at once
+ * for different or equal shards.
+ */
+typedef struct sl_driver {
+  const char *name;                   /* "npy" */
+  const char *const *extensions;      /* {".npy", NULL} */
+  /* Optional: lists the shards inside one file (e.g. HDF5 datasets); NULL
+     means one file is one shard. *members is allocated with malloc. */
+  sl_status (*expand)(const char *path, const sl_open_options *o, char ***members,
+                      size_t *n, sl_error *err);
+  /* Reads metadata only. */
+  sl_status (*probe)(const char *path, const char *member, const sl_open_options *o,
+                     sl_shard *shard, sl_shard_info *info, sl_error *err);
+  /* Optional: rows [lo, hi) as byte ranges that concatenate to the rows in C
+     order; *n in: capacity, out: count. Return with *n = 0 to ask for read. */
+  sl_status (*extents)(const sl_shard *s, int64_t lo, int64_t hi, sl_extent *out,
+                       size_t *n, sl_error *err);
+  /* Optional when extents always answers: decodes rows [lo, hi) into dst,
+     C order, native byte order. */
+  sl_status (*read)(const sl_shard *s, int64_t lo, int64_t hi, void *dst, sl_error *err);
+  /* Optional: frees s->priv. */
+  void (*release)(sl_shard *s);
+  /* Optional: writes one shard file (for `shardload write`). */
+  sl_status (*write)(const char *path, sl_dtype dtype, int ndim, const int64_t *shape,
+                     const void *data, sl_error *err);
+} sl_driver;
+
+/**
+ * Registers a driver before datasets are opened; later registrations take
+ * precedence by name. The table must outlive its use. Not thread-safe.
+ */
+SL_API sl_status sl_register_driver(const sl_driver *d, sl_error *err);
+/** @return the driver named name (built in or registered), NULL if none. */
+SL_API const sl_driver *sl_find_driver(const char *name);
+
+/* ------------------------------------------------------------------ dataset */
+
+typedef struct sl_dataset sl_dataset;
+
+/**
+ * Discovers a dataset: PATH is a directory of shard_NNNN.<ext> files
+ * (contiguous from 0, four or more digits), a single file, or a directory
+ * searched with o->pattern. Only headers are read.
+ * Collective over comm (NULL: this process alone): rank 0 discovers, every
+ * rank receives the same dataset or the same error.
+ */
+SL_API SL_NODISCARD sl_status sl_dataset_open(sl_comm *comm, const char *path,
+                                              const sl_open_options *o,
+                                              sl_dataset **out, sl_error *err);
+SL_API void sl_dataset_free(sl_dataset *d);
+SL_API sl_dtype sl_dataset_dtype(const sl_dataset *d);
+/** @return ndim; fills shape[0..ndim) (shape[0] = total rows) when non-NULL. */
+SL_API int sl_dataset_shape(const sl_dataset *d, int64_t *shape);
+SL_API size_t sl_dataset_num_shards(const sl_dataset *d);
+/** @return shard i's path, rows and (optional) member name; NULL if out of range. */
+SL_API const char *sl_dataset_shard(const sl_dataset *d, size_t i, int64_t *rows,
+                                    const char **member);
+/** @return the driver's name ("npy"). */
+SL_API const char *sl_dataset_format(const sl_dataset *d);
+/** @return bytes of the whole array (rows x row bytes). */
+SL_API int64_t sl_dataset_nbytes(const sl_dataset *d);
+/** @return number of files opened for metadata by this process (discovery). */
+SL_API int64_t sl_dataset_files_probed(const sl_dataset *d);
+
+/* ------------------------------------------------------------------ reading */
+
+typedef enum sl_variant {
+  SL_VARIANT_AUTO = 0, /* omp when more than one thread is available */
+  SL_VARIANT_CPU = 1,
+  SL_VARIANT_OMP = 2,
+  SL_VARIANT_GPU = 3
+} sl_variant;
+
+typedef enum sl_io_mode {
+  SL_IO_AUTO = 0,     /* direct for large segments where supported */
+  SL_IO_BUFFERED = 1,
+  SL_IO_DIRECT = 2
+} sl_io_mode;
+
+typedef enum sl_partition_kind {
+  SL_PARTITION_BALANCED = 0, /* rank r: [r*N/P, (r+1)*N/P) */
+  SL_PARTITION_TILED = 1     /* tile_rows = ceil(N/P), last tile short */
+} sl_partition_kind;
+
+typedef struct sl_read_options {
+  sl_variant variant;   /* default AUTO */
+  int threads;          /* 0 (default): OpenMP's default; >= 0 */
+  sl_io_mode io;        /* default AUTO */
+  int64_t chunk_bytes;  /* work unit of the threads; default 16 MiB, >= 4096 */
+} sl_read_options;
+
+typedef struct sl_load_options {
+  sl_read_options read;
+  sl_partition_kind partition; /* default BALANCED */
+  int64_t min_rows;            /* tiles are at least this many rows; default 1 */
+} sl_load_options;
+
+SL_API void sl_read_options_init(sl_read_options *o);
+SL_API void sl_load_options_init(sl_load_options *o);
+
+/** What one read did. */
+typedef struct sl_read_stats {
+  int64_t rows;
+  int64_t bytes;
+  int64_t files;         /* distinct files touched */
+  int64_t first_shard;   /* -1 when no rows */
+  int64_t last_shard;
+  double seconds;        /* the read phase alone */
+  double alloc_seconds;  /* allocating the tile (sl_load only) */
+  int threads;
+  sl_variant variant;    /* the variant that ran */
+  sl_io_mode io;         /* the mode that ran */
+} sl_read_stats;
+
+/**
+ * Reads global rows [lo, hi) into dst (host memory, C order, native byte
+ * order, (hi-lo) x row bytes). Thread-safe, no MPI, not collective.
+ * stats may be NULL.
+ */
+SL_API SL_NODISCARD sl_status sl_dataset_read_rows(const sl_dataset *d, int64_t lo,
+                                                   int64_t hi, void *dst,
+                                                   const sl_read_options *o,
+                                                   sl_read_stats *stats, sl_error *err);
+
+/* ------------------------------------------------------ distributed array */
+
+typedef struct sl_array sl_array;
+
+typedef enum sl_memory_kind { SL_MEMORY_HOST = 1, SL_MEMORY_CUDA = 2 } sl_memory_kind;
+
+/**
+ * Collective: partitions the rows over the ranks of comm, allocates each
+ * rank's tile and reads it. Every rank returns the same status; on failure
+ * *out is NULL. stats (local to this rank) may be NULL.
+ */
+SL_API SL_NODISCARD sl_status sl_load(sl_comm *comm, const sl_dataset *d,
+                                      const sl_load_options *o, sl_array **out,
+                                      sl_read_stats *stats, sl_error *err);
+SL_API void sl_array_free(sl_array *a);
+SL_API sl_dtype sl_array_dtype(const sl_array *a);
+/** @return ndim; fills the global shape when shape is non-NULL. */
+SL_API int sl_array_shape(const sl_array *a, int64_t *shape);
+/** @return the number of parts (= ranks of the comm it was loaded on). */
+SL_API int sl_array_num_parts(const sl_array *a);
+/** Global rows [*lo, *hi) owned by part (rank) p; empty parts have lo == hi. */
+SL_API void sl_array_part(const sl_array *a, int p, int64_t *lo, int64_t *hi);
+/** @return this rank's part index. */
+SL_API int sl_array_local_part(const sl_array *a);
+/** @return the local tile (rows x row bytes, C order); NULL for an empty tile. */
+SL_API void *sl_array_local_data(const sl_array *a);
+SL_API int64_t sl_array_local_rows(const sl_array *a);
+SL_API sl_memory_kind sl_array_memory_kind(const sl_array *a);
+
+struct DLManagedTensor;
+/**
+ * Exports the local tile as a DLPack tensor (dlpack.h) without a copy. The
+ * tensor keeps its own reference: it stays valid after sl_array_free until
+ * its deleter runs.
+ */
+SL_API SL_NODISCARD sl_status sl_array_to_dlpack(sl_array *a,
+                                                 struct DLManagedTensor **out,
+                                                 sl_error *err);
+
+/**
+ * Collective: writes the whole array as one .npy file, every rank writing
+ * its own rows in parallel, under a temporary name renamed at the end.
+ */
+SL_API SL_NODISCARD sl_status sl_array_write_npy(sl_comm *comm, const sl_array *a,
+                                                 const char *path, sl_error *err);
+
+/* -------------------------------------------------- test pattern (write/verify) */
+
+/**
+ * Fills n elements of dtype t with the counter-based pattern of (seed, global
+ * element index first+i), so any rank can check any element alone.
+ */
+SL_API void sl_pattern_fill(sl_dtype t, uint64_t seed, int64_t first, int64_t n,
+                            void *dst);
+/**
+ * Collective: checks each rank's tile against the pattern of seed.
+ * @return SL_EVERIFY naming the first wrong global row.
+ */
+SL_API SL_NODISCARD sl_status sl_array_verify_pattern(sl_comm *comm, const sl_array *a,
+                                                      uint64_t seed, sl_error *err);
+/**
+ * Collective: re-reads each rank's rows through the plain single-thread
+ * buffered path and compares them with the tile (for data without a pattern).
+ */
+SL_API SL_NODISCARD sl_status sl_array_verify_reread(sl_comm *comm, const sl_array *a,
+                                                     const sl_dataset *d, sl_error *err);
+
+/**
+ * Writes one shard file with the named format's driver, under a temporary
+ * name renamed at the end. Not collective.
+ */
+SL_API SL_NODISCARD sl_status sl_write_shard(const char *format, const char *path,
+                                             sl_dtype dtype, int ndim,
+                                             const int64_t *shape, const void *data,
+                                             sl_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SHARDLOAD_H */

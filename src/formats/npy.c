@@ -1,0 +1,412 @@
+/* NumPy .npy driver (format versions 1.0, 2.0, 3.0).
+ *
+ * A file is the magic "\x93NUMPY", two version bytes, a little-endian header
+ * length (2 bytes in 1.0, 4 in 2.0/3.0) and a Python dict literal such as
+ * {'descr': '<f4', 'fortran_order': False, 'shape': (10, 8), }, then the raw
+ * data. The parser below accepts exactly that literal grammar, bounded by
+ * SL_NPY_MAX_HEADER, and trusts no number from the file unchecked.
+ *
+ * C-order shards answer `extents` (one byte range per read, the generic pread
+ * path does the rest); Fortran-order shards go through `read`, which gathers
+ * the rows column by column and transposes them.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sl_internal.h"
+
+/* numpy itself refuses headers over 10000 bytes by default; allow more for
+   very long shapes, but never an unbounded read. */
+#define SL_NPY_MAX_HEADER (1 << 20)
+
+enum { P_DATA_OFF, P_ROW_BYTES, P_FORTRAN, P_ELEM };
+
+typedef struct npy_header {
+  sl_dtype dtype;
+  int swap;
+  bool fortran;
+  int ndim;
+  int64_t shape[SL_MAX_DIMS];
+  int64_t data_off;
+  int64_t nbytes;
+} npy_header;
+
+/* --------------------------------------------------- dict literal parser */
+
+typedef struct cursor {
+  const char *p, *end, *begin;
+  const char *path;
+  sl_error *err;
+} cursor;
+
+static void skip_ws(cursor *c) {
+  while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' || *c->p == '\n' || *c->p == '\r'))
+    c->p++;
+}
+
+static bool eat(cursor *c, char ch) {
+  skip_ws(c);
+  if (c->p < c->end && *c->p == ch) {
+    c->p++;
+    return true;
+  }
+  return false;
+}
+
+static sl_status bad(cursor *c, const char *what) {
+  SL_FAIL(c->err, SL_EFORMAT, "%s: npy header does not parse: %s at header byte %td", c->path,
+          what, c->p - c->begin);
+}
+
+/* Reads a quoted string into buf (no escapes: npy keys and dtypes have none). */
+static sl_status parse_str(cursor *c, char *buf, size_t cap) {
+  skip_ws(c);
+  if (c->p >= c->end || (*c->p != '\'' && *c->p != '"')) return bad(c, "expected a string");
+  char q = *c->p++;
+  size_t n = 0;
+  while (c->p < c->end && *c->p != q) {
+    if (*c->p == '\\' || n + 1 >= cap) return bad(c, "string too long or escaped");
+    buf[n++] = *c->p++;
+  }
+  if (c->p >= c->end) return bad(c, "unterminated string");
+  c->p++;
+  buf[n] = '\0';
+  return SL_OK;
+}
+
+static sl_status parse_int(cursor *c, int64_t *out) {
+  skip_ws(c);
+  int64_t v = 0;
+  const char *start = c->p;
+  while (c->p < c->end && *c->p >= '0' && *c->p <= '9') {
+    if (!sl__mul(v, 10, &v) || !sl__add(v, *c->p - '0', &v))
+      SL_FAIL(c->err, SL_EFORMAT, "%s: npy shape dimension overflows 64 bits", c->path);
+    c->p++;
+  }
+  if (c->p == start) return bad(c, "expected a non-negative integer in shape");
+  if (c->p < c->end && *c->p == 'L') c->p++; /* Python 2 long */
+  *out = v;
+  return SL_OK;
+}
+
+static sl_status parse_shape(cursor *c, npy_header *h) {
+  if (!eat(c, '(')) return bad(c, "shape is not a tuple");
+  h->ndim = 0;
+  while (!eat(c, ')')) {
+    if (h->ndim == SL_MAX_DIMS)
+      SL_FAIL(c->err, SL_EFORMAT, "%s: npy shape has more than %d dimensions", c->path,
+              SL_MAX_DIMS);
+    SL_TRY(parse_int(c, &h->shape[h->ndim++]));
+    if (!eat(c, ',')) {
+      if (!eat(c, ')')) return bad(c, "expected ',' or ')' in shape");
+      break;
+    }
+  }
+  return SL_OK;
+}
+
+static sl_status parse_bool(cursor *c, bool *out) {
+  skip_ws(c);
+  size_t left = (size_t)(c->end - c->p);
+  if (left >= 4 && memcmp(c->p, "True", 4) == 0) {
+    c->p += 4;
+    *out = true;
+  } else if (left >= 5 && memcmp(c->p, "False", 5) == 0) {
+    c->p += 5;
+    *out = false;
+  } else {
+    return bad(c, "fortran_order is not True or False");
+  }
+  return SL_OK;
+}
+
+static sl_status parse_descr(cursor *c, npy_header *h) {
+  skip_ws(c);
+  if (c->p < c->end && *c->p == '[')
+    SL_FAIL(c->err, SL_EFORMAT,
+            "%s: npy dtype is a structured (record) dtype, which cannot be loaded as one "
+            "numeric array", c->path);
+  char d[32];
+  SL_TRY(parse_str(c, d, sizeof d));
+  if (d[1] == 'O' || d[0] == 'O')
+    SL_FAIL(c->err, SL_EFORMAT,
+            "%s: npy dtype %s holds Python objects (pickled data), which cannot be loaded "
+            "as numbers", c->path, d);
+  if (d[0] != '<' && d[0] != '>' && d[0] != '|' && d[0] != '=')
+    SL_FAIL(c->err, SL_EFORMAT, "%s: npy dtype '%s' has no byte-order mark", c->path, d);
+  if (sl_dtype_parse(d, &h->dtype, &h->swap) != SL_OK)
+    SL_FAIL(c->err, SL_EFORMAT, "%s: npy dtype '%s' is not supported (expected bool, "
+            "int8-64, uint8-64, float16/32/64 or complex64/128)", c->path, d);
+  return SL_OK;
+}
+
+static sl_status parse_dict(cursor *c, npy_header *h) {
+  bool seen[3] = {false, false, false};
+  if (!eat(c, '{')) return bad(c, "expected '{'");
+  while (!eat(c, '}')) {
+    char key[32];
+    SL_TRY(parse_str(c, key, sizeof key));
+    if (!eat(c, ':')) return bad(c, "expected ':'");
+    if (strcmp(key, "descr") == 0) {
+      SL_TRY(parse_descr(c, h));
+      seen[0] = true;
+    } else if (strcmp(key, "fortran_order") == 0) {
+      SL_TRY(parse_bool(c, &h->fortran));
+      seen[1] = true;
+    } else if (strcmp(key, "shape") == 0) {
+      SL_TRY(parse_shape(c, h));
+      seen[2] = true;
+    } else {
+      return bad(c, "unknown key");
+    }
+    if (!eat(c, ',')) {
+      if (!eat(c, '}')) return bad(c, "expected ',' or '}'");
+      break;
+    }
+  }
+  if (!seen[0] || !seen[1] || !seen[2])
+    SL_FAIL(c->err, SL_EFORMAT, "%s: npy header lacks the key '%s'", c->path,
+            !seen[0] ? "descr" : !seen[1] ? "fortran_order" : "shape");
+  return SL_OK;
+}
+
+/* ---------------------------------------------------------- file header */
+
+static sl_status read_prefix(int fd, const char *path, int64_t *hlen, int64_t *hstart,
+                             sl_error *err) {
+  unsigned char pre[12];
+  size_t got;
+  SL_TRY(sl__pread_some(fd, path, pre, sizeof pre, 0, &got, err));
+  if (got < 10 || memcmp(pre, "\x93NUMPY", 6) != 0)
+    SL_FAIL(err, SL_EFORMAT, "%s: not an npy file (no \\x93NUMPY magic at the start)", path);
+  unsigned major = pre[6];
+  if (major == 1) {
+    *hlen = pre[8] | (pre[9] << 8);
+    *hstart = 10;
+  } else if (major == 2 || major == 3) {
+    if (got < 12) SL_FAIL(err, SL_EFORMAT, "%s: npy file ends inside its header length", path);
+    *hlen = (int64_t)pre[8] | ((int64_t)pre[9] << 8) | ((int64_t)pre[10] << 16) |
+            ((int64_t)pre[11] << 24);
+    *hstart = 12;
+  } else {
+    SL_FAIL(err, SL_EFORMAT, "%s: npy format version %u.%u is not supported (expected 1.0, "
+            "2.0 or 3.0)", path, major, pre[7]);
+  }
+  if (*hlen > SL_NPY_MAX_HEADER)
+    SL_FAIL(err, SL_EFORMAT, "%s: npy header length %lld exceeds the limit of %d bytes", path,
+            (long long)*hlen, SL_NPY_MAX_HEADER);
+  return SL_OK;
+}
+
+static sl_status check_sizes(const char *path, npy_header *h, int64_t file_size,
+                             sl_error *err) {
+  if (h->ndim == 0)
+    SL_FAIL(err, SL_EFORMAT, "%s: holds a 0-d array (shape ()), which has no axis 0 to "
+            "stack along", path);
+  int64_t n = (int64_t)sl_dtype_size(h->dtype);
+  for (int i = 0; i < h->ndim; i++)
+    if (!sl__mul(n, h->shape[i], &n))
+      SL_FAIL(err, SL_EFORMAT, "%s: npy shape's byte size overflows 64 bits", path);
+  int64_t end;
+  if (!sl__add(h->data_off, n, &end))
+    SL_FAIL(err, SL_EFORMAT, "%s: npy shape's byte size overflows 64 bits", path);
+  if (end > file_size)
+    SL_FAIL(err, SL_EFORMAT, "%s: file is %lld bytes but its header promises %lld (%lld "
+            "data bytes after a %lld-byte header); expected %lld more bytes", path,
+            (long long)file_size, (long long)end, (long long)n, (long long)h->data_off,
+            (long long)(end - file_size));
+  h->nbytes = n;
+  return SL_OK;
+}
+
+static sl_status read_header(int fd, const char *path, npy_header *h, int64_t *fsize,
+                             sl_error *err) {
+  memset(h, 0, sizeof *h);
+  int64_t hlen = 0, hstart = 0;
+  SL_TRY(sl__file_size(fd, path, fsize, err));
+  SL_TRY(read_prefix(fd, path, &hlen, &hstart, err));
+  char *text = sl__malloc((size_t)hlen + 1);
+  if (text == NULL) SL_FAIL(err, SL_ENOMEM, "%s: out of memory for the npy header", path);
+  sl_status st = sl__pread_full(fd, path, text, (size_t)hlen, hstart, err);
+  if (st == SL_OK) {
+    cursor c = {text, text + hlen, text, path, err};
+    st = parse_dict(&c, h);
+  }
+  sl__free(text);
+  SL_TRY(st);
+  h->data_off = hstart + hlen;
+  return check_sizes(path, h, *fsize, err);
+}
+
+static sl_status npy_probe(const char *path, const char *member, const sl_open_options *o,
+                           sl_shard *s, sl_shard_info *info, sl_error *err) {
+  (void)member;
+  (void)o;
+  int fd;
+  SL_TRY(sl__open_read(path, false, &fd, err));
+  npy_header h;
+  sl_status st = read_header(fd, path, &h, &s->file_size, err);
+  sl__close(fd);
+  SL_TRY(st);
+  info->dtype = h.dtype;
+  info->ndim = h.ndim;
+  memcpy(info->shape, h.shape, sizeof h.shape);
+  s->rows = h.shape[0];
+  s->swap = h.swap;
+  s->param[P_DATA_OFF] = (uint64_t)h.data_off;
+  s->param[P_ROW_BYTES] = h.shape[0] ? (uint64_t)(h.nbytes / h.shape[0]) : 0;
+  s->param[P_FORTRAN] = h.fortran && h.ndim > 1;
+  s->param[P_ELEM] = sl_dtype_size(h.dtype);
+  if (h.shape[0] == 0) { /* row bytes of an empty shard still matter to the caller */
+    int64_t rb = (int64_t)sl_dtype_size(h.dtype);
+    for (int i = 1; i < h.ndim; i++) sl__mul(rb, h.shape[i], &rb);
+    s->param[P_ROW_BYTES] = (uint64_t)rb;
+  }
+  return SL_OK;
+}
+
+static sl_status npy_extents(const sl_shard *s, int64_t lo, int64_t hi, sl_extent *out,
+                             size_t *n, sl_error *err) {
+  (void)err;
+  if (s->param[P_FORTRAN]) {
+    *n = 0;
+    return SL_OK;
+  }
+  int64_t rb = (int64_t)s->param[P_ROW_BYTES];
+  out[0].offset = (int64_t)s->param[P_DATA_OFF] + lo * rb;
+  out[0].length = (hi - lo) * rb;
+  *n = 1;
+  return SL_OK;
+}
+
+/* Position of F-order trailing index j in C order, for trailing dims d[0..k). */
+static int64_t f_to_c(int64_t j, const int64_t *d, int k) {
+  int64_t idx[SL_MAX_DIMS];
+  for (int i = 0; i < k; i++) {
+    idx[i] = j % d[i];
+    j /= d[i];
+  }
+  int64_t c = 0;
+  for (int i = 0; i < k; i++) c = c * d[i] + idx[i];
+  return c;
+}
+
+/* Fortran order: for each trailing position j, rows [lo, hi) are contiguous in
+   the file at (j*R + lo) elements; gather each such column, then scatter. */
+static sl_status read_fortran(int fd, const sl_shard *s, const npy_header *h, int64_t lo,
+                              int64_t hi, char *dst, sl_error *err) {
+  size_t es = sl_dtype_size(h->dtype);
+  int64_t rows = hi - lo, R = h->shape[0], T = 1;
+  for (int i = 1; i < h->ndim; i++) T *= h->shape[i];
+  char *col = sl__malloc((size_t)rows * es);
+  if (col == NULL) SL_FAIL(err, SL_ENOMEM, "%s: out of memory", s->path);
+  sl_status st = SL_OK;
+  for (int64_t j = 0; j < T && st == SL_OK; j++) {
+    int64_t off = h->data_off + (j * R + lo) * (int64_t)es;
+    st = sl__pread_full(fd, s->path, col, (size_t)rows * es, off, err);
+    int64_t c = f_to_c(j, h->shape + 1, h->ndim - 1);
+    for (int64_t r = 0; r < rows && st == SL_OK; r++)
+      memcpy(dst + ((size_t)(r * T + c)) * es, col + (size_t)r * es, es);
+  }
+  sl__free(col);
+  return st;
+}
+
+static sl_status npy_read(const sl_shard *s, int64_t lo, int64_t hi, void *dst,
+                          sl_error *err) {
+  int fd;
+  SL_TRY(sl__open_read(s->path, false, &fd, err));
+  npy_header h;
+  int64_t fsize;
+  sl_status st = read_header(fd, s->path, &h, &fsize, err);
+  if (st == SL_OK && h.shape[0] != s->rows)
+    st = sl__fail(err, SL_EFORMAT, "%s: file changed during the load (rows %lld, was %lld)",
+                  s->path, (long long)h.shape[0], (long long)s->rows);
+  if (st == SL_OK && h.fortran && h.ndim > 1) {
+    st = read_fortran(fd, s, &h, lo, hi, dst, err);
+  } else if (st == SL_OK) {
+    int64_t rb = (int64_t)s->param[P_ROW_BYTES];
+    st = sl__pread_full(fd, s->path, dst, (size_t)((hi - lo) * rb), h.data_off + lo * rb, err);
+  }
+  sl__close(fd);
+  if (st == SL_OK && h.swap) {
+    int64_t rb = (int64_t)s->param[P_ROW_BYTES];
+    sl__byteswap(dst, (size_t)((hi - lo) * rb) / sl_dtype_size(h.dtype),
+                 sl_dtype_size(h.dtype), h.dtype);
+  }
+  return st;
+}
+
+sl_status sl__npy_header(sl_dtype t, int ndim, const int64_t *shape, char *buf, size_t cap,
+                         size_t *len, sl_error *err) {
+  char dict[64 + SL_MAX_DIMS * 24];
+  int n = snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, 'shape': (",
+                   sl_dtype_str(t));
+  for (int i = 0; i < ndim; i++)
+    n += snprintf(dict + n, sizeof dict - (size_t)n, "%lld,%s", (long long)shape[i],
+                  i + 1 < ndim ? " " : "");
+  n += snprintf(dict + n, sizeof dict - (size_t)n, "), }");
+  /* magic(6) + version(2) + len(2) + dict + padding + '\n', total a multiple of 64 */
+  size_t total = ((size_t)n + 10 + 1 + 63) / 64 * 64;
+  if (total > cap) SL_FAIL(err, SL_EINVAL, "npy header of %zu bytes does not fit", total);
+  size_t hl = total - 10;
+  memcpy(buf, "\x93NUMPY\x01\x00", 8);
+  buf[8] = (char)(hl & 0xff);
+  buf[9] = (char)(hl >> 8);
+  memcpy(buf + 10, dict, (size_t)n);
+  memset(buf + 10 + n, ' ', total - 10 - (size_t)n - 1);
+  buf[total - 1] = '\n';
+  *len = total;
+  return SL_OK;
+}
+
+static sl_status npy_write(const char *path, sl_dtype dtype, int ndim, const int64_t *shape,
+                           const void *data, sl_error *err) {
+  char hdr[1024];
+  size_t hl;
+  SL_TRY(sl__npy_header(dtype, ndim, shape, hdr, sizeof hdr, &hl, err));
+  int64_t n = (int64_t)sl_dtype_size(dtype);
+  for (int i = 0; i < ndim; i++)
+    if (!sl__mul(n, shape[i], &n)) SL_FAIL(err, SL_EINVAL, "%s: array too large", path);
+  FILE *f = fopen(path, "wb");
+  if (f == NULL) SL_FAIL(err, SL_EIO, "%s: cannot create", path);
+  bool ok = fwrite(hdr, 1, hl, f) == hl && fwrite(data, 1, (size_t)n, f) == (size_t)n;
+  if (fclose(f) != 0) ok = false;
+  if (!ok) SL_FAIL(err, SL_EIO, "%s: write failed", path);
+  return SL_OK;
+}
+
+sl_status sl__npy_parse_buffer(const void *buf, size_t n, sl_shard_info *info,
+                               sl_error *err) {
+  const unsigned char *b = buf;
+  if (n < 10 || memcmp(b, "\x93NUMPY", 6) != 0)
+    SL_FAIL(err, SL_EFORMAT, "<buffer>: not an npy file");
+  size_t hstart = b[6] == 1 ? 10 : 12;
+  if (b[6] < 1 || b[6] > 3 || n < hstart) SL_FAIL(err, SL_EFORMAT, "<buffer>: bad version");
+  size_t hlen = b[8] | (b[9] << 8);
+  if (hstart == 12) hlen |= ((size_t)b[10] << 16) | ((size_t)b[11] << 24);
+  if (hlen > n - hstart) SL_FAIL(err, SL_EFORMAT, "<buffer>: header exceeds the buffer");
+  npy_header h;
+  memset(&h, 0, sizeof h);
+  const char *text = (const char *)b + hstart;
+  cursor c = {text, text + hlen, text, "<buffer>", err};
+  SL_TRY(parse_dict(&c, &h));
+  h.data_off = (int64_t)(hstart + hlen);
+  SL_TRY(check_sizes("<buffer>", &h, (int64_t)n, err));
+  info->dtype = h.dtype;
+  info->ndim = h.ndim;
+  memcpy(info->shape, h.shape, sizeof h.shape);
+  return SL_OK;
+}
+
+static const char *const npy_ext[] = {".npy", NULL};
+
+const sl_driver sl__npy_driver = {
+    .name = "npy",
+    .extensions = npy_ext,
+    .probe = npy_probe,
+    .extents = npy_extents,
+    .read = npy_read,
+    .write = npy_write,
+};

@@ -1,0 +1,397 @@
+/* Step 1, discovery: find the shards, read only their headers, check that
+ * dtype and trailing shape agree, and build cum_rows. This runs on one
+ * process (rank 0); dist.c broadcasts the packed result.
+ *
+ * A directory holds shard_NNNN.<ext> files numbered contiguously from 0 with
+ * at least four digits (shard_10000 follows shard_9999); --pattern replaces
+ * that rule with a glob and natural sort; a single file is one shard, or
+ * several when its driver can expand it (HDF5 datasets).
+ */
+#include <ctype.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sl_internal.h"
+
+void sl_open_options_init(sl_open_options *o) {
+  memset(o, 0, sizeof *o);
+}
+
+/* ------------------------------------------------------------ naming */
+
+typedef struct found {
+  char *name;  /* entry name */
+  int64_t index;
+} found;
+
+/* Parses "shard_<digits><ext>" for one of d's extensions; @return index or -1. */
+static int64_t shard_index(const sl_driver *d, const char *name) {
+  if (strncmp(name, "shard_", 6) != 0) return -1;
+  const char *ext = sl__driver_ext(d, name);
+  if (ext == NULL) return -1;
+  const char *p = name + 6, *end = name + strlen(name) - strlen(ext);
+  if (end - p < 4) return -1;
+  int64_t v = 0;
+  for (; p < end; p++) {
+    if (!isdigit((unsigned char)*p)) return -1;
+    if (!sl__mul(v, 10, &v) || !sl__add(v, *p - '0', &v)) return -1;
+  }
+  return v;
+}
+
+/* Natural order: digit runs compare as numbers, so shard_2 < shard_10. */
+static int natural_cmp(const char *a, const char *b) {
+  while (*a && *b) {
+    if (isdigit((unsigned char)*a) && isdigit((unsigned char)*b)) {
+      while (*a == '0') a++;
+      while (*b == '0') b++;
+      size_t la = 0, lb = 0;
+      while (isdigit((unsigned char)a[la])) la++;
+      while (isdigit((unsigned char)b[lb])) lb++;
+      if (la != lb) return la < lb ? -1 : 1;
+      int c = strncmp(a, b, la);
+      if (c != 0) return c;
+      a += la;
+      b += lb;
+    } else {
+      if (*a != *b) return (unsigned char)*a < (unsigned char)*b ? -1 : 1;
+      a++;
+      b++;
+    }
+  }
+  return *a ? 1 : *b ? -1 : 0;
+}
+
+int sl__natural_cmp(const char *a, const char *b) { return natural_cmp(a, b); }
+
+static int cmp_found(const void *x, const void *y) {
+  const found *a = x, *b = y;
+  if (a->index != b->index) return a->index < b->index ? -1 : 1;
+  return natural_cmp(a->name, b->name);
+}
+
+/* ---------------------------------------------------------- the dataset */
+
+static char *join(const char *dir, const char *name) {
+  size_t n = strlen(dir) + strlen(name) + 2;
+  char *p = sl__malloc(n);
+  if (p != NULL) snprintf(p, n, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", name);
+  return p;
+}
+
+void sl_dataset_free(sl_dataset *d) {
+  if (d == NULL) return;
+  for (size_t i = 0; d->shards != NULL && i < d->nshards; i++) {
+    if (d->driver->release != NULL) d->driver->release(&d->shards[i]);
+    sl__free((char *)d->shards[i].path);
+    sl__free((char *)d->shards[i].member);
+  }
+  sl__free(d->shards);
+  sl__free(d->cum_rows);
+  sl__free(d->opt_strings);
+  sl__free(d->root);
+  sl__free(d);
+}
+
+/* Copies the option strings into one block the dataset owns. */
+static sl_status copy_options(sl_dataset *d, const sl_open_options *o, sl_error *err) {
+  const char **fields[] = {&d->opts.format,  &d->opts.pattern, &d->opts.dataset,
+                           &d->opts.dtype,   &d->opts.trailing, &d->opts.columns,
+                           &d->opts.fill_nulls};
+  d->opts = *o;
+  size_t total = 0;
+  for (size_t i = 0; i < SL_ARRAY_LEN(fields); i++)
+    if (*fields[i] != NULL) total += strlen(*fields[i]) + 1;
+  d->opt_strings = sl__malloc(total);
+  if (d->opt_strings == NULL) SL_FAIL(err, SL_ENOMEM, "%s: out of memory", d->root);
+  char *p = d->opt_strings;
+  for (size_t i = 0; i < SL_ARRAY_LEN(fields); i++) {
+    if (*fields[i] == NULL) continue;
+    size_t n = strlen(*fields[i]) + 1;
+    memcpy(p, *fields[i], n);
+    *fields[i] = p;
+    p += n;
+  }
+  return SL_OK;
+}
+
+sl_status sl__dataset_new(const char *root, const sl_driver *drv, const sl_open_options *o,
+                             size_t n, sl_dataset **out, sl_error *err) {
+  sl_dataset *d = sl__calloc(1, sizeof *d);
+  if (d == NULL) SL_FAIL(err, SL_ENOMEM, "%s: out of memory", root);
+  d->driver = drv;
+  d->nshards = n;
+  d->root = sl__strdup(root);
+  d->shards = sl__calloc(n ? n : 1, sizeof *d->shards);
+  d->cum_rows = sl__calloc(n + 1, sizeof *d->cum_rows);
+  if (d->root == NULL || d->shards == NULL || d->cum_rows == NULL) {
+    sl_dataset_free(d);
+    SL_FAIL(err, SL_ENOMEM, "%s: out of memory for %zu shards", root, n);
+  }
+  sl_status st = copy_options(d, o, err);
+  if (st != SL_OK) {
+    sl_dataset_free(d);
+    return st;
+  }
+  *out = d;
+  return SL_OK;
+}
+
+/* ------------------------------------------------------------ checking */
+
+static void shape_str(const int64_t *s, int n, char *buf, size_t cap) {
+  size_t k = (size_t)snprintf(buf, cap, "(");
+  for (int i = 0; i < n && k < cap; i++)
+    k += (size_t)snprintf(buf + k, cap - k, "%lld%s", (long long)s[i],
+                          n == 1 ? "," : i + 1 < n ? ", " : "");
+  if (k < cap) snprintf(buf + k, cap - k, ")");
+}
+
+static const char *shard_label(const sl_shard *s, char *buf, size_t cap) {
+  if (s->member) snprintf(buf, cap, "%s:%s", s->path, s->member);
+  else snprintf(buf, cap, "%s", s->path);
+  return buf;
+}
+
+/* Shard i against shard 0: same dtype, same trailing shape. */
+static sl_status check_agrees(const sl_dataset *d, size_t i, const sl_shard_info *first,
+                              const sl_shard_info *in, sl_error *err) {
+  char a[512], b[512];
+  if (in->dtype != first->dtype)
+    SL_FAIL(err, SL_ELAYOUT, "%s: dtype %s differs from %s of %s",
+            shard_label(&d->shards[i], a, sizeof a), sl_dtype_str(in->dtype),
+            sl_dtype_str(first->dtype), shard_label(&d->shards[0], b, sizeof b));
+  bool same = in->ndim == first->ndim;
+  for (int k = 1; same && k < in->ndim; k++) same = in->shape[k] == first->shape[k];
+  if (!same) {
+    char sa[256], sb[256];
+    shape_str(in->shape + 1, in->ndim - 1, sa, sizeof sa);
+    shape_str(first->shape + 1, first->ndim - 1, sb, sizeof sb);
+    SL_FAIL(err, SL_ELAYOUT, "%s: trailing shape %s differs from %s of %s",
+            shard_label(&d->shards[i], a, sizeof a), sa, sb,
+            shard_label(&d->shards[0], b, sizeof b));
+  }
+  return SL_OK;
+}
+
+static sl_status probe_all(sl_dataset *d, sl_error *err) {
+  sl_shard_info first = {0}, info;
+  for (size_t i = 0; i < d->nshards; i++) {
+    sl_shard *s = &d->shards[i];
+    memset(&info, 0, sizeof info);
+    d->files_probed++;
+    SL_TRY(d->driver->probe(s->path, s->member, &d->opts, s, &info, err));
+    if (info.ndim < 1 || info.ndim > SL_MAX_DIMS || sl_dtype_size(info.dtype) == 0)
+      SL_FAIL(err, SL_EFORMAT, "%s: driver %s returned a bad dtype or ndim", s->path,
+              d->driver->name);
+    if (i == 0) first = info;
+    SL_TRY(check_agrees(d, i, &first, &info, err));
+    if (!sl__add(d->cum_rows[i], s->rows, &d->cum_rows[i + 1]))
+      SL_FAIL(err, SL_ELAYOUT, "%s: total rows overflow 64 bits", s->path);
+  }
+  d->dtype = first.dtype;
+  d->ndim = first.ndim;
+  memcpy(d->shape, first.shape, sizeof d->shape);
+  d->shape[0] = d->cum_rows[d->nshards];
+  d->row_bytes = (int64_t)sl_dtype_size(d->dtype);
+  for (int k = 1; k < d->ndim; k++)
+    if (!sl__mul(d->row_bytes, d->shape[k], &d->row_bytes))
+      SL_FAIL(err, SL_ELAYOUT, "%s: row size overflows 64 bits", d->root);
+  int64_t total;
+  if (!sl__mul(d->row_bytes, d->shape[0], &total))
+    SL_FAIL(err, SL_ELAYOUT, "%s: array size overflows 64 bits", d->root);
+  return SL_OK;
+}
+
+/* ---------------------------------------------------------- enumeration */
+
+/* Collects shard_NNNN files of driver drv among names. */
+static size_t match_shards(const sl_driver *drv, char **names, size_t n, found *out) {
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++) {
+    int64_t idx = shard_index(drv, names[i]);
+    if (idx < 0) continue;
+    if (out) out[k] = (found){names[i], idx};
+    k++;
+  }
+  return k;
+}
+
+/* Picks the format of a directory: the one given, or the only one present. */
+static sl_status pick_driver(const char *dir, const sl_open_options *o, char **names,
+                             size_t n, const sl_driver **out, sl_error *err) {
+  if (o->format != NULL) {
+    *out = sl__driver_by_name(o->format);
+    if (*out == NULL)
+      SL_FAIL(err, SL_ENOTSUP, "%s: no format driver named '%s' in this build (built in: %s)",
+              dir, o->format, sl__driver_names());
+    return SL_OK;
+  }
+  *out = NULL;
+  for (size_t i = 0; sl__driver_at(i) != NULL; i++) {
+    const sl_driver *d = sl__driver_at(i);
+    if (match_shards(d, names, n, NULL) == 0) continue;
+    if (*out != NULL && *out != d)
+      SL_FAIL(err, SL_ELAYOUT, "%s: holds shards of two formats (%s and %s); choose one with "
+              "--format", dir, (*out)->name, d->name);
+    *out = d;
+  }
+  if (*out == NULL)
+    SL_FAIL(err, SL_ELAYOUT, "%s: no shard files found (expected shard_NNNN.<ext> with at "
+            "least four digits, for formats: %s)", dir, sl__driver_names());
+  return SL_OK;
+}
+
+/* Checks the numbering is 0..n-1 with no hole and no duplicate. */
+static sl_status check_sequence(const char *dir, const sl_driver *drv, const found *f,
+                                size_t n, sl_error *err) {
+  for (size_t i = 0; i < n; i++) {
+    if (f[i].index == (int64_t)i) continue;
+    if (i > 0 && f[i].index == f[i - 1].index)
+      SL_FAIL(err, SL_ELAYOUT, "%s: %s and %s both claim shard number %lld", dir,
+              f[i - 1].name, f[i].name, (long long)f[i].index);
+    SL_FAIL(err, SL_ELAYOUT, "%s: shard sequence has a hole: shard_%04zu%s is missing "
+            "(found %zu shards, the last is %s)", dir, i, drv->extensions[0], n,
+            f[n - 1].name);
+  }
+  return SL_OK;
+}
+
+static sl_status enumerate_dir(const char *dir, const sl_open_options *o, char **names,
+                               size_t n, const sl_driver **drv, found **out, size_t *nout,
+                               sl_error *err) {
+  found *f = sl__calloc(n ? n : 1, sizeof *f);
+  if (f == NULL) SL_FAIL(err, SL_ENOMEM, "%s: out of memory", dir);
+  size_t k = 0;
+  sl_status st = SL_OK;
+  if (o->pattern != NULL) {
+    for (size_t i = 0; i < n; i++)
+      if (fnmatch(o->pattern, names[i], FNM_PERIOD) == 0) f[k++] = (found){names[i], 0};
+    qsort(f, k, sizeof *f, cmp_found);
+    if (k == 0)
+      st = sl__fail(err, SL_ELAYOUT, "%s: no file matches the pattern '%s'", dir, o->pattern);
+    else if (o->format != NULL)
+      st = pick_driver(dir, o, names, n, drv, err);
+    else if ((*drv = sl__driver_for_path(f[0].name)) == NULL)
+      st = sl__fail(err, SL_ELAYOUT, "%s: no format driver knows the extension of %s; choose "
+                    "one with --format", dir, f[0].name);
+  } else {
+    st = pick_driver(dir, o, names, n, drv, err);
+    if (st == SL_OK) {
+      k = match_shards(*drv, names, n, f);
+      qsort(f, k, sizeof *f, cmp_found);
+      if (k == 0)
+        st = sl__fail(err, SL_ELAYOUT, "%s: no shard_NNNN%s files found", dir,
+                      (*drv)->extensions[0]);
+      else
+        st = check_sequence(dir, *drv, f, k, err);
+    }
+  }
+  if (st != SL_OK) {
+    sl__free(f);
+    return st;
+  }
+  *out = f;
+  *nout = k;
+  return SL_OK;
+}
+
+static sl_status discover_dir(const char *dir, const sl_open_options *o, sl_dataset **out,
+                              sl_error *err) {
+  char **names;
+  size_t n;
+  SL_TRY(sl__list_dir(dir, &names, &n, err));
+  const sl_driver *drv = NULL;
+  found *f = NULL;
+  size_t k = 0;
+  sl_status st = enumerate_dir(dir, o, names, n, &drv, &f, &k, err);
+  sl_dataset *d = NULL;
+  if (st == SL_OK) st = sl__dataset_new(dir, drv, o, k, &d, err);
+  for (size_t i = 0; st == SL_OK && i < k; i++) {
+    d->shards[i].path = join(dir, f[i].name);
+    if (o->dataset != NULL) d->shards[i].member = sl__strdup(o->dataset);
+    if (d->shards[i].path == NULL || (o->dataset != NULL && d->shards[i].member == NULL))
+      st = sl__fail(err, SL_ENOMEM, "%s: out of memory", dir);
+  }
+  sl__free(f);
+  sl__free_names(names, n);
+  if (st == SL_OK) st = probe_all(d, err);
+  if (st != SL_OK) {
+    sl_dataset_free(d);
+    return st;
+  }
+  *out = d;
+  return SL_OK;
+}
+
+static sl_status discover_file(const char *path, const sl_open_options *o, sl_dataset **out,
+                               sl_error *err) {
+  const sl_driver *drv = o->format ? sl__driver_by_name(o->format) : sl__driver_for_path(path);
+  if (drv == NULL)
+    SL_FAIL(err, o->format ? SL_ENOTSUP : SL_ELAYOUT,
+            "%s: %s (built in: %s); choose one with --format", path,
+            o->format ? "no such format driver in this build" : "unknown file extension",
+            sl__driver_names());
+  char **members = NULL;
+  size_t n = 1;
+  if (drv->expand != NULL) SL_TRY(drv->expand(path, o, &members, &n, err));
+  sl_dataset *d = NULL;
+  sl_status st = sl__dataset_new(path, drv, o, n, &d, err);
+  for (size_t i = 0; st == SL_OK && i < n; i++) {
+    d->shards[i].path = sl__strdup(path);
+    const char *m = members ? members[i] : o->dataset;
+    if (m != NULL) d->shards[i].member = sl__strdup(m);
+    if (d->shards[i].path == NULL || (m != NULL && d->shards[i].member == NULL))
+      st = sl__fail(err, SL_ENOMEM, "%s: out of memory", path);
+  }
+  for (size_t i = 0; members != NULL && i < n; i++) free(members[i]);
+  free(members);
+  if (st == SL_OK) st = probe_all(d, err);
+  if (st != SL_OK) {
+    sl_dataset_free(d);
+    return st;
+  }
+  *out = d;
+  return SL_OK;
+}
+
+sl_status sl__discover(const char *path, const sl_open_options *o, sl_dataset **out,
+                       sl_error *err) {
+  *out = NULL;
+  sl_open_options defaults;
+  if (o == NULL) {
+    sl_open_options_init(&defaults);
+    o = &defaults;
+  }
+  if (path == NULL || *path == '\0') SL_FAIL(err, SL_EINVAL, "no dataset path given");
+  bool is_dir;
+  SL_TRY(sl__path_kind(path, &is_dir, err));
+  return is_dir ? discover_dir(path, o, out, err) : discover_file(path, o, out, err);
+}
+
+/* ------------------------------------------------------------ accessors */
+
+sl_dtype sl_dataset_dtype(const sl_dataset *d) { return d->dtype; }
+
+int sl_dataset_shape(const sl_dataset *d, int64_t *shape) {
+  if (shape != NULL) memcpy(shape, d->shape, sizeof(int64_t) * (size_t)d->ndim);
+  return d->ndim;
+}
+
+size_t sl_dataset_num_shards(const sl_dataset *d) { return d->nshards; }
+
+const char *sl_dataset_shard(const sl_dataset *d, size_t i, int64_t *rows,
+                             const char **member) {
+  if (i >= d->nshards) return NULL;
+  if (rows) *rows = d->shards[i].rows;
+  if (member) *member = d->shards[i].member;
+  return d->shards[i].path;
+}
+
+const char *sl_dataset_format(const sl_dataset *d) { return d->driver->name; }
+
+int64_t sl_dataset_nbytes(const sl_dataset *d) { return d->shape[0] * d->row_bytes; }
+
+int64_t sl_dataset_files_probed(const sl_dataset *d) { return d->files_probed; }

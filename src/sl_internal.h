@@ -1,0 +1,244 @@
+/* Internal declarations shared across the library's files (sl__ prefix). */
+#ifndef SL_INTERNAL_H
+#define SL_INTERNAL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "shardload.h"
+#include "sl_config.h"
+
+#define SL_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define SL_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define SL_MAX(a, b) ((a) > (b) ? (a) : (b))
+
+/* Forwards a non-OK status. */
+#define SL_TRY(expr)               \
+  do {                             \
+    sl_status sl__st_ = (expr);    \
+    if (sl__st_ != SL_OK) return sl__st_; \
+  } while (0)
+
+/* Sets err (first error wins) and returns code from the enclosing function. */
+#define SL_FAIL(err, code, ...) return sl__fail((err), (code), __VA_ARGS__)
+
+/* ------------------------------------------------------------------ errors */
+
+/* Records the message unless err already holds one; @return code. */
+sl_status sl__fail(sl_error *err, sl_status code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+sl_status sl__vfail(sl_error *err, sl_status code, const char *fmt, va_list ap);
+/* The file name as messages show it: the path as given by the user. */
+bool sl__error_set(const sl_error *err);
+
+/* ------------------------------------------------------- checked arithmetic */
+
+static inline bool sl__mul(int64_t a, int64_t b, int64_t *out) {
+  return !__builtin_mul_overflow(a, b, out);
+}
+static inline bool sl__add(int64_t a, int64_t b, int64_t *out) {
+  return !__builtin_add_overflow(a, b, out);
+}
+
+/* ----------------------------------------------------------------- memory */
+
+/* All library allocation goes through these so tests can make them fail. */
+void *sl__malloc(size_t n);
+void *sl__calloc(size_t n, size_t size);
+void *sl__realloc(void *p, size_t n);
+void sl__free(void *p);
+char *sl__strdup(const char *s);
+/* Fault injection: fail the nth allocation from now (1-based), 0 = never.
+   repeat: keep failing after the first failure. */
+void sl__alloc_fail_at(long nth, bool repeat);
+long sl__alloc_count(void);
+
+/* Large buffers for tiles: page-aligned, huge-page advice, no zero fill.
+   align_shift shifts the returned pointer so that direct reads line up. */
+void *sl__tile_alloc(size_t bytes, size_t shift, void **base, size_t *mapped);
+void sl__tile_free(void *base, size_t mapped);
+
+/* --------------------------------------------------------------------- I/O */
+
+/* Opens read-only (O_CLOEXEC). direct: O_DIRECT (SL_ENOTSUP if refused). */
+sl_status sl__open_read(const char *path, bool direct, int *fd, sl_error *err);
+/* Reads exactly n bytes at off, looping on short reads and EINTR.
+   A premature end of file is SL_EFORMAT ("file ends at ..."). */
+sl_status sl__pread_full(int fd, const char *path, void *buf, size_t n, int64_t off,
+                         sl_error *err);
+/* Reads up to n bytes; *got receives how many (short only at end of file). */
+sl_status sl__pread_some(int fd, const char *path, void *buf, size_t n, int64_t off,
+                         size_t *got, sl_error *err);
+sl_status sl__pread_cached(int fd, const char *path, void *buf, size_t n, int64_t off,
+                           size_t *got, sl_error *err);
+sl_status sl__pread_direct(int fd, const char *path, void *buf, size_t n, int64_t off,
+                           bool *refused, sl_error *err);
+sl_status sl__pwrite_full(int fd, const char *path, const void *buf, size_t n,
+                          int64_t off, sl_error *err);
+sl_status sl__file_size(int fd, const char *path, int64_t *size, sl_error *err);
+void sl__close(int fd);
+/* The alignment O_DIRECT needs for memory and offsets on this file. */
+size_t sl__direct_align(int fd);
+/* Creates path.tmp.<unique> for writing; *tmp receives the name (malloc). */
+sl_status sl__create_temp(const char *path, int *fd, char **tmp, sl_error *err);
+/* fsyncs, closes, renames tmp over path; removes tmp on failure. */
+sl_status sl__commit_temp(int fd, char *tmp, const char *path, sl_error *err);
+void sl__abort_temp(int fd, char *tmp);
+sl_status sl__open_write(const char *path, int *fd, sl_error *err);
+sl_status sl__truncate(int fd, const char *path, int64_t size, sl_error *err);
+sl_status sl__check_read_options(const sl_read_options *o, sl_error *err);
+sl_status sl__list_dir(const char *path, char ***names, size_t *n, sl_error *err);
+void sl__free_names(char **v, size_t n);
+sl_status sl__path_kind(const char *path, bool *is_dir, sl_error *err);
+/* Fault injection: fail the nth pread from now with EIO (or a short read). */
+void sl__io_fail_at(long nth, bool repeat, bool short_read);
+/* Counts files opened (for the "files probed" test). */
+int64_t sl__io_open_count(void);
+
+/* ------------------------------------------------------------------ dtypes */
+
+/* Swaps the byte order of n elements of elem_size in place (complex: each
+   half separately). */
+void sl__byteswap(void *buf, size_t n, size_t elem_size, sl_dtype t);
+size_t sl__swap_unit(sl_dtype t);
+
+/* ----------------------------------------------------------------- drivers */
+
+const sl_driver *sl__driver_for_path(const char *path);
+const sl_driver *sl__driver_by_name(const char *name);
+const char *sl__driver_ext(const sl_driver *d, const char *name);
+/* i-th driver in lookup order (registered last first), NULL past the end. */
+const sl_driver *sl__driver_at(size_t i);
+/* Space-separated names of every built-in driver. */
+const char *sl__driver_names(void);
+extern const sl_driver sl__npy_driver;
+#ifdef SL_HAVE_HDF5
+extern const sl_driver sl__hdf5_driver;
+#endif
+extern const sl_driver sl__raw_driver;
+
+/* -------------------------------------------------------------- datasets */
+
+struct sl_dataset {
+  const sl_driver *driver;
+  sl_open_options opts;   /* strings point into strings[] below */
+  char *opt_strings;      /* owns the option strings */
+  sl_dtype dtype;
+  int ndim;
+  int64_t shape[SL_MAX_DIMS]; /* shape[0] = total rows */
+  int64_t row_bytes;
+  size_t nshards;
+  sl_shard *shards;
+  int64_t *cum_rows;      /* nshards + 1 */
+  int64_t files_probed;
+  char *root;             /* the PATH given (for messages) */
+};
+
+/* Discovery on this process alone (rank 0's job). */
+sl_status sl__discover(const char *path, const sl_open_options *o, sl_dataset **out,
+                       sl_error *err);
+/* An empty dataset of n shards (option strings copied). */
+sl_status sl__dataset_new(const char *root, const sl_driver *drv, const sl_open_options *o,
+                          size_t n, sl_dataset **out, sl_error *err);
+int sl__natural_cmp(const char *a, const char *b);
+/* Serialises a dataset to bytes and back (for the broadcast). */
+sl_status sl__dataset_pack(const sl_dataset *d, char **buf, size_t *n, sl_error *err);
+sl_status sl__dataset_unpack(const char *buf, size_t n, sl_dataset **out, sl_error *err);
+
+/* ------------------------------------------------------------------- plan */
+
+/* One contiguous piece of a tile: rows [file_lo, file_hi) of shard, landing at
+   tile row dst_row. */
+typedef struct sl_segment {
+  size_t shard;
+  int64_t file_lo, file_hi;
+  int64_t dst_row;
+} sl_segment;
+
+/* Part boundaries: bounds[0..nparts] (bounds[p]..bounds[p+1] = part p). */
+void sl__partition(int64_t nrows, int nparts, sl_partition_kind kind, int64_t min_rows,
+                   int64_t *bounds);
+/* Index of the shard holding global row r (cum_rows[i] <= r < cum_rows[i+1]);
+   zero-row shards are skipped. */
+size_t sl__shard_of_row(const int64_t *cum_rows, size_t nshards, int64_t r);
+/* Segments of rows [lo, hi); out may be NULL to count. @return count. */
+size_t sl__segments(const int64_t *cum_rows, size_t nshards, int64_t lo, int64_t hi,
+                    sl_segment *out);
+/* Splits segments into pieces of at most max_rows rows; out may be NULL. */
+size_t sl__split(const sl_segment *seg, size_t n, int64_t max_rows, sl_segment *out);
+
+/* ------------------------------------------------------------- leaf read */
+
+/* Per-read state shared by the threads of one read. */
+typedef struct sl_leaf {
+  const sl_dataset *ds;
+  char *dst;              /* tile row 0 of the read */
+  sl_io_mode io;
+  int *fds;               /* per shard in [first, last]: buffered fd or -1 */
+  int *dfds;              /* per shard: O_DIRECT fd or -1 */
+  size_t *align;          /* per shard: O_DIRECT alignment */
+  size_t first, last;
+} sl_leaf;
+
+/* Opens the files of shards [first, last]. */
+sl_status sl__leaf_open(sl_leaf *L, const sl_dataset *d, size_t first, size_t last,
+                        sl_io_mode io, sl_error *err);
+void sl__leaf_close(sl_leaf *L);
+/* Reads one piece; thread-safe. */
+sl_status sl__leaf_piece(const sl_leaf *L, const sl_segment *s, sl_error *err);
+
+/* A variant: runs every piece; same signature in each exec_*.c file. */
+typedef sl_status (*sl_exec_fn)(const sl_leaf *L, const sl_segment *pieces, size_t n,
+                                 int threads, sl_error *err);
+sl_status sl__exec_cpu(const sl_leaf *L, const sl_segment *pieces, size_t n, int threads,
+                       sl_error *err);
+sl_status sl__exec_omp(const sl_leaf *L, const sl_segment *pieces, size_t n, int threads,
+                       sl_error *err);
+/* Threads the omp variant would use (0 in a build without OpenMP). */
+int sl__omp_max_threads(void);
+bool sl__have_omp(void);
+bool sl__have_cuda(void);
+bool sl__have_mpi(void);
+
+double sl__now(void);
+
+/* -------------------------------------------------------------- arrays */
+
+struct sl_array {
+  sl_dtype dtype;
+  int ndim;
+  int64_t shape[SL_MAX_DIMS];
+  int64_t row_bytes;
+  int nparts;
+  int part;
+  int64_t *bounds;       /* nparts + 1 */
+  void *data;            /* local tile */
+  void *map_base;        /* mapping behind data */
+  size_t map_len;
+  int refs;              /* the array + live DLPack exports */
+};
+
+sl_status sl__array_new(const sl_dataset *d, int nparts, int part,
+                        const int64_t *bounds, size_t shift, sl_array **out,
+                        sl_error *err);
+void sl__array_unref(sl_array *a);
+/* npy header text for a whole array (C order, native), padded to 64. */
+sl_status sl__npy_header(sl_dtype t, int ndim, const int64_t *shape, char *buf,
+                         size_t cap, size_t *len, sl_error *err);
+/* Parses a whole npy file image held in memory (fuzz target, tests). */
+sl_status sl__npy_parse_buffer(const void *buf, size_t n, sl_shard_info *info, sl_error *err);
+/* Writes rows [lo, hi) of the local tile into fd at data_off. */
+sl_status sl__array_pwrite_local(const sl_array *a, int fd, const char *path,
+                                 int64_t data_off, sl_error *err);
+/* Checks the local tile against the pattern; @return SL_EVERIFY with message. */
+sl_status sl__verify_local(const sl_array *a, uint64_t seed, sl_error *err);
+sl_status sl__reread_local(const sl_array *a, const sl_dataset *d, sl_error *err);
+
+/* The shift (bytes, < 4096) that lines the tile up for direct reads of its
+   largest segment; 0 when none is possible. */
+size_t sl__tile_shift(const sl_dataset *d, int64_t lo, int64_t hi);
+
+#endif

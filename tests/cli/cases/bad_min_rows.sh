@@ -1,0 +1,1 @@
+$SL read $T --min-rows 0

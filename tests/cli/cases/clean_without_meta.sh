@@ -1,0 +1,1 @@
+mkdir $T/x && $SL clean $T/x

@@ -1,0 +1,2 @@
+TMPDIR=$T $SL demo
+ls $T

@@ -1,0 +1,1 @@
+$SL inspect $FIX/npy_bad_hole

@@ -1,0 +1,1 @@
+$SL inspect $FIX/npy_zero_row_middle --json

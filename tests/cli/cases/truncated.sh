@@ -1,0 +1,1 @@
+$SL read $FIX/npy_bad_truncated

@@ -1,0 +1,109 @@
+#!/usr/bin/python3
+"""Interop with Debian's numpy both ways: what `write` and `--output` make
+loads in numpy with identical values, and shards numpy writes (every dtype,
+both byte orders, Fortran order, format versions 1-3, 1-D to 4-D, zero-row
+shards) load in shardload identically."""
+import argparse, os, subprocess, sys, tempfile
+
+import numpy as np
+
+failures = []
+M64 = (1 << 64) - 1
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what)
+    if not cond:
+        failures.append(what)
+
+
+def mix(x):
+    x = (x + 0x9E3779B97F4A7C15) & M64
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & M64
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & M64
+    return x ^ (x >> 31)
+
+
+def pattern_f32(seed, first, n):
+    key = mix(seed)
+    return np.array([(mix(key ^ (first + i)) >> 40) * 2.0 ** -23 - 1.0 for i in range(n)], np.float32)
+
+
+def run(a, *argv, n=0):
+    cmd = ([a.shardload] if n == 0 else a.mpiexec.split() + ["-n", str(n), a.shardload]) + list(argv)
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    if p.returncode != 0:
+        print(p.stdout[-2000:], p.stderr[-2000:])
+    return p
+
+
+def written_by_shardload(a, t):
+    d = os.path.join(t, "w")
+    check(run(a, "write", d, "--shape", "5000,3", "--num-shards", "4", "--seed", "21").returncode == 0,
+          "shardload write")
+    shards = [np.load(os.path.join(d, f"shard_{i:04d}.npy")) for i in range(4)]
+    whole = np.concatenate(shards)
+    check(whole.shape == (5000, 3) and whole.dtype == np.float32, "numpy reads the shards' shape and dtype")
+    check(np.array_equal(whole.ravel()[:1000], pattern_f32(21, 0, 1000)), "values equal the documented pattern")
+    check(np.array_equal(whole.ravel()[-500:], pattern_f32(21, 15000 - 500, 500)), "tail values too")
+    for dt in ("float64", "int8", "uint16", "int64", "bool", "complex64", "float16", "complex128"):
+        dd = os.path.join(t, dt)
+        ok = run(a, "write", dd, "--shape", "300,2,2", "--dtype", dt, "--num-shards", "3").returncode == 0
+        arr = np.concatenate([np.load(os.path.join(dd, f"shard_{i:04d}.npy")) for i in range(3)])
+        out = os.path.join(t, dt + ".npy")
+        ok = ok and run(a, "read", dd, "--verify", "--output", out, n=2).returncode == 0
+        back = np.load(out)
+        check(ok and arr.dtype == np.dtype(dt) and np.array_equal(back, arr, equal_nan=False) and
+              back.dtype == arr.dtype, f"{dt}: write -> numpy == read --output")
+
+
+def written_by_numpy(a, t):
+    rng = np.random.default_rng(3)
+    cases = {
+        "f4_be": (np.dtype(">f4"), (7,)),
+        "f8": (np.dtype("<f8"), ()),
+        "i2_be_4d": (np.dtype(">i2"), (2, 3, 2)),
+        "u4": (np.dtype("<u4"), (5,)),
+        "c16_be": (np.dtype(">c16"), (3,)),
+        "b1": (np.dtype("?"), (4,)),
+        "f2": (np.dtype("<f2"), (6,)),
+        "u8_be": (np.dtype(">u8"), (1,)),
+    }
+    for name, (dt, trailing) in cases.items():
+        d = os.path.join(t, "np_" + name)
+        os.makedirs(d)
+        parts = []
+        for i, rows in enumerate([37, 0, 129, 1, 64]):
+            x = rng.standard_normal((rows,) + trailing) * 100
+            if dt.kind == "c":
+                x = x + 1j * rng.standard_normal(x.shape)
+            x = x.astype(dt)
+            parts.append(x)
+            version = [(1, 0), (2, 0), (3, 0), (1, 0), (2, 0)][i]
+            if i == 2 and len(trailing) > 0:
+                x = np.asfortranarray(x)
+            with open(os.path.join(d, f"shard_{i:04d}.npy"), "wb") as f:
+                np.lib.format.write_array(f, x, version=version)
+        want = np.concatenate(parts)
+        for n in (0, 3):
+            out = os.path.join(t, f"np_{name}_{n}.npy")
+            ok = run(a, "read", d, "--verify", "--output", out, n=n).returncode == 0
+            got = np.load(out) if ok else None
+            check(ok and got.dtype == want.dtype.newbyteorder("=") and np.array_equal(got, want),
+                  f"numpy-written {name} (versions 1-3, a Fortran shard, zero rows) at {max(n, 1)} rank(s)")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--shardload", required=True)
+    ap.add_argument("--mpiexec", required=True)
+    a = ap.parse_args()
+    with tempfile.TemporaryDirectory() as t:
+        written_by_shardload(a, t)
+        written_by_numpy(a, t)
+    print(f"{0 if failures else 1} passed, {len(failures)} failed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,116 @@
+#!/usr/bin/python3
+"""One fixture case from ../shared/fixtures at 1-4 ranks and every variant.
+
+Good cases: `shardload read --output` must produce the expected shape, dtype
+and sha256 of the C-order little-endian bytes. Error cases: exit code 1 and a
+one-line message naming the file to blame. ok_or_error: either, but if it
+loads it must load right.
+"""
+import argparse, hashlib, json, os, subprocess, sys, tempfile
+
+import numpy as np
+
+
+def launch(args, ranks, extra_env=None):
+    env = dict(os.environ)
+    env.update(extra_env or {})
+    cmd = list(args.shardload)
+    if ranks > 1:
+        cmd = args.mpiexec.split() + ["-n", str(ranks)] + cmd
+    return cmd, env
+
+
+def run(args, ranks, argv):
+    cmd, env = launch(args, ranks)
+    p = subprocess.run(cmd + argv, capture_output=True, text=True, env=env, timeout=120)
+    return p
+
+
+def open_args(exp, case_dir):
+    """PATH and options the case needs."""
+    argv = []
+    path = case_dir
+    if exp.get("dataset_pattern"):
+        path = os.path.join(case_dir, exp["files"][0])
+        argv += ["--dataset", exp["dataset_pattern"]]
+    elif exp.get("dataset"):
+        argv += ["--dataset", exp["dataset"]]
+    if exp.get("columns") and exp.get("format") in ("parquet", "arrow"):
+        if not exp.get("vector_column"):
+            argv += ["--columns", ",".join(exp["columns"])]
+        else:
+            argv += ["--columns", exp["vector_column"]]
+    return [path] + argv
+
+
+def check_ok(exp, out_path):
+    a = np.load(out_path)
+    want_dtype = np.dtype(exp["dtype"])
+    if a.dtype.newbyteorder("<") != want_dtype.newbyteorder("<"):
+        return f"dtype {a.dtype} != {want_dtype}"
+    if list(a.shape) != list(exp["shape"]):
+        return f"shape {a.shape} != {exp['shape']}"
+    le = np.ascontiguousarray(a.astype(a.dtype.newbyteorder("<")))
+    digest = hashlib.sha256(le.tobytes()).hexdigest()
+    if digest != exp["sha256"]:
+        return f"sha256 {digest} != {exp['sha256']}"
+    return None
+
+
+def check_error(exp, p):
+    if p.returncode != 1:
+        return f"exit {p.returncode}, expected 1; stderr: {p.stderr[-2000:]}"
+    lines = [l for l in p.stderr.splitlines() if l.startswith("shardload: ")]
+    if len(lines) != 1:
+        return f"expected one 'shardload:' error line, got {len(lines)}: {p.stderr[-2000:]}"
+    blame = exp.get("error_file")
+    if blame and blame not in lines[0]:
+        return f"message does not name {blame}: {lines[0]}"
+    for bad in ("Sanitizer", "runtime error", "Segmentation", "core dumped"):
+        if bad in p.stderr:
+            return f"crash text in stderr: {p.stderr[-2000:]}"
+    return None
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--shardload", required=True, nargs="+")
+    ap.add_argument("--mpiexec", default="mpiexec --allow-run-as-root --oversubscribe")
+    ap.add_argument("--case", required=True)
+    ap.add_argument("--ranks", default="1,2,3,4")
+    ap.add_argument("--variants", default="cpu,omp")
+    a = ap.parse_args()
+    exp = json.load(open(os.path.join(a.case, "expected.json")))
+    kind = exp["expect"]
+    failures, runs = [], 0
+    io_modes = ["buffered", "direct", "auto"]
+    with tempfile.TemporaryDirectory() as tmp:
+        for ranks in [int(r) for r in a.ranks.split(",")]:
+            for vi, variant in enumerate(a.variants.split(",")):
+                io = io_modes[(ranks + vi) % len(io_modes)]
+                out = os.path.join(tmp, f"out_{ranks}_{variant}.npy")
+                argv = ["read"] + open_args(exp, a.case) + [
+                    "--variant", variant, "--io", io, "--output", out, "--verify"]
+                p = run(a, ranks, argv)
+                runs += 1
+                tag = f"[{ranks} ranks, {variant}, io {io}]"
+                if kind == "error" or (kind == "ok_or_error" and p.returncode != 0):
+                    err = check_error(exp, p)
+                elif p.returncode != 0:
+                    err = f"exit {p.returncode}: {p.stderr[-2000:]}"
+                else:
+                    err = check_ok(exp, out)
+                    if os.path.exists(out + ".tmp"):
+                        err = "temporary output left behind"
+                if err:
+                    failures.append(f"{tag} {err}")
+                else:
+                    print(f"ok {tag}")
+    for f in failures:
+        print("FAIL", f)
+    print(f"{runs - len(failures)} passed, {len(failures)} failed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

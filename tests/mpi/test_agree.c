@@ -1,0 +1,67 @@
+/* One rank fails, every rank returns the same error and nobody hangs (CTest's
+   timeout catches a hang). Run under mpiexec at 1-4 ranks with a fixture
+   dataset: the last rank's reads fail with EIO. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sl_internal.h"
+
+static int check_same(sl_comm *c, const sl_error *e, const char *what) {
+  int P = sl_comm_size(c);
+  sl_error *all = calloc((size_t)P, sizeof *all);
+  sl_error err = {0};
+  if (sl_comm_gather(c, e, sizeof *e, all, &err) != SL_OK) return 1;
+  int bad = 0;
+  for (int r = 0; sl_comm_rank(c) == 0 && r < P; r++)
+    if (all[r].code != all[0].code || strcmp(all[r].message, all[0].message) != 0 ||
+        all[r].code == SL_OK) {
+      fprintf(stderr, "%s: rank %d has '%s', rank 0 has '%s'\n", what, r, all[r].message,
+              all[0].message);
+      bad = 1;
+    }
+  if (sl_comm_rank(c) == 0 && !bad) printf("%s: all %d ranks: %s\n", what, P, all[0].message);
+  free(all);
+  return bad;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) return 2;
+  sl_comm *c;
+  sl_error err = {0};
+  if (sl_comm_init(SL_LAUNCH_MPI, &argc, &argv, &c, &err) != SL_OK) {
+    fprintf(stderr, "%s\n", err.message);
+    return 1;
+  }
+  int rank = sl_comm_rank(c), P = sl_comm_size(c), bad = 0;
+
+  /* discovery fails on rank 0 only (only it looks): all get its error */
+  sl_dataset *d = NULL;
+  sl_status st = sl_dataset_open(c, "/nonexistent/shardload/dir", NULL, &d, &err);
+  bad |= st != SL_ENOENT || check_same(c, &err, "open");
+
+  sl_error_clear(&err);
+  if (sl_dataset_open(c, argv[1], NULL, &d, &err) != SL_OK) {
+    fprintf(stderr, "rank %d: %s\n", rank, err.message);
+    return 1;
+  }
+  if (rank == P - 1) sl__io_fail_at(1, true, false);
+  sl_load_options o;
+  sl_load_options_init(&o);
+  o.read.io = SL_IO_BUFFERED;
+  sl_array *a = NULL;
+  sl_error_clear(&err);
+  st = sl_load(c, d, &o, &a, NULL, &err);
+  bad |= st != SL_EIO || a != NULL || check_same(c, &err, "load");
+  sl__io_fail_at(0, false, false);
+
+  /* and the load works afterwards */
+  sl_error_clear(&err);
+  st = sl_load(c, d, &o, &a, NULL, &err);
+  bad |= st != SL_OK;
+  sl_array_free(a);
+  sl_dataset_free(d);
+  bad = sl_comm_agree(c, bad ? SL_EINVAL : SL_OK, &err) != SL_OK;
+  sl_comm_free(c);
+  return bad;
+}

@@ -1,0 +1,64 @@
+/* Helpers shared by the unit tests: temporary directories and small files. */
+#ifndef SL_TEST_H
+#define SL_TEST_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sl_internal.h"
+
+/* A fresh directory under $TMPDIR (or /tmp); removed by rm_tree. */
+static inline char *make_tmpdir(void) {
+  const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+  char *d = malloc(strlen(base) + 32);
+  sprintf(d, "%s/sltest-XXXXXX", base);
+  if (mkdtemp(d) == NULL) abort();
+  return d;
+}
+
+static inline void rm_tree(char *d) {
+  char cmd[4200];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", d);
+  if (system(cmd) != 0) abort();
+  free(d);
+}
+
+static inline char *path_in(const char *dir, const char *name) {
+  char *p = malloc(strlen(dir) + strlen(name) + 2);
+  sprintf(p, "%s/%s", dir, name);
+  return p;
+}
+
+static inline void write_bytes(const char *dir, const char *name, const void *b, size_t n) {
+  char *p = path_in(dir, name);
+  FILE *f = fopen(p, "wb");
+  if (f == NULL || fwrite(b, 1, n, f) != n) abort();
+  fclose(f);
+  free(p);
+}
+
+/* An npy file with a header of our choosing (dict text), version v, then
+   data_bytes bytes of the pattern. */
+static inline void write_npy_raw(const char *dir, const char *name, int v, const char *dict,
+                                 size_t data_bytes) {
+  size_t dl = strlen(dict), pre = v == 1 ? 10 : 12;
+  size_t total = (pre + dl + 1 + 63) / 64 * 64;
+  size_t hl = total - pre;
+  char *buf = calloc(1, total + data_bytes + 1);
+  memcpy(buf, "\x93NUMPY", 6);
+  buf[6] = (char)v;
+  buf[7] = 0;
+  buf[8] = (char)(hl & 0xff);
+  buf[9] = (char)((hl >> 8) & 0xff);
+  if (v != 1) buf[10] = buf[11] = 0;
+  memset(buf + pre, ' ', hl);
+  memcpy(buf + pre, dict, dl);
+  buf[total - 1] = '\n';
+  sl_pattern_fill(SL_UINT8, 7, 0, (int64_t)data_bytes, buf + total);
+  write_bytes(dir, name, buf, total + data_bytes);
+  free(buf);
+}
+
+#endif

@@ -1,0 +1,202 @@
+/* The npy header parser and driver: versions, dtypes, byte order, Fortran
+   order, and every malformed header named with file and reason. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "sl_test.h"
+
+static char *dir;
+
+static int setup(void **state) {
+  (void)state;
+  dir = make_tmpdir();
+  return 0;
+}
+static int teardown(void **state) {
+  (void)state;
+  rm_tree(dir);
+  return 0;
+}
+
+static sl_status probe(const char *name, sl_shard *s, sl_shard_info *info, sl_error *err) {
+  char *p = path_in(dir, name);
+  memset(s, 0, sizeof *s);
+  s->path = p;
+  sl_error_clear(err);
+  sl_status st = sl__npy_driver.probe(p, NULL, NULL, s, info, err);
+  return st;
+}
+
+static void expect_error(const char *name, const char *phrase) {
+  sl_shard s;
+  sl_shard_info info;
+  sl_error err;
+  sl_status st = probe(name, &s, &info, &err);
+  assert_int_equal(st, SL_EFORMAT);
+  assert_non_null(strstr(err.message, name));
+  if (strstr(err.message, phrase) == NULL) fail_msg("'%s' lacks '%s'", err.message, phrase);
+  assert_null(strchr(err.message, '\n'));
+  free((char *)s.path);
+}
+
+static void test_npy_reads_versions_1_2_3(void **state) {
+  (void)state;
+  const char *d = "{'descr': '<f4', 'fortran_order': False, 'shape': (3, 2), }";
+  for (int v = 1; v <= 3; v++) {
+    char name[32];
+    sprintf(name, "v%d.npy", v);
+    write_npy_raw(dir, name, v, d, 24);
+    sl_shard s;
+    sl_shard_info info;
+    sl_error err;
+    assert_int_equal(probe(name, &s, &info, &err), SL_OK);
+    assert_int_equal(info.dtype, SL_FLOAT32);
+    assert_int_equal(info.ndim, 2);
+    assert_int_equal(info.shape[0], 3);
+    assert_int_equal(info.shape[1], 2);
+    assert_int_equal(s.rows, 3);
+    assert_int_equal(s.swap, 0);
+    free((char *)s.path);
+  }
+}
+
+static void test_npy_big_endian_sets_swap(void **state) {
+  (void)state;
+  write_npy_raw(dir, "be.npy", 1, "{'descr': '>i8', 'fortran_order': False, 'shape': (2,), }", 16);
+  sl_shard s;
+  sl_shard_info info;
+  sl_error err;
+  assert_int_equal(probe("be.npy", &s, &info, &err), SL_OK);
+  assert_int_equal(info.dtype, SL_INT64);
+  assert_int_equal(s.swap, 1);
+  free((char *)s.path);
+}
+
+static void test_npy_rejects_bad_magic(void **state) {
+  (void)state;
+  write_bytes(dir, "csv.npy", "a,b\n1,2\n", 8);
+  expect_error("csv.npy", "no \\x93NUMPY magic");
+}
+
+static void test_npy_rejects_unparsable_header(void **state) {
+  (void)state;
+  write_npy_raw(dir, "junk.npy", 1, "{'descr': '<f4', 'fortran_order': Fals", 0);
+  expect_error("junk.npy", "does not parse");
+  write_npy_raw(dir, "junk2.npy", 1, "\x01\x02garbage", 0);
+  expect_error("junk2.npy", "does not parse");
+}
+
+static void test_npy_rejects_object_and_structured_dtypes(void **state) {
+  (void)state;
+  write_npy_raw(dir, "obj.npy", 1, "{'descr': '|O', 'fortran_order': False, 'shape': (2,), }", 16);
+  expect_error("obj.npy", "Python objects");
+  write_npy_raw(dir, "rec.npy", 1,
+                "{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (2,), }", 8);
+  expect_error("rec.npy", "structured");
+  write_npy_raw(dir, "str.npy", 1, "{'descr': '<U4', 'fortran_order': False, 'shape': (2,), }", 32);
+  expect_error("str.npy", "not supported");
+}
+
+static void test_npy_rejects_0d(void **state) {
+  (void)state;
+  write_npy_raw(dir, "scalar.npy", 1, "{'descr': '<f8', 'fortran_order': False, 'shape': (), }", 8);
+  expect_error("scalar.npy", "0-d array");
+}
+
+static void test_npy_rejects_truncated_data(void **state) {
+  (void)state;
+  write_npy_raw(dir, "short.npy", 1, "{'descr': '<f8', 'fortran_order': False, 'shape': (40, 6), }",
+                836);
+  expect_error("short.npy", "header promises");
+}
+
+static void test_npy_rejects_overflowing_shape(void **state) {
+  (void)state;
+  write_npy_raw(dir, "huge.npy", 1,
+                "{'descr': '<f8', 'fortran_order': False, 'shape': (4611686018427387904, 4), }", 8);
+  expect_error("huge.npy", "overflows");
+  write_npy_raw(dir, "huge2.npy", 1,
+                "{'descr': '<f8', 'fortran_order': False, 'shape': (99999999999999999999,), }", 8);
+  expect_error("huge2.npy", "overflows");
+}
+
+static void test_npy_rejects_header_length_past_end(void **state) {
+  (void)state;
+  unsigned char b[16] = {0x93, 'N', 'U', 'M', 'P', 'Y', 2, 0, 0xff, 0xff, 0xff, 0};
+  write_bytes(dir, "hlen.npy", b, sizeof b);
+  expect_error("hlen.npy", "exceeds the limit");
+  unsigned char c[16] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, 0xff, 0x7f, '{'};
+  write_bytes(dir, "hlen2.npy", c, sizeof c);
+  expect_error("hlen2.npy", "file ends");
+  unsigned char v[16] = {0x93, 'N', 'U', 'M', 'P', 'Y', 9, 0, 0, 0};
+  write_bytes(dir, "v9.npy", v, sizeof v);
+  expect_error("v9.npy", "version 9.0");
+}
+
+/* (R, 2, 3) in Fortran order: element (r, i, j) is at r + R*(i + 2*j). */
+static void test_npy_fortran_order_reads_c_order(void **state) {
+  (void)state;
+  const int R = 5, I = 2, J = 3;
+  write_npy_raw(dir, "f.npy", 1, "{'descr': '<i4', 'fortran_order': True, 'shape': (5, 2, 3), }", 0);
+  char *p = path_in(dir, "f.npy");
+  FILE *f = fopen(p, "r+b");
+  fseek(f, 0, SEEK_END);
+  for (int j = 0; j < J; j++)
+    for (int i = 0; i < I; i++)
+      for (int r = 0; r < R; r++) {
+        int32_t v = r * 100 + i * 10 + j;
+        fwrite(&v, 4, 1, f);
+      }
+  fclose(f);
+  sl_shard s;
+  sl_shard_info info;
+  sl_error err;
+  assert_int_equal(probe("f.npy", &s, &info, &err), SL_OK);
+  size_t n = 1;
+  sl_extent ex;
+  assert_int_equal(sl__npy_driver.extents(&s, 0, 5, &ex, &n, &err), SL_OK);
+  assert_int_equal(n, 0); /* Fortran order must be decoded */
+  int32_t out[3 * 6];
+  assert_int_equal(sl__npy_driver.read(&s, 1, 4, out, &err), SL_OK);
+  for (int r = 1; r < 4; r++)
+    for (int i = 0; i < I; i++)
+      for (int j = 0; j < J; j++) assert_int_equal(out[(r - 1) * 6 + i * 3 + j], r * 100 + i * 10 + j);
+  free(p);
+  free((char *)s.path);
+}
+
+static void test_npy_parse_buffer_matches_probe(void **state) {
+  (void)state;
+  char buf[256];
+  size_t hl;
+  int64_t shape[] = {4, 3};
+  sl_error err = {0};
+  assert_int_equal(sl__npy_header(SL_UINT16, 2, shape, buf, sizeof buf, &hl, &err), SL_OK);
+  assert_int_equal(hl % 64, 0);
+  memset(buf + hl, 0, 24);
+  sl_shard_info info;
+  assert_int_equal(sl__npy_parse_buffer(buf, hl + 24, &info, &err), SL_OK);
+  assert_int_equal(info.dtype, SL_UINT16);
+  assert_int_equal(info.shape[1], 3);
+  assert_int_equal(sl__npy_parse_buffer(buf, hl + 23, &info, &err), SL_EFORMAT);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_npy_reads_versions_1_2_3),
+      cmocka_unit_test(test_npy_big_endian_sets_swap),
+      cmocka_unit_test(test_npy_rejects_bad_magic),
+      cmocka_unit_test(test_npy_rejects_unparsable_header),
+      cmocka_unit_test(test_npy_rejects_object_and_structured_dtypes),
+      cmocka_unit_test(test_npy_rejects_0d),
+      cmocka_unit_test(test_npy_rejects_truncated_data),
+      cmocka_unit_test(test_npy_rejects_overflowing_shape),
+      cmocka_unit_test(test_npy_rejects_header_length_past_end),
+      cmocka_unit_test(test_npy_fortran_order_reads_c_order),
+      cmocka_unit_test(test_npy_parse_buffer_matches_probe),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,49 @@
+/* Shared by the files of the command-line tool (not part of the library). */
+#ifndef SHARDLOAD_CLI_H
+#define SHARDLOAD_CLI_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "shardload.h"
+
+enum { EXIT_DATA = 1, EXIT_USAGE = 2 };
+
+#define META_NAME "_meta.json"
+
+typedef struct args {
+  const char *cmd, *path;
+  sl_open_options open;
+  sl_load_options load;
+  const char *output, *shape, *dtype_name;
+  int64_t num_shards, seed;
+  bool verify, json, progress, force, have_seed;
+} args;
+
+typedef struct choice {
+  const char *name;
+  int value;
+} choice;
+
+extern const choice variants[], io_modes[], partitions[];
+extern int rank0; /* 1 on the rank that prints */
+
+void say(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints the error (rank 0) and @return its exit code. */
+int data_error(const sl_error *e);
+const char *name_of(const choice *c, int v);
+void shape_text(const int64_t *s, int n, char *buf, size_t cap);
+double now(void);
+char *join(const char *dir, const char *name);
+cJSON *read_json(const char *path);
+bool meta_seed(const char *path, uint64_t *seed);
+
+int cmd_demo(sl_comm *comm, args *a);
+int cmd_write(sl_comm *comm, args *a);
+int cmd_clean(sl_comm *comm, args *a);
+int cmd_inspect(sl_comm *comm, args *a);
+int cmd_read(sl_comm *comm, args *a);
+
+#endif

@@ -1,0 +1,292 @@
+/* shardload: the command-line tool. Uses only the public API (shardload.h).
+ *
+ *   shardload demo
+ *   shardload write DIR --shape 4000000,8 --dtype float32 --num-shards 4 --seed 0
+ *   shardload inspect PATH [--json]
+ *   shardload read PATH [--variant auto|cpu|omp|gpu] [--threads N] [--verify] ...
+ *   shardload clean DIR
+ *
+ * Exit codes: 0 ok, 1 data or I/O error, 2 usage error. Under mpiexec or srun
+ * every rank runs the same command; rank 0 prints.
+ */
+#define _GNU_SOURCE
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static const char usage_text[] =
+    "usage: shardload <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  demo                      write -> read -> verify -> clean in a temporary directory\n"
+    "  write DIR --shape R,C.. --dtype T --num-shards N --seed S [--format F] [--force]\n"
+    "  inspect PATH [--json]     discovery only: shards, rows, dtype, shape, bytes\n"
+    "  read PATH [options]       load into a row-partitioned array over the ranks\n"
+    "  clean DIR                 remove what `write` made there\n"
+    "\n"
+    "PATH is a directory of shard_NNNN.<ext> files, a single file, or a directory with\n"
+    "--pattern GLOB; --shard-dir DIR is a synonym of PATH.\n"
+    "\n"
+    "read options:\n"
+    "  --format F                npy|hdf5|raw (default: from the file names)\n"
+    "  --variant V               auto|cpu|omp|gpu (default auto: omp when >1 thread)\n"
+    "  --threads N               threads per rank (default: OpenMP's default)\n"
+    "  --io M                    auto|buffered|direct (default auto)\n"
+    "  --partition P             balanced|tiled (default balanced)\n"
+    "  --min-rows N              smallest tile worth a rank (default 1)\n"
+    "  --chunk-mib N             work unit of the threads in MiB (default 16)\n"
+    "  --verify                  check the tile (pattern of _meta.json, or a re-read)\n"
+    "  --output FILE.npy         write the whole array as one .npy file\n"
+    "  --json                    one JSON report on stdout\n"
+    "  --progress                phase messages on stderr\n"
+    "  --pattern GLOB            shard files inside the directory, natural sort\n"
+    "  --dataset NAME            HDF5 dataset (or '/group/*' in one file)\n"
+    "  --dtype T --trailing D,.. --header-bytes N   raw binary layout\n"
+    "  --columns a,b --fill-nulls V                 table formats\n"
+    "\n"
+    "Under mpiexec or srun every rank takes part; SHARDLOAD_MPI=0|1 overrides the\n"
+    "detection. Exit codes: 0 ok, 1 data or I/O error, 2 usage error.\n";
+
+int rank0 = 1;
+
+void say(FILE *f, const char *fmt, ...) {
+  if (!rank0) return;
+  va_list ap;
+  va_start(ap, fmt);
+  vfprintf(f, fmt, ap);
+  va_end(ap);
+}
+
+int usage_error(const char *fmt, ...) {
+  if (rank0) {
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("shardload: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputs("\n(see shardload --help)\n", stderr);
+    va_end(ap);
+  }
+  return EXIT_USAGE;
+}
+
+int data_error(const sl_error *e) {
+  say(stderr, "shardload: %s\n", e->message[0] ? e->message : sl_strerror(e->code));
+  return e->code == SL_EINVAL ? EXIT_USAGE : EXIT_DATA;
+}
+
+/* ------------------------------------------------------------ arguments */
+
+static bool parse_i64(const char *s, int64_t *out) {
+  char *end;
+  errno = 0;
+  long long v = strtoll(s, &end, 10);
+  if (errno != 0 || end == s || *end != '\0') return false;
+  *out = v;
+  return true;
+}
+
+static bool pick(const choice *c, const char *s, int *out) {
+  for (; c->name; c++)
+    if (strcmp(c->name, s) == 0) {
+      *out = c->value;
+      return true;
+    }
+  return false;
+}
+
+const choice variants[] = {{"auto", SL_VARIANT_AUTO}, {"cpu", SL_VARIANT_CPU},
+                                  {"omp", SL_VARIANT_OMP},   {"gpu", SL_VARIANT_GPU},
+                                  {NULL, 0}};
+const choice io_modes[] = {{"auto", SL_IO_AUTO}, {"buffered", SL_IO_BUFFERED},
+                                  {"direct", SL_IO_DIRECT}, {NULL, 0}};
+const choice partitions[] = {{"balanced", SL_PARTITION_BALANCED},
+                                    {"tiled", SL_PARTITION_TILED}, {NULL, 0}};
+
+const char *name_of(const choice *c, int v) {
+  for (; c->name; c++)
+    if (c->value == v) return c->name;
+  return "?";
+}
+
+/* Options that take a value; @return 0, or an exit code. */
+static int set_value(args *a, const char *opt, const char *v) {
+  int iv;
+  int64_t n;
+  if (strcmp(opt, "--format") == 0) a->open.format = v;
+  else if (strcmp(opt, "--pattern") == 0) a->open.pattern = v;
+  else if (strcmp(opt, "--dataset") == 0) a->open.dataset = v;
+  else if (strcmp(opt, "--trailing") == 0) a->open.trailing = v;
+  else if (strcmp(opt, "--columns") == 0) a->open.columns = v;
+  else if (strcmp(opt, "--fill-nulls") == 0) a->open.fill_nulls = v;
+  else if (strcmp(opt, "--output") == 0) a->output = v;
+  else if (strcmp(opt, "--shape") == 0) a->shape = v;
+  else if (strcmp(opt, "--dtype") == 0) a->open.dtype = a->dtype_name = v;
+  else if (strcmp(opt, "--shard-dir") == 0) a->path = v;
+  else if (strcmp(opt, "--variant") == 0) {
+    if (!pick(variants, v, &iv)) return usage_error("--variant: expected auto|cpu|omp|gpu, got '%s'", v);
+    a->load.read.variant = (sl_variant)iv;
+  } else if (strcmp(opt, "--io") == 0) {
+    if (!pick(io_modes, v, &iv)) return usage_error("--io: expected auto|buffered|direct, got '%s'", v);
+    a->load.read.io = (sl_io_mode)iv;
+  } else if (strcmp(opt, "--partition") == 0) {
+    if (!pick(partitions, v, &iv)) return usage_error("--partition: expected balanced|tiled, got '%s'", v);
+    a->load.partition = (sl_partition_kind)iv;
+  } else if (!parse_i64(v, &n) || n < 0) {
+    return usage_error("%s: expected a non-negative integer, got '%s'", opt, v);
+  } else if (strcmp(opt, "--threads") == 0) {
+    a->load.read.threads = (int)n;
+  } else if (strcmp(opt, "--min-rows") == 0) {
+    if (n < 1) return usage_error("--min-rows: expected >= 1, got %lld", (long long)n);
+    a->load.min_rows = n;
+  } else if (strcmp(opt, "--chunk-mib") == 0) {
+    if (n < 1) return usage_error("--chunk-mib: expected >= 1, got %lld", (long long)n);
+    a->load.read.chunk_bytes = n << 20;
+  } else if (strcmp(opt, "--header-bytes") == 0) a->open.header_bytes = n;
+  else if (strcmp(opt, "--num-shards") == 0) a->num_shards = n;
+  else if (strcmp(opt, "--seed") == 0) {
+    a->seed = n;
+    a->have_seed = true;
+  } else return usage_error("unknown option %s", opt);
+  return 0;
+}
+
+static const char *const valued[] = {
+    "--format", "--pattern", "--dataset", "--trailing", "--columns", "--fill-nulls",
+    "--output", "--shape", "--dtype", "--shard-dir", "--variant", "--io", "--partition",
+    "--threads", "--min-rows", "--chunk-mib", "--header-bytes", "--num-shards", "--seed",
+    NULL};
+
+static bool takes_value(const char *opt, size_t len) {
+  for (const char *const *v = valued; *v; v++)
+    if (strlen(*v) == len && strncmp(*v, opt, len) == 0) return true;
+  return false;
+}
+
+static int set_flag(args *a, const char *opt) {
+  if (strcmp(opt, "--verify") == 0) a->verify = true;
+  else if (strcmp(opt, "--json") == 0) a->json = true;
+  else if (strcmp(opt, "--progress") == 0) a->progress = true;
+  else if (strcmp(opt, "--force") == 0) a->force = true;
+  else return usage_error("unknown option %s", opt);
+  return 0;
+}
+
+static int parse_args(int argc, char **argv, args *a) {
+  sl_open_options_init(&a->open);
+  sl_load_options_init(&a->load);
+  for (int i = 1; i < argc; i++) {
+    const char *s = argv[i];
+    if (strncmp(s, "--", 2) != 0 || strcmp(s, "--") == 0) {
+      if (a->cmd == NULL) a->cmd = s;
+      else if (a->path == NULL) a->path = s;
+      else return usage_error("unexpected argument '%s'", s);
+      continue;
+    }
+    const char *eq = strchr(s, '=');
+    size_t len = eq ? (size_t)(eq - s) : strlen(s);
+    int rc;
+    if (takes_value(s, len)) {
+      if (eq == NULL && i + 1 >= argc) return usage_error("%s needs a value", s);
+      char opt[32];
+      snprintf(opt, sizeof opt, "%.*s", (int)len, s);
+      rc = set_value(a, opt, eq ? eq + 1 : argv[++i]);
+    } else {
+      rc = eq ? usage_error("%.*s takes no value", (int)len, s) : set_flag(a, s);
+    }
+    if (rc != 0) return rc;
+  }
+  return 0;
+}
+
+/* ---------------------------------------------------------------- helpers */
+
+void shape_text(const int64_t *s, int n, char *buf, size_t cap) {
+  size_t k = (size_t)snprintf(buf, cap, "(");
+  for (int i = 0; i < n && k < cap; i++)
+    k += (size_t)snprintf(buf + k, cap - k, "%lld%s", (long long)s[i],
+                          n == 1 ? "," : i + 1 < n ? ", " : "");
+  if (k < cap) snprintf(buf + k, cap - k, ")");
+}
+
+double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+char *join(const char *dir, const char *name) {
+  size_t n = strlen(dir) + strlen(name) + 2;
+  char *p = malloc(n);
+  if (p) snprintf(p, n, "%s/%s", dir, name);
+  return p;
+}
+
+cJSON *read_json(const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (f == NULL) return NULL;
+  char buf[1 << 16];
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = '\0';
+  return cJSON_Parse(buf);
+}
+
+/* The seed `write` recorded in PATH's _meta.json, if any. */
+bool meta_seed(const char *path, uint64_t *seed) {
+  struct stat st;
+  if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) return false;
+  char *m = join(path, META_NAME);
+  cJSON *j = m ? read_json(m) : NULL;
+  free(m);
+  cJSON *s = cJSON_GetObjectItemCaseSensitive(j, "seed");
+  bool ok = cJSON_IsNumber(s);
+  if (ok) *seed = (uint64_t)s->valuedouble;
+  cJSON_Delete(j);
+  return ok;
+}
+
+/* ---------------------------------------------------------------- main */
+
+static int dispatch(sl_comm *comm, args *a) {
+  if (strcmp(a->cmd, "demo") == 0) return cmd_demo(comm, a);
+  if (a->path == NULL) return usage_error("%s needs a PATH", a->cmd);
+  if (strcmp(a->cmd, "write") == 0) return cmd_write(comm, a);
+  if (strcmp(a->cmd, "inspect") == 0) return cmd_inspect(comm, a);
+  if (strcmp(a->cmd, "read") == 0) return cmd_read(comm, a);
+  if (strcmp(a->cmd, "clean") == 0) return cmd_clean(comm, a);
+  return usage_error("unknown command '%s'", a->cmd);
+}
+
+int main(int argc, char **argv) {
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+      fputs(usage_text, stdout);
+      return 0;
+    }
+    if (strcmp(argv[i], "--version") == 0) {
+      printf("shardload %s (library %u)\n%s\n", SL_VERSION_STRING, sl_version_number(),
+             sl_features());
+      return 0;
+    }
+  }
+  args a = {0};
+  int rc = parse_args(argc, argv, &a);
+  if (rc != 0) return rc;
+  if (a.cmd == NULL) return usage_error("no command given");
+  sl_comm *comm;
+  sl_error err = {0};
+  if (sl_comm_init(SL_LAUNCH_AUTO, &argc, &argv, &comm, &err) != SL_OK) return data_error(&err);
+  rank0 = sl_comm_rank(comm) == 0;
+  rc = dispatch(comm, &a);
+  fflush(stdout);
+  sl_comm_free(comm);
+  return rc;
+}
