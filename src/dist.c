@@ -186,18 +186,16 @@ sl_status sl_dataset_open(sl_comm *comm, const char *path, const sl_open_options
     if (st == SL_OK) st = sl__dataset_pack(d, &buf, &n, err);
   }
   st = sl_comm_agree(comm, st, err);
+  int64_t len = (int64_t)n;
   if (st == SL_OK) {
-    int64_t len = (int64_t)n;
     sl_comm_bcast(comm, &len, sizeof len, err);
     if (comm->rank != 0 && (buf = sl__malloc((size_t)len)) == NULL)
       st = sl__fail(err, SL_ENOMEM, "%s: out of memory for the dataset description", path);
-    /* a rank without the buffer still joins the broadcast, into a scratch byte */
-    char scratch;
-    bool have = buf != NULL;
-    if (sl_comm_agree(comm, st, err) == SL_OK) {
-      sl_comm_bcast(comm, have ? buf : &scratch, have ? (size_t)len : 0, err);
-      if (comm->rank != 0) st = sl__dataset_unpack(buf, (size_t)len, &d, err);
-    }
+    st = sl_comm_agree(comm, st, err);
+  }
+  if (st == SL_OK) { /* every rank now has a buffer of len bytes */
+    sl_comm_bcast(comm, buf, (size_t)len, err);
+    if (comm->rank != 0) st = sl__dataset_unpack(buf, (size_t)len, &d, err);
     st = sl_comm_agree(comm, st, err);
   }
   sl__free(buf);
