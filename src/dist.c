@@ -141,6 +141,7 @@ sl_status sl_comm_agree(sl_comm *c, sl_status local, sl_error *err) {
   if (err != NULL) *err = e;
   return e.code;
 #else
+  (void)err;
   return local;
 #endif
 }
@@ -166,6 +167,8 @@ sl_status sl_comm_bcast(sl_comm *c, void *buf, size_t n, sl_error *err) {
     MPI_Bcast((char *)buf + done, part, MPI_BYTE, 0, c->comm);
     done += (size_t)part;
   }
+#else
+  (void)buf, (void)n;
 #endif
   (void)err;
   return SL_OK;

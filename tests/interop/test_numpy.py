@@ -3,18 +3,15 @@
 loads in numpy with identical values, and shards numpy writes (every dtype,
 both byte orders, Fortran order, format versions 1-3, 1-D to 4-D, zero-row
 shards) load in shardload identically."""
-import argparse, os, subprocess, sys, tempfile
+import os, subprocess, sys, tempfile
 
 import numpy as np
 
-failures = []
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from sltest import args, check, run, summary  # noqa: E402
+
 M64 = (1 << 64) - 1
 
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
 
 
 def mix(x):
@@ -28,15 +25,6 @@ def pattern_f32(seed, first, n):
     key = mix(seed)
     return np.array([(mix(key ^ (first + i)) >> 40) * 2.0 ** -23 - 1.0 for i in range(n)], np.float32)
 
-
-def run(a, *argv, n=0, env=None):
-    cmd = ([a.shardload] if n == 0 else a.mpiexec.split() + ["-n", str(n), a.shardload]) + list(argv)
-    # Open MPI's unloaded components leave leaks LeakSanitizer cannot attribute
-    mpi_env = {"ASAN_OPTIONS": "detect_leaks=0"} if n or (env or {}).get("SHARDLOAD_MPI") == "1" else {}
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=dict(os.environ, **mpi_env))
-    if p.returncode != 0:
-        print(p.stdout[-2000:], p.stderr[-2000:])
-    return p
 
 
 def written_by_shardload(a, t):
@@ -96,15 +84,11 @@ def written_by_numpy(a, t):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--shardload", required=True)
-    ap.add_argument("--mpiexec", required=True)
-    a = ap.parse_args()
+    a = args()
     with tempfile.TemporaryDirectory() as t:
         written_by_shardload(a, t)
         written_by_numpy(a, t)
-    print(f"{0 if failures else 1} passed, {len(failures)} failed")
-    return 1 if failures else 0
+    return summary()
 
 
 if __name__ == "__main__":

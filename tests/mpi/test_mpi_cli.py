@@ -1,45 +1,29 @@
 #!/usr/bin/python3
 """The command under mpiexec at 1-4 ranks: partitions, reports, discovery
 done once, more ranks than rows, the demo, and the launcher detection."""
-import argparse, json, os, subprocess, sys, tempfile
+import json, os, subprocess, sys, tempfile
 
 import numpy as np
 
-failures = []
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from sltest import args, check, run, summary  # noqa: E402
 
 
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
 
-
-def run(a, n, *argv, env=None):
-    cmd = ([a.shardload] if n == 0 else a.mpiexec.split() + ["-n", str(n), a.shardload]) + list(argv)
-    # Open MPI's unloaded components leave leaks LeakSanitizer cannot attribute
-    mpi_env = {"ASAN_OPTIONS": "detect_leaks=0"} if n or (env or {}).get("SHARDLOAD_MPI") == "1" else {}
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=300,
-                       env=dict(os.environ, **mpi_env, **(env or {})))
-    if p.returncode != 0:
-        print(p.stdout[-2000:], p.stderr[-2000:])
-    return p
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--shardload", required=True)
-    ap.add_argument("--mpiexec", required=True)
-    a = ap.parse_args()
+    a = args()
     with tempfile.TemporaryDirectory() as t:
         d = os.path.join(t, "d")
-        p = run(a, 2, "write", d, "--shape", "10007,3", "--dtype", "float64", "--num-shards", "7",
-                "--seed", "11")
+        p = run(a, "write", d, "--shape", "10007,3", "--dtype", "float64", "--num-shards", "7",
+                "--seed", "11", n=2, show=True)
         check(p.returncode == 0, "write under 2 ranks")
         ref = np.concatenate([np.load(os.path.join(d, f"shard_{i:04d}.npy")) for i in range(7)])
         for n in (1, 2, 3, 4):
             for part in ("balanced", "tiled"):
                 out = os.path.join(t, f"o{n}{part}.npy")
-                p = run(a, n, "read", d, "--json", "--verify", "--partition", part, "--output", out)
+                p = run(a, "read", d, "--json", "--verify", "--partition", part, "--output", out, n=n, show=True)
                 ok = p.returncode == 0
                 check(ok, f"{n} ranks {part}: exit 0")
                 if not ok:
@@ -59,35 +43,34 @@ def main():
                 check(np.array_equal(np.load(out), ref), f"{n} ranks {part}: output equals numpy's concatenate")
         # more ranks than rows
         small = os.path.join(t, "small")
-        run(a, 0, "write", small, "--shape", "3,2", "--num-shards", "2")
-        p = run(a, 4, "read", small, "--json", "--verify")
+        run(a, "write", small, "--shape", "3,2", "--num-shards", "2", show=True)
+        p = run(a, "read", small, "--json", "--verify", n=4, show=True)
         check(p.returncode == 0, "4 ranks, 3 rows: exit 0")
         if p.returncode == 0:
             rows = [x["rows"] for x in json.loads(p.stdout)["per_rank"]]
             check(sorted(rows) == [0, 1, 1, 1], f"4 ranks, 3 rows: {rows}")
-        p = run(a, 3, "read", d, "--json", "--min-rows", "6000")
+        p = run(a, "read", d, "--json", "--min-rows", "6000", n=3, show=True)
         if p.returncode == 0:
             rows = [x["rows"] for x in json.loads(p.stdout)["per_rank"]]
             check(rows == [10007, 0, 0], f"--min-rows 6000 keeps one tile: {rows}")
         else:
             check(False, "--min-rows run")
         # text report: one line per rank with rows and files
-        p = run(a, 3, "read", d)
+        p = run(a, "read", d, n=3, show=True)
         lines = [l for l in p.stdout.splitlines() if l.strip().startswith("rank ")]
         check(len(lines) == 3 and all("files)" in l and "GB/s" in l for l in lines),
               "text report has a line per rank with files and GB/s")
         # SHARDLOAD_MPI=0 under mpiexec: each process loads alone
-        p = run(a, 2, "read", d, "--json", env={"SHARDLOAD_MPI": "0"})
+        p = run(a, "read", d, "--json", env={"SHARDLOAD_MPI": "0"}, n=2, show=True)
         outs = [l for l in p.stdout.splitlines() if l.startswith("{")]
         check(len(outs) == 2 and all(json.loads(o)["ranks"] == 1 for o in outs),
               "SHARDLOAD_MPI=0: two independent single-process loads")
         # a plain process forced onto MPI still works (singleton init)
-        p = run(a, 0, "read", d, "--json", env={"SHARDLOAD_MPI": "1"})
+        p = run(a, "read", d, "--json", env={"SHARDLOAD_MPI": "1"}, show=True)
         check(p.returncode == 0 and json.loads(p.stdout)["ranks"] == 1, "SHARDLOAD_MPI=1 singleton")
-        p = run(a, 3, "demo", env={"TMPDIR": t})
+        p = run(a, "demo", env={"TMPDIR": t}, n=3, show=True)
         check(p.returncode == 0 and "demo: ok" in p.stdout and "3 ranks" in p.stdout, "demo at 3 ranks")
-    print(f"{0 if failures else 1} passed, {len(failures)} failed")
-    return 1 if failures else 0
+    return summary()
 
 
 if __name__ == "__main__":
