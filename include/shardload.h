@@ -193,7 +193,7 @@ SL_API void sl_open_options_init(sl_open_options *o);
 
 /**
  * One shard as a driver describes it. probe fills rows, swap and param;
- * the library fills path and member. param is broadcast to every rank as
+ * the library fills path, member and opts. param is broadcast to every rank as
  * numbers; priv is per-process state the driver may create lazily (under its
  * own lock) and frees in release.
  */
@@ -205,6 +205,7 @@ typedef struct sl_shard {
   int swap;           /* stored byte order differs from native */
   uint64_t param[8];  /* driver-defined numbers (data offset, flags, ...) */
   void *priv;
+  const sl_open_options *opts; /* the dataset's options, on every rank */
 } sl_shard;
 
 /** What probe learns about the array stored in one shard. */

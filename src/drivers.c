@@ -12,6 +12,12 @@ static const sl_driver *const builtin[] = {
 #ifdef SL_HAVE_RAW
     &sl__raw_driver,
 #endif
+#ifdef SL_HAVE_PARQUET
+    &sl__parquet_driver,
+#endif
+#ifdef SL_HAVE_ARROW
+    &sl__arrow_driver,
+#endif
     NULL,
 };
 
@@ -76,6 +82,12 @@ const char *sl__driver_names(void) {
 #endif
 #ifdef SL_HAVE_RAW
                               " raw"
+#endif
+#ifdef SL_HAVE_PARQUET
+                              " parquet"
+#endif
+#ifdef SL_HAVE_ARROW
+                              " arrow"
 #endif
       ;
   return names;

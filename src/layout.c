@@ -135,6 +135,7 @@ sl_status sl__dataset_new(const char *root, const sl_driver *drv, const sl_open_
     sl_dataset_free(d);
     return st;
   }
+  for (size_t i = 0; i < n; i++) d->shards[i].opts = &d->opts;
   *out = d;
   return SL_OK;
 }

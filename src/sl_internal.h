@@ -119,6 +119,12 @@ extern const sl_driver sl__npy_driver;
 extern const sl_driver sl__hdf5_driver;
 #endif
 extern const sl_driver sl__raw_driver;
+#ifdef SL_HAVE_PARQUET
+extern const sl_driver sl__parquet_driver;
+#endif
+#ifdef SL_HAVE_ARROW
+extern const sl_driver sl__arrow_driver;
+#endif
 
 /* -------------------------------------------------------------- datasets */
 
