@@ -28,12 +28,19 @@
 #include <strings.h>
 
 #include <hdf5.h>
+#include <zlib.h>
 
 #include "sl_internal.h"
 
 /* param[] layout: everything read() and extents() need, as numbers. */
-enum { P_MODE, P_OFFSET, P_ROW_BYTES, P_DTYPE };
-enum { MODE_EXTENTS = 0, MODE_DECODE = 1 };
+enum { P_MODE, P_OFFSET, P_ROW_BYTES, P_DTYPE, P_CHUNK_ROWS, P_FILTERS, P_ELEM };
+/* EXTENTS: contiguous bytes, read by the generic pread path. CHUNKS: chunks
+   of whole rows whose filters we undo ourselves (deflate, shuffle), so only
+   locating them needs the HDF5 lock and decompression runs in parallel.
+   DECODE: everything else, through H5Dread under the lock. */
+enum { MODE_EXTENTS = 0, MODE_DECODE = 1, MODE_CHUNKS = 2 };
+/* P_FILTERS holds the pipeline in order, 4 bits a filter, lowest first. */
+enum { F_DEFLATE = 1, F_SHUFFLE = 2, SL_H5_MAX_FILTERS = 8 };
 
 /* Names shown in an error listing before "... (N in all)". */
 #define SL_H5_LIST_MAX 8
@@ -537,9 +544,49 @@ static sl_status contiguous_at(hid_t d, const char *path, const char *name, int6
   return SL_OK;
 }
 
-/* Chooses extents (plain bytes in the file) or decode, and checks filters. */
-static sl_status storage(hid_t d, const char *path, const char *name, int64_t nbytes,
-                         int64_t fsize, sl_shard *s, sl_error *err) {
+/* The filter pipeline as P_FILTERS digits when every filter is one we undo
+   ourselves (deflate, shuffle); 0 otherwise (or for no filter at all). */
+static uint64_t own_filters(hid_t dcpl) {
+  int n = H5Pget_nfilters(dcpl);
+  if (n < 0 || n > SL_H5_MAX_FILTERS) return 0;
+  uint64_t code = 0;
+  for (int i = 0; i < n; i++) {
+    unsigned flags = 0;
+    size_t nvals = 0;
+    H5Z_filter_t id = H5Pget_filter2(dcpl, (unsigned)i, &flags, &nvals, NULL, 0, NULL, NULL);
+    uint64_t f = id == H5Z_FILTER_DEFLATE ? F_DEFLATE : id == H5Z_FILTER_SHUFFLE ? F_SHUFFLE : 0;
+    if (f == 0) return 0;
+    code |= f << (4 * i);
+  }
+  return code;
+}
+
+/* Chunks of whole rows (every trailing dimension complete) of a plain
+   integer or float type, with only filters we know: the CHUNKS mode. */
+static bool own_chunks(hid_t d, hid_t dcpl, const sl_shard_info *info, sl_shard *s) {
+  hsize_t chunk[H5S_MAX_RANK];
+  hid_t t = H5Dget_type(d);
+  H5T_class_t c = t >= 0 ? H5Tget_class(t) : H5T_NO_CLASS;
+  size_t tsize = t >= 0 ? H5Tget_size(t) : 0;
+  if (t >= 0) H5Tclose(t);
+  if ((c != H5T_INTEGER && c != H5T_FLOAT) || tsize != sl_dtype_size(info->dtype) ||
+      info->dtype == SL_BOOL || H5Pget_chunk(dcpl, info->ndim, chunk) != info->ndim)
+    return false;
+  for (int i = 1; i < info->ndim; i++)
+    if (chunk[i] != (hsize_t)info->shape[i]) return false;
+  uint64_t filters = own_filters(dcpl);
+  if (filters == 0 && H5Pget_nfilters(dcpl) != 0) return false;
+  s->param[P_CHUNK_ROWS] = chunk[0];
+  s->param[P_FILTERS] = filters;
+  s->param[P_ELEM] = tsize;
+  return chunk[0] > 0;
+}
+
+/* Chooses extents (plain bytes in the file), own chunk decoding or HDF5
+   decoding, and checks filters. */
+static sl_status storage(hid_t d, const char *path, const char *name,
+                         const sl_shard_info *info, int64_t nbytes, int64_t fsize,
+                         sl_shard *s, sl_error *err) {
   hid_t dcpl = H5Dget_create_plist(d);
   char why[160];
   if (dcpl < 0)
@@ -548,11 +595,14 @@ static sl_status storage(hid_t d, const char *path, const char *name, int64_t nb
   H5D_layout_t layout = H5Pget_layout(dcpl);
   bool plain = layout == H5D_CONTIGUOUS && H5Pget_external_count(dcpl) == 0;
   sl_status st = check_filters(dcpl, path, name, err);
+  bool chunks = st == SL_OK && layout == H5D_CHUNKED && own_chunks(d, dcpl, info, s);
   H5Pclose(dcpl);
   SL_TRY(st);
   int64_t offset = -1;
   if (plain && nbytes > 0) SL_TRY(contiguous_at(d, path, name, nbytes, fsize, &offset, err));
-  s->param[P_MODE] = offset >= 0 || nbytes == 0 ? MODE_EXTENTS : MODE_DECODE;
+  s->param[P_MODE] = offset >= 0 || nbytes == 0 ? MODE_EXTENTS
+                     : chunks                   ? MODE_CHUNKS
+                                                : MODE_DECODE;
   s->param[P_OFFSET] = offset >= 0 ? (uint64_t)offset : 0;
   return SL_OK;
 }
@@ -574,7 +624,7 @@ static sl_status describe(hid_t d, const char *path, const char *name, sl_shard 
   SL_TRY(st);
   int64_t row_bytes = 0, total = 0;
   SL_TRY(sizes(info, path, name, &row_bytes, &total, err));
-  SL_TRY(storage(d, path, name, total, s->file_size, s, err));
+  SL_TRY(storage(d, path, name, info, total, s->file_size, s, err));
   s->rows = info->shape[0];
   s->param[P_ROW_BYTES] = (uint64_t)row_bytes;
   s->param[P_DTYPE] = (uint64_t)info->dtype;
@@ -783,6 +833,130 @@ static sl_status read_locked(const sl_shard *s, const char *name, int64_t lo, in
   return st;
 }
 
+/* ------------------------------------------------------ own chunk decoding */
+
+typedef struct chunk_loc {
+  int64_t addr, size;
+  unsigned skipped; /* filter mask: bit i set = filter i not applied */
+} chunk_loc;
+
+/* Where chunks c0..c0+n-1 lie in the file (under the HDF5 lock). *missing:
+   some chunk was never written, so HDF5 must supply the fill value. */
+static sl_status locate_locked(const sl_shard *s, const char *name, int64_t c0, size_t n,
+                               chunk_loc *loc, bool *missing, sl_error *err) {
+  hid_t f, d = -1;
+  SL_TRY(open_file(s->path, &f, err));
+  sl_status st = open_dataset(f, s->path, name, &d, err);
+  hsize_t coord[H5S_MAX_RANK] = {0};
+  *missing = false;
+  for (size_t i = 0; st == SL_OK && i < n && !*missing; i++) {
+    coord[0] = (hsize_t)(c0 + (int64_t)i) * s->param[P_CHUNK_ROWS];
+    haddr_t addr = HADDR_UNDEF;
+    hsize_t size = 0;
+    char why[160];
+    if (H5Dget_chunk_info_by_coord(d, coord, &loc[i].skipped, &addr, &size) < 0)
+      st = sl__fail(err, SL_EFORMAT, "%s:%s: cannot locate the chunk at row %llu: %s",
+                    s->path, name, (unsigned long long)coord[0], h5_reason(why));
+    *missing = addr == HADDR_UNDEF;
+    loc[i].addr = (int64_t)addr;
+    loc[i].size = (int64_t)size;
+  }
+  if (d >= 0) H5Oclose(d);
+  H5Fclose(f);
+  return st;
+}
+
+/* HDF5's shuffle stores byte j of element i at j*n + i. */
+static void unshuffle(const unsigned char *in, unsigned char *out, size_t bytes, size_t es) {
+  size_t n = bytes / es;
+  for (size_t j = 0; j < es; j++)
+    for (size_t i = 0; i < n; i++) out[i * es + j] = in[j * n + i];
+  memcpy(out + n * es, in + n * es, bytes - n * es);
+}
+
+/* Undoes the pipeline, last filter first; the result ends in *buf. */
+static sl_status unfilter(const sl_shard *s, const char *name, const chunk_loc *loc,
+                          unsigned char **buf, unsigned char **tmp, size_t *len,
+                          size_t want, sl_error *err) {
+  uint64_t code = s->param[P_FILTERS];
+  int nf = 0;
+  while (nf < SL_H5_MAX_FILTERS && ((code >> (4 * nf)) & 0xf)) nf++;
+  for (int i = nf - 1; i >= 0; i--) {
+    if (loc->skipped & (1u << i)) continue;
+    unsigned f = (code >> (4 * i)) & 0xf;
+    uLongf out = want;
+    if (f == F_DEFLATE && (uncompress(*tmp, &out, *buf, *len) != Z_OK || out != want))
+      SL_FAIL(err, SL_EFORMAT, "%s:%s: the gzip chunk at byte %lld does not inflate to %zu "
+              "bytes (corrupt file?)", s->path, name, (long long)loc->addr, want);
+    if (f == F_SHUFFLE) unshuffle(*buf, *tmp, *len, s->param[P_ELEM]);
+    if (f == F_SHUFFLE) out = *len;
+    unsigned char *x = *buf;
+    *buf = *tmp;
+    *tmp = x;
+    *len = out;
+  }
+  if (*len != want)
+    SL_FAIL(err, SL_EFORMAT, "%s:%s: the chunk at byte %lld holds %zu bytes, expected %zu",
+            s->path, name, (long long)loc->addr, *len, want);
+  return SL_OK;
+}
+
+typedef struct chunk_io {
+  int fd;
+  unsigned char *buf, *tmp; /* swapped by each filter undone */
+  size_t cap;
+} chunk_io;
+
+/* Reads chunk k (located at loc) and copies its rows within [lo, hi). */
+static sl_status one_chunk(const sl_shard *s, const char *name, chunk_io *io,
+                           const chunk_loc *loc, int64_t k, int64_t lo, int64_t hi,
+                           char *dst, sl_error *err) {
+  int64_t cr = (int64_t)s->param[P_CHUNK_ROWS], rb = (int64_t)s->param[P_ROW_BYTES];
+  size_t want = (size_t)(cr * rb);
+  if (loc->size < 0 || (size_t)loc->size > io->cap || loc->addr < 0 ||
+      loc->addr + loc->size > s->file_size)
+    SL_FAIL(err, SL_EFORMAT, "%s:%s: chunk %lld lies outside the file or exceeds %zu bytes",
+            s->path, name, (long long)k, io->cap);
+  SL_TRY(sl__pread_full(io->fd, s->path, io->buf, (size_t)loc->size, loc->addr, err));
+  size_t len = (size_t)loc->size;
+  SL_TRY(unfilter(s, name, loc, &io->buf, &io->tmp, &len, want, err));
+  int64_t a = SL_MAX(lo, k * cr), b = SL_MIN(hi, (k + 1) * cr);
+  memcpy(dst + (a - lo) * rb, io->buf + (a - k * cr) * rb, (size_t)((b - a) * rb));
+  return SL_OK;
+}
+
+/* Rows [lo, hi) of a CHUNKS-mode dataset: locate under the lock, then read
+   and decompress without it, so threads decode in parallel. */
+static sl_status read_chunks(const sl_shard *s, const char *name, int64_t lo, int64_t hi,
+                             char *dst, sl_error *err) {
+  int64_t cr = (int64_t)s->param[P_CHUNK_ROWS], c0 = lo / cr, c1 = (hi - 1) / cr;
+  size_t n = (size_t)(c1 - c0 + 1), want = (size_t)(cr * (int64_t)s->param[P_ROW_BYTES]);
+  chunk_loc *loc = sl__calloc(n, sizeof *loc);
+  /* deflate can grow incompressible data a little: leave room past want */
+  size_t cap = want + want / 64 + 4096;
+  chunk_io io = {-1, sl__malloc(cap), sl__malloc(cap), cap};
+  sl_status st = SL_OK;
+  if (loc == NULL || io.buf == NULL || io.tmp == NULL)
+    st = sl__fail(err, SL_ENOMEM, "%s:%s: out of memory for %zu chunks", s->path, name, n);
+  bool missing = false;
+  h5_guard g;
+  h5_lock(&g);
+  if (st == SL_OK) st = locate_locked(s, name, c0, n, loc, &missing, err);
+  if (st == SL_OK && missing) st = read_locked(s, name, lo, hi, dst, err);
+  h5_unlock(&g);
+  if (st == SL_OK && !missing) st = sl__open_read(s->path, false, &io.fd, err);
+  for (size_t i = 0; st == SL_OK && !missing && i < n; i++)
+    st = one_chunk(s, name, &io, &loc[i], c0 + (int64_t)i, lo, hi, dst, err);
+  if (st == SL_OK && !missing && s->swap)
+    sl__byteswap(dst, (size_t)((hi - lo) * (int64_t)s->param[P_ROW_BYTES]) / s->param[P_ELEM],
+                 s->param[P_ELEM], (sl_dtype)s->param[P_DTYPE]);
+  sl__close(io.fd);
+  sl__free(loc);
+  sl__free(io.buf);
+  sl__free(io.tmp);
+  return st;
+}
+
 /* Decodes rows [lo, hi) through HDF5 (chunked, filtered, compact, ...). The
    file is opened per call: keeping it open would hold one descriptor per
    shard for the whole load. */
@@ -792,6 +966,7 @@ static sl_status h5_read(const sl_shard *s, int64_t lo, int64_t hi, void *dst,
   if (lo == hi) return SL_OK;
   const char *name;
   SL_TRY(dataset_name(s, &name, err));
+  if (s->param[P_MODE] == MODE_CHUNKS) return read_chunks(s, name, lo, hi, dst, err);
   h5_guard g;
   h5_lock(&g);
   sl_status st = read_locked(s, name, lo, hi, dst, err);

@@ -540,6 +540,62 @@ static void test_hdf5_unwritten_dataset_reads_fill_value(void **state) {
   free(path);
 }
 
+/* Chunks of whole rows with deflate alone, partly written (unallocated
+   chunks hold the fill value), and chunks that split rows: the driver's own
+   chunk decoding and HDF5's must agree on every range. */
+static void test_hdf5_own_chunk_decoding_matches_hdf5(void **state) {
+  (void)state;
+  float v[100 * 3];
+  for (int i = 0; i < 300; i++) v[i] = (float)i * 0.25f - 17.0f;
+  const hsize_t dims[] = {100, 3}, whole[] = {16, 3}, split[] = {16, 1};
+  const hsize_t *chunks[] = {whole, split};
+  for (int c = 0; c < 2; c++) {
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    float fill = -1.5f;
+    H5Pset_chunk(dcpl, 2, chunks[c]);
+    H5Pset_deflate(dcpl, 1);
+    H5Pset_fill_value(dcpl, H5T_NATIVE_FLOAT, &fill);
+    char *path = h5_make(c ? "split.h5" : "whole.h5", "d", H5T_IEEE_F32BE, 2, dims, dcpl,
+                         H5T_NATIVE_FLOAT, v);
+    H5Pclose(dcpl);
+    probed p;
+    assert_int_equal(probe(path, "d", &p), SL_OK);
+    assert_int_equal(p.s.param[0], c ? 1 : 2); /* MODE_DECODE for split rows, else MODE_CHUNKS */
+    for (int lo = 0; lo < 100; lo += 13) {
+      int hi = lo + (101 - lo) / 2;
+      float *got = read_by_driver(&p, lo, hi);
+      assert_memory_equal(got, v + lo * 3, (size_t)(hi - lo) * 3 * sizeof(float));
+      free(got);
+    }
+    release(&p);
+    /* now unallocate: a fresh file written only in rows [0, 20) */
+    dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_chunk(dcpl, 2, chunks[c]);
+    H5Pset_deflate(dcpl, 1);
+    H5Pset_fill_value(dcpl, H5T_NATIVE_FLOAT, &fill);
+    hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    H5Ldelete(f, "d", H5P_DEFAULT);
+    hid_t sp = H5Screate_simple(2, dims, NULL);
+    hid_t d = H5Dcreate2(f, "d", H5T_IEEE_F32LE, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    hsize_t start[] = {0, 0}, count[] = {20, 3};
+    hid_t mem = H5Screate_simple(2, count, NULL);
+    H5Sselect_hyperslab(sp, H5S_SELECT_SET, start, NULL, count, NULL);
+    assert_true(H5Dwrite(d, H5T_NATIVE_FLOAT, mem, sp, H5P_DEFAULT, v) >= 0);
+    H5Sclose(mem);
+    H5Sclose(sp);
+    H5Dclose(d);
+    H5Pclose(dcpl);
+    H5Fclose(f);
+    assert_int_equal(probe(path, "d", &p), SL_OK);
+    float *got = read_by_driver(&p, 5, 60);
+    assert_memory_equal(got, v + 15, 15 * 3 * sizeof(float));
+    for (int i = 15 * 3; i < 55 * 3; i++) assert_true(got[i] == fill);
+    free(got);
+    release(&p);
+    free(path);
+  }
+}
+
 static void test_hdf5_rejects_string_type(void **state) {
   (void)state;
   hid_t st = H5Tcopy(H5T_C_S1);
@@ -721,6 +777,7 @@ static void test_hdf5_concurrent_reads_agree(void **state) {
       cmocka_unit_test(test_hdf5_chunked_complex_and_half_and_bool),       \
       cmocka_unit_test(test_hdf5_user_block_offset_is_absolute),           \
       cmocka_unit_test(test_hdf5_unwritten_dataset_reads_fill_value),      \
+      cmocka_unit_test(test_hdf5_own_chunk_decoding_matches_hdf5),         \
       cmocka_unit_test(test_hdf5_rejects_string_type),                     \
       cmocka_unit_test(test_hdf5_rejects_compound_that_is_not_complex),    \
       cmocka_unit_test(test_hdf5_rejects_group_named_like_the_dataset),    \
