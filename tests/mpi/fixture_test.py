@@ -46,7 +46,7 @@ def open_args(exp, case_dir):
         argv += ["--dataset", exp["dataset_pattern"]]
     elif exp.get("dataset"):
         argv += ["--dataset", exp["dataset"]]
-    if exp.get("columns") and exp.get("format") in ("parquet", "arrow"):
+    if exp.get("columns") and exp.get("format") in ("parquet", "arrow", "arrow_ipc"):
         if not exp.get("vector_column"):
             argv += ["--columns", ",".join(exp["columns"])]
         else:

@@ -1,0 +1,79 @@
+/* Arrow IPC file format (Feather v2): footer, schema and record batch
+ * metadata, parsed into plain numbers the driver reads rows with.
+ *
+ * Shared by the driver (arrow.c), the unit tests and the fuzz target.
+ */
+#ifndef SL_ARROW_IPC_H
+#define SL_ARROW_IPC_H
+
+#include "sl_internal.h"
+
+enum { ARROW_CODEC_NONE = -1, ARROW_CODEC_LZ4_FRAME = 0, ARROW_CODEC_ZSTD = 1 };
+
+/* Where file bytes come from: a descriptor, or a whole image in memory. */
+typedef struct arrow_src {
+  const char *path; /* for messages */
+  int fd;           /* -1 when mem is used */
+  const uint8_t *mem;
+  int64_t size;
+} arrow_src;
+
+/* One selected column, located in the schema's flattened node/buffer order. */
+typedef struct arrow_col {
+  char *name;
+  bool fsl;              /* FixedSizeList<primitive>: values in a child array */
+  bool bits;             /* Bool: values bit-packed */
+  int64_t width;         /* values per row (list size, else 1) */
+  int64_t node;          /* its FieldNode; an FSL's child is node + 1 */
+  int64_t buffer;        /* its validity buffer; next: data, or the FSL child's
+                            validity then data */
+  int64_t views_before;  /* view-type fields earlier in the schema, whose
+                            variadic buffers shift the buffer index */
+} arrow_col;
+
+/* A selected column inside one batch; offsets are relative to the body. */
+typedef struct arrow_part {
+  int64_t nulls, child_nulls;
+  sl_extent valid, child_valid, data;
+} arrow_part;
+
+typedef struct arrow_batch {
+  int64_t row0, rows;  /* first row within the file, count */
+  int64_t body;        /* file offset of the body */
+  int64_t body_len;
+  int codec;           /* ARROW_CODEC_* */
+  arrow_part *parts;   /* one per selected column */
+} arrow_batch;
+
+typedef struct arrow_file {
+  sl_dtype dtype;
+  size_t ncols;
+  arrow_col *cols;
+  int64_t width;       /* values per row of the result: ncols x cols[0].width */
+  size_t nbatches;
+  arrow_batch *batches;
+  int64_t rows;
+} arrow_file;
+
+/* Reads n bytes at off, checked against the source's size. */
+sl_status sl__arrow_src_read(const arrow_src *src, int64_t off, int64_t n, void *buf,
+                             sl_error *err);
+
+/* Parses footer, schema and every record batch's metadata (not the bodies)
+   and selects the columns of o->columns (NULL o: defaults). On failure *out
+   is zeroed. Free with sl__arrow_file_free. */
+sl_status sl__arrow_parse(const arrow_src *src, const sl_open_options *o, arrow_file *out,
+                          sl_error *err);
+void sl__arrow_file_free(arrow_file *f);
+
+/* Decodes file rows [lo, hi) into dst (C order, lo..hi x width values). */
+sl_status sl__arrow_read_rows(const arrow_file *f, const arrow_src *src,
+                              const sl_open_options *o, int64_t lo, int64_t hi, void *dst,
+                              sl_error *err);
+
+/* Parses a whole file image held in memory and, when small, decodes all its
+   rows (fuzz target, tests). */
+sl_status sl__arrow_parse_buffer(const void *buf, size_t n, const sl_open_options *o,
+                                 sl_shard_info *info, sl_error *err);
+
+#endif
