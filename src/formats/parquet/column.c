@@ -1,0 +1,418 @@
+/* One column chunk of one row group, decoded into its strided place.
+ *
+ * A chunk is an optional dictionary page followed by data pages (v1: levels
+ * and values compressed together, each level run prefixed by its length;
+ * v2: levels stored uncompressed before the possibly compressed values).
+ * Pages wholly before the wanted rows are skipped without decompressing
+ * when their row count is known from the header (flat columns, and every
+ * v2 page); decoding stops at the first page past them.
+ *
+ * Levels map entries to rows. Flat column: one entry per row, present when
+ * its definition level is the maximum. List column (one repetition level):
+ * repetition level 0 starts a row, an entry with definition level >=
+ * list_def is an element, and every row must hold exactly `width` elements.
+ */
+#include <assert.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "pq.h"
+
+typedef struct chunk_state {
+  const char *path;
+  const pq_target *t;
+  const pq_col *col;
+  int codec;
+  int64_t group_rows;
+  pq_scratch *sc;      /* buffers reused from chunk to chunk */
+  const uint8_t *dict; /* dictionary values, pw bytes each; NULL: none yet */
+  size_t ndict;
+  int64_t row;         /* flat: next row; list: current row (-1 before the first) */
+  int64_t elems;       /* list: elements of the current row so far */
+  bool done;
+  sl_error *err;
+} chunk_state;
+
+static sl_status fail(const chunk_state *cs, sl_status code, const char *why) {
+  const pq_col *c = cs->col;
+  if (why == pq_oom) code = SL_ENOMEM;
+  SL_FAIL(cs->err, code, "%s: column %.*s: %s (row group starting at row %lld)", cs->path,
+          c->name_len, c->name, why, (long long)cs->t->first_row);
+}
+
+/* Grows a scratch buffer to hold n bytes; the old contents are not kept. */
+static sl_status reserve(chunk_state *cs, pq_buf *b, size_t n) {
+  if (pq_reserve(b, n)) return SL_OK;
+  return fail(cs, SL_ENOMEM, "out of memory for a page");
+}
+
+/* ------------------------------------------------------------- emitting */
+
+static inline void put(uint8_t *o, const uint8_t *v, size_t ow) {
+  switch (ow) {
+    case 1: *o = *v; break;
+    case 2: memcpy(o, v, 2); break;
+    case 4: memcpy(o, v, 4); break;
+    default: memcpy(o, v, 8); break;
+  }
+}
+
+static sl_status null_at(const chunk_state *cs, int64_t row) {
+  const pq_col *c = cs->col;
+  SL_FAIL(cs->err, SL_EFORMAT, "%s: column %.*s has a null value at row %lld; nulls cannot "
+          "be loaded as numbers unless --fill-nulls gives a value for them", cs->path,
+          c->name_len, c->name, (long long)(cs->t->first_row + row));
+}
+
+static sl_status emit_flat(chunk_state *cs, const uint8_t *def, size_t n,
+                           const uint8_t *vals) {
+  const pq_target *t = cs->t;
+  const size_t pw = cs->col->pw;
+  const uint8_t max_def = (uint8_t)cs->col->max_def;
+  size_t v = 0;
+  for (size_t i = 0; i < n; i++) {
+    int64_t r = cs->row + (int64_t)i;
+    bool present = def == NULL || def[i] == max_def;
+    if (r >= t->a && r < t->b) {
+      uint8_t *o = t->dst + (size_t)(r - t->a) * t->stride;
+      if (present) put(o, vals + v * pw, t->ow);
+      else if (t->fill != NULL) put(o, t->fill, t->ow);
+      else return null_at(cs, r);
+    }
+    v += present;
+  }
+  cs->row += (int64_t)n;
+  cs->done = cs->row >= t->b;
+  return SL_OK;
+}
+
+/* The row just finished must hold exactly width elements. */
+static sl_status end_row(const chunk_state *cs) {
+  const pq_target *t = cs->t;
+  if (cs->row < t->a || cs->row >= t->b || cs->elems == t->width) return SL_OK;
+  const pq_col *c = cs->col;
+  SL_FAIL(cs->err, SL_EFORMAT, "%s: column %.*s: row %lld holds a list of %lld values but "
+          "expected %lld (every row of a fixed-size list column must hold the same number; "
+          "a null or empty list holds none)", cs->path, c->name_len, c->name,
+          (long long)(t->first_row + cs->row), (long long)cs->elems, (long long)t->width);
+}
+
+static sl_status list_elem(chunk_state *cs, bool present, const uint8_t *v) {
+  const pq_target *t = cs->t;
+  if (cs->row >= t->a && cs->row < t->b) {
+    if (cs->elems >= t->width) {
+      cs->elems++;
+      return end_row(cs);
+    }
+    uint8_t *o = t->dst + (size_t)(cs->row - t->a) * t->stride + (size_t)cs->elems * t->ow;
+    if (present) put(o, v, t->ow);
+    else if (t->fill != NULL) put(o, t->fill, t->ow);
+    else return null_at(cs, cs->row);
+  }
+  cs->elems++;
+  return SL_OK;
+}
+
+static sl_status emit_list(chunk_state *cs, const uint8_t *def, const uint8_t *rep,
+                           size_t n, const uint8_t *vals) {
+  const pq_col *c = cs->col;
+  size_t v = 0;
+  for (size_t i = 0; i < n && !cs->done; i++) {
+    if (rep[i] == 0) {
+      SL_TRY(end_row(cs));
+      cs->row++;
+      cs->elems = 0;
+      if (cs->row >= cs->t->b) {
+        cs->done = true;
+        break;
+      }
+    } else if (cs->row < 0) {
+      return fail(cs, SL_EFORMAT, "the first value continues a row (repetition level > 0)");
+    }
+    bool present = def[i] == c->max_def;
+    if (def[i] >= c->list_def) SL_TRY(list_elem(cs, present, vals + v * c->pw));
+    v += present;
+  }
+  return SL_OK;
+}
+
+/* ------------------------------------------------------------- values */
+
+static sl_status unsupported(const chunk_state *cs, int enc) {
+  const pq_col *c = cs->col;
+  SL_FAIL(cs->err, SL_ENOTSUP, "%s: column %.*s uses encoding %s for %s values, which this "
+          "reader does not support (supported: PLAIN, PLAIN_DICTIONARY, RLE_DICTIONARY, RLE "
+          "for booleans, BYTE_STREAM_SPLIT, DELTA_BINARY_PACKED)", cs->path, c->name_len,
+          c->name, pq_encoding_name(enc), pq_type_name(c->type));
+}
+
+/* n values of the page into *vals: PLAIN fixed-width values are used where
+   they lie; everything else is decoded into scratch. */
+static sl_status decode_values(chunk_state *cs, int enc, const uint8_t *p, size_t len,
+                               size_t n, const uint8_t **vals) {
+  const int type = cs->col->type;
+  const size_t pw = cs->col->pw;
+  if (enc == PQ_PLAIN && type != PQ_BOOLEAN) {
+    if (pw == 0 || n > len / pw) return fail(cs, SL_EFORMAT, "PLAIN values end early");
+    *vals = p;
+    return SL_OK;
+  }
+  SL_TRY(reserve(cs, &cs->sc->vals, n * pw));
+  uint8_t *out = cs->sc->vals.p;
+  *vals = out;
+  const char *why;
+  size_t used;
+  if (enc == PQ_PLAIN) {
+    why = pq_plain(p, len, type, pw, n, out, &used);
+  } else if (enc == PQ_PLAIN_DICT || enc == PQ_RLE_DICT) {
+    if (cs->dict == NULL)
+      return fail(cs, SL_EFORMAT, "a dictionary-encoded page comes without a dictionary page");
+    SL_TRY(reserve(cs, &cs->sc->idx, n * sizeof(uint32_t)));
+    why = pq_dict(p, len, cs->dict, cs->ndict, pw, n, (uint32_t *)cs->sc->idx.p, out);
+  } else if (enc == PQ_RLE && type == PQ_BOOLEAN) {
+    why = pq_rle_bool(p, len, n, out);
+  } else if (enc == PQ_DELTA_BP && (type == PQ_INT32 || type == PQ_INT64)) {
+    why = pq_delta(p, len, pw, n, out);
+  } else if (enc == PQ_BSS && type != PQ_BOOLEAN && type != PQ_BYTE_ARRAY) {
+    why = pq_bss(p, len, pw, n, out);
+  } else {
+    return unsupported(cs, enc);
+  }
+  return why == NULL ? SL_OK : fail(cs, SL_EFORMAT, why);
+}
+
+/* ------------------------------------------------------------- pages */
+
+/* The m uncompressed bytes of src: src itself when stored uncompressed,
+   else decoded into b. */
+static sl_status decompress(chunk_state *cs, const uint8_t *src, size_t n, size_t m,
+                            int codec, pq_buf *b, const uint8_t **out) {
+  if (codec == PQ_UNCOMPRESSED && n == m) {
+    *out = src;
+    return SL_OK;
+  }
+  SL_TRY(reserve(cs, b, m));
+  const char *why = NULL;
+  sl_status st = pq_decompress(codec, src, n, b->p, m, &why);
+  *out = b->p;
+  if (st == SL_ENOTSUP) {
+    const pq_col *c = cs->col;
+    SL_FAIL(cs->err, st, "%s: column %.*s uses compression %s, which this build cannot "
+            "decode (supported: UNCOMPRESSED, SNAPPY, GZIP, ZSTD, LZ4_RAW)", cs->path,
+            c->name_len, c->name, pq_codec_name(codec));
+  }
+  return st == SL_OK ? SL_OK : fail(cs, st, why);
+}
+
+static sl_status dictionary_page(chunk_state *cs, const pq_page *h, const uint8_t *raw) {
+  if (cs->dict != NULL) return fail(cs, SL_EFORMAT, "the chunk has two dictionary pages");
+  if (h->encoding != PQ_PLAIN && h->encoding != PQ_PLAIN_DICT) return unsupported(cs, h->encoding);
+  const uint8_t *body;
+  SL_TRY(decompress(cs, raw, (size_t)h->compressed, (size_t)h->uncompressed, cs->codec,
+                    &cs->sc->page, &body));
+  size_t n = (size_t)h->num_values, pw = cs->col->pw, len = (size_t)h->uncompressed, used;
+  bool fits = cs->col->type == PQ_BOOLEAN ? n / 8 <= len : pw > 0 && n <= len / pw;
+  if (!fits) return fail(cs, SL_EFORMAT, "the dictionary page holds fewer values than it claims");
+  SL_TRY(reserve(cs, &cs->sc->dict, n * pw));
+  const char *why = pq_plain(body, len, cs->col->type, pw, n, cs->sc->dict.p, &used);
+  if (why != NULL) return fail(cs, SL_EFORMAT, why);
+  cs->dict = cs->sc->dict.p;
+  cs->ndict = n;
+  return SL_OK;
+}
+
+/* Levels of one kind: v1 prefixes a 4-byte length (*p advances past it). */
+static sl_status levels(chunk_state *cs, const uint8_t **p, const uint8_t *end, size_t len,
+                        bool prefixed, int enc, int max, uint8_t *out, size_t n) {
+  if (enc != PQ_RLE) {
+    const pq_col *c = cs->col;
+    SL_FAIL(cs->err, SL_ENOTSUP, "%s: column %.*s uses level encoding %s, which this reader "
+            "does not support (supported: RLE)", cs->path, c->name_len, c->name,
+            pq_encoding_name(enc));
+  }
+  if (prefixed) {
+    if (end - *p < 4) return fail(cs, SL_EFORMAT, "levels lack their 4-byte length");
+    len = (size_t)(*p)[0] | (size_t)(*p)[1] << 8 | (size_t)(*p)[2] << 16 |
+          (size_t)(*p)[3] << 24;
+    *p += 4;
+  }
+  if (len > (size_t)(end - *p)) return fail(cs, SL_EFORMAT, "levels run past the page");
+  const char *why = pq_rle8(*p, len, pq_bit_width((uint32_t)max), out, n);
+  *p += len;
+  if (why != NULL) return fail(cs, SL_EFORMAT, why);
+  for (size_t i = 0; i < n; i++)
+    if (out[i] > max) return fail(cs, SL_EFORMAT, "a level exceeds its maximum");
+  return SL_OK;
+}
+
+typedef struct page_view {
+  const uint8_t *lev, *lev_end;  /* levels (v1: inside body) */
+  const uint8_t *body, *end;     /* values (v1: levels first) */
+} page_view;
+
+/* Decompresses what must be and says where levels and values are. */
+static sl_status open_page(chunk_state *cs, const pq_page *h, const uint8_t *raw,
+                           page_view *pv) {
+  const uint8_t *body;
+  if (h->type == PQ_DATA_PAGE) {
+    SL_TRY(decompress(cs, raw, (size_t)h->compressed, (size_t)h->uncompressed, cs->codec,
+                      &cs->sc->page, &body));
+    pv->lev = pv->body = body;
+    pv->lev_end = pv->end = body + h->uncompressed;
+    return SL_OK;
+  }
+  int64_t lv = (int64_t)h->rep_len + h->def_len;
+  if (lv > h->compressed || lv > h->uncompressed)
+    return fail(cs, SL_EFORMAT, "v2 page levels are longer than the page");
+  pv->lev = raw;
+  pv->lev_end = raw + lv;
+  bool packed = h->is_compressed && cs->codec != PQ_UNCOMPRESSED;
+  SL_TRY(decompress(cs, raw + lv, (size_t)(h->compressed - lv), (size_t)(h->uncompressed - lv),
+                    packed ? cs->codec : PQ_UNCOMPRESSED, &cs->sc->page, &body));
+  pv->body = body;
+  pv->end = body + (h->uncompressed - lv);
+  return SL_OK;
+}
+
+static sl_status page_levels(chunk_state *cs, const pq_page *h, page_view *pv, size_t n) {
+  const pq_col *c = cs->col;
+  bool v1 = h->type == PQ_DATA_PAGE;
+  const uint8_t *p = pv->lev;
+  if (c->max_rep > 0)
+    SL_TRY(levels(cs, &p, pv->lev_end, (size_t)h->rep_len, v1, v1 ? h->rep_enc : PQ_RLE,
+                  c->max_rep, cs->sc->rep.p, n));
+  if (c->max_def > 0)
+    SL_TRY(levels(cs, &p, pv->lev_end, (size_t)h->def_len, v1, v1 ? h->def_enc : PQ_RLE,
+                  c->max_def, cs->sc->def.p, n));
+  if (v1) pv->body = p;
+  return SL_OK;
+}
+
+static sl_status data_page(chunk_state *cs, const pq_page *h, const uint8_t *raw) {
+  const pq_col *c = cs->col;
+  size_t n = (size_t)h->num_values;
+  int64_t cap;
+  if (c->is_list && (c->max_def < 1 || c->max_rep != 1))
+    return fail(cs, SL_EFORMAT, "a list column needs one repetition and a definition level");
+  if (!sl__mul(cs->group_rows, SL_MAX(cs->t->width, 1), &cap) || (int64_t)n > cap)
+    return fail(cs, SL_EFORMAT, "a page holds more values than its row group can");
+  page_view pv = {0};
+  SL_TRY(open_page(cs, h, raw, &pv));
+  if (c->max_def > 0) SL_TRY(reserve(cs, &cs->sc->def, n));
+  if (c->max_rep > 0) SL_TRY(reserve(cs, &cs->sc->rep, n));
+  SL_TRY(page_levels(cs, h, &pv, n));
+  const uint8_t *def = c->max_def > 0 ? cs->sc->def.p : NULL;
+  size_t present = n;
+  for (size_t i = 0; def != NULL && i < n; i++) present -= def[i] != c->max_def;
+  const uint8_t *vals = NULL;
+  SL_TRY(decode_values(cs, h->encoding, pv.body, (size_t)(pv.end - pv.body), present, &vals));
+  if (c->is_list) return emit_list(cs, def, cs->sc->rep.p, n, vals);
+  return emit_flat(cs, def, n, vals);
+}
+
+/* Rows a data page holds when the header says so without decoding. */
+static int64_t page_rows(const chunk_state *cs, const pq_page *h) {
+  if (h->type == PQ_DATA_PAGE_V2) return h->num_rows;
+  return cs->col->is_list ? -1 : h->num_values;
+}
+
+/* A page wholly before the wanted rows: account for its rows, skip it. */
+static bool skip_page(chunk_state *cs, const pq_page *h) {
+  int64_t rows = page_rows(cs, h);
+  int64_t first = cs->col->is_list ? cs->row + 1 : cs->row;
+  if (rows < 0 || first + rows > cs->t->a) return false;
+  cs->row += rows;
+  if (cs->col->is_list) cs->elems = cs->t->width; /* rows before a are not checked */
+  return true;
+}
+
+static sl_status one_page(chunk_state *cs, const pq_page *h, const uint8_t *raw) {
+  if (h->type == PQ_DICT_PAGE) return dictionary_page(cs, h, raw);
+  if (h->type != PQ_DATA_PAGE && h->type != PQ_DATA_PAGE_V2) return SL_OK; /* index pages */
+  if (skip_page(cs, h)) return SL_OK;
+  return data_page(cs, h, raw);
+}
+
+static sl_status walk_pages(chunk_state *cs, const uint8_t *buf, size_t n) {
+  size_t pos = 0;
+  while (pos < n && !cs->done) {
+    pq_page h;
+    const char *why = pq_parse_page(buf + pos, n - pos, &h);
+    if (why != NULL) return fail(cs, SL_EFORMAT, why);
+    pos += h.header_len;
+    if ((size_t)h.compressed > n - pos)
+      return fail(cs, SL_EFORMAT, "a page runs past the end of its column chunk");
+    SL_TRY(one_page(cs, &h, buf + pos));
+    pos += (size_t)h.compressed;
+  }
+  return SL_OK;
+}
+
+/* After the last page: the last row is complete and every wanted row came. */
+static sl_status finish(chunk_state *cs) {
+  if (cs->col->is_list && !cs->done) {
+    SL_TRY(end_row(cs));
+    cs->row++;
+  }
+  if (cs->row < cs->t->b) {
+    char why[160];
+    snprintf(why, sizeof why, "the column chunk ends after %lld of its row group's %lld rows",
+             (long long)cs->row, (long long)cs->group_rows);
+    return fail(cs, SL_EFORMAT, why);
+  }
+  return SL_OK;
+}
+
+sl_status pq_read_chunk(const char *path, const pq_chunk *c, const uint8_t *buf, size_t n,
+                        int64_t group_rows, const pq_target *t, pq_scratch *sc,
+                        sl_error *err) {
+  assert(t->a >= 0 && t->a <= t->b && t->b <= group_rows);
+  chunk_state cs = {.path = path, .t = t, .col = t->col, .codec = c->codec, .sc = sc,
+                    .group_rows = group_rows, .row = t->col->is_list ? -1 : 0, .err = err};
+  SL_TRY(walk_pages(&cs, buf, n));
+  return finish(&cs);
+}
+
+bool pq_reserve(pq_buf *b, size_t n) {
+  if (n <= b->cap && b->p != NULL) return true;
+  size_t cap = SL_MAX(n, b->cap + b->cap / 2);
+  uint8_t *p = sl__malloc(SL_MAX(cap, 1)); /* old contents are not needed: no realloc */
+  if (p == NULL) return false;
+  sl__free(b->p);
+  b->p = p;
+  b->cap = cap;
+  return true;
+}
+
+void pq_scratch_free(pq_scratch *sc) {
+  pq_buf *all[] = {&sc->chunk, &sc->page, &sc->vals, &sc->idx, &sc->dict, &sc->def, &sc->rep};
+  for (size_t i = 0; i < SL_ARRAY_LEN(all); i++) sl__free(all[i]->p);
+  memset(sc, 0, sizeof *sc);
+}
+
+/* Fuzz entry: buf is a column chunk of a flat column (or, with max_rep, a
+   list of 4 values per row); its first 256 rows are decoded, nulls as 0. */
+sl_status sl__parquet_decode_chunk(const uint8_t *buf, size_t n, int type, int codec,
+                                   int max_def, int max_rep, sl_error *err) {
+  enum { ROWS = 256, WIDTH = 4, GROUP_ROWS = 1 << 20 };
+  static const size_t widths[] = {1, 4, 8, 12, 4, 8, 0, 2};
+  if (type < 0 || type > PQ_FLBA || type == PQ_INT96 || type == PQ_BYTE_ARRAY)
+    SL_FAIL(err, SL_EINVAL, "<buffer>: type %d is not decodable", type);
+  pq_col col = {.name = "fuzz", .name_len = 4, .type = type, .pw = widths[type],
+                .max_def = max_def, .max_rep = max_rep,
+                .list_def = max_rep ? (max_def >= 3 ? max_def - 1 : max_def) : 0,
+                .is_list = max_rep > 0};
+  int64_t width = max_rep ? WIDTH : 1;
+  uint8_t fill[8] = {0};
+  uint8_t *dst = sl__malloc(ROWS * WIDTH * 8);
+  if (dst == NULL) SL_FAIL(err, SL_ENOMEM, "<buffer>: out of memory");
+  size_t ow = col.pw;
+  pq_target t = {.col = &col, .a = 0, .b = ROWS, .dst = dst, .stride = (size_t)width * ow,
+                 .ow = ow, .width = width, .fill = fill, .first_row = 0};
+  pq_chunk c = {.type = type, .codec = codec};
+  pq_scratch sc = {0};
+  sl_status st = pq_read_chunk("<buffer>", &c, buf, n, GROUP_ROWS, &t, &sc, err);
+  pq_scratch_free(&sc);
+  sl__free(dst);
+  return st;
+}

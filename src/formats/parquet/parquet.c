@@ -1,0 +1,718 @@
+/* Parquet driver: numeric columns of one type stacked as rows x columns, or
+ * one fixed-size list column (a Parquet LIST whose rows all hold d values)
+ * as rows x d.
+ *
+ * A file is "PAR1", column chunks, the Thrift-encoded FileMetaData, its
+ * 4-byte little-endian length and "PAR1". Probe reads only that footer,
+ * resolves --columns against the schema's top-level fields, and puts into
+ * param[] the numbers the other ranks check against (footer length, dtype,
+ * values per row). Every rank re-reads the footer once, lazily, under a
+ * mutex (shard->priv), and re-derives the same selection from shard->opts.
+ *
+ * Parquet must be decoded, so there are no extents: read() decodes rows
+ * [lo, hi) of each overlapping row group, one column chunk at a time, into
+ * the column's strided place in dst. It is thread-safe: the parsed footer
+ * is read-only after creation and every buffer is per call.
+ */
+#include <assert.h>
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pq.h"
+
+enum { P_FOOTER_LEN, P_DTYPE, P_WIDTH };
+
+/* Names listed in a message before "...". */
+#define PQ_LIST_MAX 16
+
+/* One top-level field of the schema and what loading it would mean. */
+typedef struct pq_top {
+  const pq_schema *e;     /* the top-level element */
+  const pq_schema *leaf;  /* its first primitive leaf */
+  size_t leaf_idx, nleaves;
+  int max_def, max_rep, rep_def;
+  sl_dtype dtype;
+  const char *why;        /* NULL when loadable; else what it is */
+  char desc[96];
+} pq_top;
+
+/* The parsed footer and the selection: what read() needs, per process. */
+typedef struct pq_file {
+  uint8_t *footer;
+  size_t footer_len;
+  int64_t file_size;
+  pq_meta meta;
+  size_t nfields;
+  pq_top *fields;
+  size_t ncols;
+  pq_col *cols;
+  sl_dtype dtype;
+  int64_t width;          /* values per row: columns, or the list length */
+  bool has_fill;
+  uint8_t fill[8];
+} pq_file;
+
+static void file_free(pq_file *f) {
+  if (f == NULL) return;
+  pq_meta_free(&f->meta);
+  sl__free(f->fields);
+  sl__free(f->cols);
+  sl__free(f->footer);
+  sl__free(f);
+}
+
+/* --------------------------------------------------------------- footer */
+
+static uint32_t le32(const uint8_t *p) {
+  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static sl_status read_footer(int fd, const char *path, pq_file *f, sl_error *err) {
+  SL_TRY(sl__file_size(fd, path, &f->file_size, err));
+  if (f->file_size < 12)
+    SL_FAIL(err, SL_EFORMAT, "%s: not a Parquet file (%lld bytes; expected at least 12 with "
+            "the PAR1 magic at both ends)", path, (long long)f->file_size);
+  uint8_t head[4], tail[8];
+  SL_TRY(sl__pread_full(fd, path, head, 4, 0, err));
+  SL_TRY(sl__pread_full(fd, path, tail, 8, f->file_size - 8, err));
+  if (memcmp(tail + 4, "PARE", 4) == 0)
+    SL_FAIL(err, SL_ENOTSUP, "%s: Parquet file has an encrypted footer, which this reader does "
+            "not support", path);
+  if (memcmp(head, "PAR1", 4) != 0 || memcmp(tail + 4, "PAR1", 4) != 0)
+    SL_FAIL(err, SL_EFORMAT, "%s: not a Parquet file (expected the magic PAR1 at the start "
+            "and the end)", path);
+  uint32_t len = le32(tail);
+  if ((int64_t)len > f->file_size - 12 || len > PQ_MAX_FOOTER)
+    SL_FAIL(err, SL_EFORMAT, "%s: Parquet footer length %u does not fit in the file's %lld "
+            "bytes (limit %d)", path, len, (long long)f->file_size, PQ_MAX_FOOTER);
+  f->footer_len = len;
+  f->footer = sl__malloc(len ? len : 1);
+  if (f->footer == NULL) SL_FAIL(err, SL_ENOMEM, "%s: out of memory for the footer", path);
+  return sl__pread_full(fd, path, f->footer, len, f->file_size - 8 - len, err);
+}
+
+static sl_status parse_footer(const char *path, pq_file *f, sl_error *err) {
+  bool oom;
+  const char *why = pq_parse_meta(f->footer, f->footer_len, &f->meta, &oom);
+  if (why != NULL)
+    SL_FAIL(err, oom ? SL_ENOMEM : SL_EFORMAT, "%s: Parquet footer (FileMetaData) does not "
+            "parse: %s", path, why);
+  return SL_OK;
+}
+
+/* ---------------------------------------------------------------- types */
+
+static const char *logical_name(int lt) {
+  static const char *const names[] = {
+      NULL, "a string", "a map", "a list", "an enum", "a DECIMAL", "a DATE", "a TIME",
+      "a TIMESTAMP", NULL, "an INTEGER", "a null", "JSON", "BSON", "a UUID", "a FLOAT16",
+      "a VARIANT", "a GEOMETRY", "a GEOGRAPHY"};
+  return lt > 0 && lt < (int)SL_ARRAY_LEN(names) && names[lt] ? names[lt] : "an annotated value";
+}
+
+static const char *converted_name(int ct) {
+  static const char *const names[] = {
+      "a string", "a map", "a map", "a list", "an enum", "a DECIMAL", "a DATE", "a TIME",
+      "a TIME", "a TIMESTAMP", "a TIMESTAMP"};
+  if (ct >= 0 && ct < (int)SL_ARRAY_LEN(names)) return names[ct];
+  return ct == 19 ? "JSON" : ct == 20 ? "BSON" : ct == 21 ? "an INTERVAL" : "an annotated value";
+}
+
+/* An integer of bits/sign on physical INT32 or INT64, or SL_DTYPE_COUNT. */
+static sl_dtype int_dtype(int type, int bits, bool sign) {
+  if (type == PQ_INT64) return bits != 64 ? SL_DTYPE_COUNT : sign ? SL_INT64 : SL_UINT64;
+  switch (bits) {
+    case 8: return sign ? SL_INT8 : SL_UINT8;
+    case 16: return sign ? SL_INT16 : SL_UINT16;
+    case 32: return sign ? SL_INT32 : SL_UINT32;
+    default: return SL_DTYPE_COUNT;
+  }
+}
+
+/* Integers: a LogicalType INTEGER, a ConvertedType INT_n/UINT_n, or none. */
+static sl_dtype integer_of(const pq_schema *e, const char **what) {
+  if (e->logical == PQ_LT_INTEGER) return int_dtype(e->type, e->int_bits, e->int_signed);
+  if (e->logical != 0) {
+    *what = logical_name(e->logical);
+    return SL_DTYPE_COUNT;
+  }
+  if (e->converted >= PQ_CT_UINT_8 && e->converted <= PQ_CT_INT_64) {
+    static const int bits[] = {8, 16, 32, 64};
+    int k = (e->converted - PQ_CT_UINT_8) % 4;
+    return int_dtype(e->type, bits[k], e->converted >= PQ_CT_UINT_8 + 4);
+  }
+  if (e->converted >= 0) {
+    *what = converted_name(e->converted);
+    return SL_DTYPE_COUNT;
+  }
+  return e->type == PQ_INT32 ? SL_INT32 : SL_INT64;
+}
+
+/* The dtype of a primitive element, or SL_DTYPE_COUNT and desc saying what
+   it is ("a string (BYTE_ARRAY)"). */
+static sl_dtype dtype_of(const pq_schema *e, char *desc, size_t cap) {
+  const char *what = "an unsupported value";
+  sl_dtype dt = SL_DTYPE_COUNT;
+  switch (e->type) {
+    case PQ_BOOLEAN: dt = SL_BOOL; break;
+    case PQ_INT32: case PQ_INT64: dt = integer_of(e, &what); break;
+    case PQ_FLOAT: dt = SL_FLOAT32; break;
+    case PQ_DOUBLE: dt = SL_FLOAT64; break;
+    case PQ_FLBA:
+      if (e->logical == PQ_LT_FLOAT16 && e->type_length == 2) dt = SL_FLOAT16;
+      else what = e->logical ? logical_name(e->logical) : "binary data";
+      break;
+    case PQ_BYTE_ARRAY:
+      what = e->logical == PQ_LT_STRING || e->converted == PQ_CT_UTF8 ? "a string"
+             : e->logical ? logical_name(e->logical) : "binary data";
+      break;
+    case PQ_INT96: what = "an INT96 timestamp"; break;
+    default: break;
+  }
+  if (e->type == PQ_FLBA)
+    snprintf(desc, cap, "%s (FIXED_LEN_BYTE_ARRAY(%d))", what, (int)e->type_length);
+  else if (dt == SL_DTYPE_COUNT)
+    snprintf(desc, cap, "%s (%s)", what, pq_type_name(e->type));
+  if (dt != SL_DTYPE_COUNT) snprintf(desc, cap, "%s", pq_type_name(e->type));
+  return dt;
+}
+
+static size_t physical_width(const pq_schema *e) {
+  switch (e->type) {
+    case PQ_BOOLEAN: return 1;
+    case PQ_INT32: case PQ_FLOAT: return 4;
+    case PQ_INT64: case PQ_DOUBLE: return 8;
+    case PQ_INT96: return 12;
+    case PQ_FLBA: return (size_t)e->type_length;
+    default: return 0;
+  }
+}
+
+/* --------------------------------------------------------------- schema */
+
+typedef struct walker {
+  const pq_meta *m;
+  size_t next;  /* next schema element */
+  size_t leaf;  /* leaves seen so far */
+  const char *why;
+} walker;
+
+/* Consumes the subtree at w->next, recording its first leaf in f. */
+static void walk(walker *w, int def, int rep, int depth, pq_top *f) {
+  if (w->next >= w->m->nschema || depth > PQ_MAX_LEVEL) {
+    w->why = depth > PQ_MAX_LEVEL ? "the schema nests too deeply"
+                                  : "the schema has fewer elements than its groups claim";
+    return;
+  }
+  const pq_schema *e = &w->m->schema[w->next++];
+  if (e->repetition == PQ_OPTIONAL || e->repetition == PQ_REPEATED) def++;
+  if (e->repetition == PQ_REPEATED && rep++ == 0) f->rep_def = def;
+  if (e->type >= 0) {
+    if (f->nleaves++ == 0) {
+      f->leaf = e;
+      f->leaf_idx = w->leaf;
+      f->max_def = def;
+      f->max_rep = rep;
+    }
+    w->leaf++;
+    return;
+  }
+  for (int32_t i = 0; i < e->num_children && w->why == NULL; i++)
+    walk(w, def, rep, depth + 1, f);
+}
+
+static bool is_list_group(const pq_schema *e) {
+  return e->type < 0 && (e->logical == PQ_LT_LIST || e->converted == PQ_CT_LIST);
+}
+
+/* Whether a field loads, as a flat column or as a list, and its dtype. */
+static void classify(pq_top *f) {
+  f->dtype = SL_DTYPE_COUNT;
+  if (f->nleaves != 1) {
+    snprintf(f->desc, sizeof f->desc, "a group of %zu columns (struct or map)", f->nleaves);
+    f->why = f->desc;
+    return;
+  }
+  if (f->max_rep > 1 || (f->max_rep == 1 && f->e->type < 0 && !is_list_group(f->e))) {
+    snprintf(f->desc, sizeof f->desc, "a nested list or a struct holding a list");
+    f->why = f->desc;
+    return;
+  }
+  if (f->max_rep == 0 && f->e->type < 0) {
+    snprintf(f->desc, sizeof f->desc, "a group (struct)");
+    f->why = f->desc;
+    return;
+  }
+  f->dtype = dtype_of(f->leaf, f->desc, sizeof f->desc);
+  f->why = f->dtype == SL_DTYPE_COUNT ? f->desc : NULL;
+}
+
+static sl_status read_schema(const char *path, pq_file *f, sl_error *err) {
+  const pq_meta *m = &f->meta;
+  const pq_schema *root = &m->schema[0];
+  size_t n = root->type < 0 ? (size_t)root->num_children : 0;
+  if (n > m->nschema)
+    SL_FAIL(err, SL_EFORMAT, "%s: Parquet schema root claims %zu fields but the schema has "
+            "%zu elements", path, n, m->nschema);
+  f->fields = sl__calloc(n ? n : 1, sizeof *f->fields);
+  if (f->fields == NULL) SL_FAIL(err, SL_ENOMEM, "%s: out of memory for the schema", path);
+  f->nfields = n;
+  walker w = {m, 1, 0, NULL};
+  for (size_t i = 0; i < n && w.why == NULL; i++) {
+    f->fields[i].e = &m->schema[w.next];
+    walk(&w, 0, 0, 0, &f->fields[i]);
+    classify(&f->fields[i]);
+  }
+  if (w.why == NULL && w.next != m->nschema) w.why = "the schema has elements outside the tree";
+  for (size_t g = 0; w.why == NULL && g < m->ngroups; g++)
+    if (m->groups[g].ncols != w.leaf) w.why = "a row group's column count differs from the schema's";
+  if (w.why != NULL) SL_FAIL(err, SL_EFORMAT, "%s: Parquet schema is invalid: %s", path, w.why);
+  return SL_OK;
+}
+
+/* ------------------------------------------------------------ selection */
+
+static bool name_is(const pq_schema *e, const char *s, size_t n) {
+  return (size_t)e->name_len == n && memcmp(e->name, s, n) == 0;
+}
+
+/* "a, b, c" of every field, for messages. */
+static void field_names(const pq_file *f, char *buf, size_t cap) {
+  size_t k = 0;
+  buf[0] = '\0';
+  for (size_t i = 0; i < f->nfields && i < PQ_LIST_MAX && k < cap; i++)
+    k += (size_t)snprintf(buf + k, cap - k, "%s%.*s", i ? ", " : "", f->fields[i].e->name_len,
+                          f->fields[i].e->name);
+  if (f->nfields > PQ_LIST_MAX && k < cap) snprintf(buf + k, cap - k, ", ...");
+}
+
+static sl_status find_field(const char *path, const pq_file *f, const char *s, size_t n,
+                            const pq_top **out, sl_error *err) {
+  for (size_t i = 0; i < f->nfields; i++)
+    if (name_is(f->fields[i].e, s, n)) {
+      *out = &f->fields[i];
+      return SL_OK;
+    }
+  char all[512];
+  field_names(f, all, sizeof all);
+  SL_FAIL(err, SL_EINVAL, "%s: expected a column named '%.*s' (from --columns) but the file "
+          "has none; its columns are: %s", path, (int)n, s, all);
+}
+
+static sl_status not_loadable(const char *path, const pq_top *fl, sl_error *err) {
+  SL_FAIL(err, SL_EFORMAT, "%s: column %.*s %s %s, which cannot be loaded as numbers", path,
+          fl->e->name_len, fl->e->name, fl->max_rep ? "is a list of" : "is", fl->why);
+}
+
+/* The fields --columns names, in its order. */
+static sl_status select_named(const char *path, const char *list, const pq_file *f,
+                              const pq_top **sel, size_t *n, sl_error *err) {
+  *n = 0;
+  for (const char *p = list; *p != '\0';) {
+    const char *comma = strchr(p, ',');
+    size_t len = comma ? (size_t)(comma - p) : strlen(p);
+    while (len > 0 && *p == ' ') p++, len--;
+    while (len > 0 && p[len - 1] == ' ') len--;
+    if (len == 0)
+      SL_FAIL(err, SL_EINVAL, "%s: --columns '%s' has an empty column name", path, list);
+    SL_TRY(find_field(path, f, p, len, &sel[(*n)++], err));
+    p = comma ? comma + 1 : p + len;
+    if (comma && *p == '\0')
+      SL_FAIL(err, SL_EINVAL, "%s: --columns '%s' ends with a comma", path, list);
+  }
+  if (*n == 0) SL_FAIL(err, SL_EINVAL, "%s: --columns is empty", path);
+  for (size_t i = 0; i < *n; i++)
+    if (sel[i]->why != NULL) return not_loadable(path, sel[i], err);
+  return SL_OK;
+}
+
+/* No --columns: every flat numeric column, or else the one list column. */
+static sl_status select_default(const char *path, const pq_file *f, const pq_top **sel,
+                                size_t *n, sl_error *err) {
+  *n = 0;
+  const pq_top *list = NULL;
+  size_t lists = 0;
+  for (size_t i = 0; i < f->nfields; i++) {
+    const pq_top *fl = &f->fields[i];
+    if (fl->why != NULL) continue;
+    if (fl->max_rep == 0) sel[(*n)++] = fl;
+    else lists++, list = fl;
+  }
+  if (*n == 0 && lists == 1) sel[(*n)++] = list;
+  if (*n > 0) return SL_OK;
+  char all[512];
+  field_names(f, all, sizeof all);
+  SL_FAIL(err, SL_EFORMAT, "%s: expected a numeric column but found none among: %s%s", path,
+          all, lists > 1 ? " (several list columns: choose one with --columns)" : "");
+}
+
+/* "a INT32 (<i4), b INT64 (<i8)" */
+static void type_list(const pq_top **sel, size_t n, char *buf, size_t cap) {
+  size_t k = 0;
+  for (size_t i = 0; i < n && i < PQ_LIST_MAX && k < cap; i++)
+    k += (size_t)snprintf(buf + k, cap - k, "%s%.*s %s (%s)", i ? ", " : "",
+                          sel[i]->e->name_len, sel[i]->e->name, sel[i]->desc,
+                          sl_dtype_str(sel[i]->dtype));
+  if (n > PQ_LIST_MAX && k < cap) snprintf(buf + k, cap - k, ", ...");
+}
+
+static sl_status check_same(const char *path, const pq_top **sel, size_t n, bool named,
+                            sl_error *err) {
+  for (size_t i = 0; i < n; i++) {
+    if (sel[i]->max_rep > 0 && n > 1)
+      SL_FAIL(err, SL_EINVAL, "%s: column %.*s is a list, which loads only alone (as rows x "
+              "list length); select it by itself with --columns", path, sel[i]->e->name_len,
+              sel[i]->e->name);
+    if (sel[i]->dtype == sel[0]->dtype) continue;
+    char types[768];
+    type_list(sel, n, types, sizeof types);
+    SL_FAIL(err, SL_EFORMAT, "%s: %s columns differ in type (%s), so they cannot be stacked "
+            "into one array; choose columns of one type with --columns", path,
+            named ? "the selected" : "the numeric", types);
+  }
+  return SL_OK;
+}
+
+/* ---------------------------------------------------------------- lists */
+
+/* Values per row of a list column: num_values / num_rows in every row
+   group (rows are checked one by one when read). */
+static sl_status list_width(const char *path, const pq_file *f, const pq_top *fl,
+                            int64_t *width, sl_error *err) {
+  *width = -1;
+  for (size_t g = 0; g < f->meta.ngroups; g++) {
+    const pq_group *rg = &f->meta.groups[g];
+    int64_t vals = rg->cols[fl->leaf_idx].num_values;
+    if (rg->num_rows == 0) continue;
+    if (vals % rg->num_rows != 0 || (*width >= 0 && vals / rg->num_rows != *width))
+      SL_FAIL(err, SL_EFORMAT, "%s: column %.*s is a list whose rows differ in length (%lld "
+              "values in %lld rows of row group %zu), so it is not a fixed-size list", path,
+              fl->e->name_len, fl->e->name, (long long)vals, (long long)rg->num_rows, g);
+    *width = vals / rg->num_rows;
+  }
+  if (*width < 0) *width = 0; /* no rows: nothing to tell the length by */
+  return SL_OK;
+}
+
+static void make_col(const pq_top *fl, pq_col *c) {
+  c->name = fl->e->name;
+  c->name_len = fl->e->name_len;
+  c->leaf = fl->leaf_idx;
+  c->type = fl->leaf->type;
+  c->pw = physical_width(fl->leaf);
+  c->max_def = fl->max_def;
+  c->max_rep = fl->max_rep;
+  c->is_list = fl->max_rep > 0;
+  c->list_def = c->is_list ? fl->rep_def : 0;
+}
+
+/* Every chunk of a selected column must have the schema's physical type. */
+static sl_status check_chunks(const char *path, const pq_file *f, sl_error *err) {
+  for (size_t g = 0; g < f->meta.ngroups; g++)
+    for (size_t i = 0; i < f->ncols; i++) {
+      const pq_chunk *c = &f->meta.groups[g].cols[f->cols[i].leaf];
+      if (c->type != f->cols[i].type)
+        SL_FAIL(err, SL_EFORMAT, "%s: column %.*s is %s in the schema but its chunk in row "
+                "group %zu says %s", path, f->cols[i].name_len, f->cols[i].name,
+                pq_type_name(f->cols[i].type), g, pq_type_name(c->type));
+    }
+  return SL_OK;
+}
+
+static sl_status select_columns(const char *path, const sl_open_options *o, pq_file *f,
+                                sl_error *err) {
+  bool named = o != NULL && o->columns != NULL;
+  size_t cap = f->nfields + 1; /* --columns may name a field twice: one per comma */
+  for (const char *p = named ? o->columns : ""; *p; p++) cap += *p == ',';
+  const pq_top **sel = sl__calloc(cap, sizeof *sel);
+  if (sel == NULL) SL_FAIL(err, SL_ENOMEM, "%s: out of memory", path);
+  size_t n = 0;
+  sl_status st = named ? select_named(path, o->columns, f, sel, &n, err)
+                       : select_default(path, f, sel, &n, err);
+  if (st == SL_OK) st = check_same(path, sel, n, named, err);
+  if (st == SL_OK && (f->cols = sl__calloc(n, sizeof *f->cols)) == NULL)
+    st = sl__fail(err, SL_ENOMEM, "%s: out of memory", path);
+  if (st == SL_OK) {
+    f->ncols = n;
+    for (size_t i = 0; i < n; i++) make_col(sel[i], &f->cols[i]);
+    f->dtype = sel[0]->dtype;
+    f->width = (int64_t)n;
+    if (sel[0]->max_rep > 0) st = list_width(path, f, sel[0], &f->width, err);
+  }
+  sl__free(sel);
+  if (st == SL_OK) st = check_chunks(path, f, err);
+  return st;
+}
+
+/* ----------------------------------------------------------- fill value */
+
+static uint16_t half_from_float(float v) {
+  uint32_t x;
+  memcpy(&x, &v, 4);
+  uint32_t sign = (x >> 16) & 0x8000, mant = x & 0x7fffff;
+  int exp = (int)((x >> 23) & 0xff) - 127 + 15;
+  if (((x >> 23) & 0xff) == 0xff) return (uint16_t)(sign | 0x7c00 | (mant ? 0x200 : 0));
+  if (exp >= 31) return (uint16_t)(sign | 0x7c00);
+  uint32_t h, rem, halfway;
+  if (exp <= 0) { /* subnormal half */
+    if (exp < -10) return (uint16_t)sign;
+    mant |= 0x800000;
+    int shift = 14 - exp;
+    h = mant >> shift;
+    rem = mant & ((1u << shift) - 1);
+    halfway = 1u << (shift - 1);
+  } else {
+    h = (uint32_t)exp << 10 | mant >> 13;
+    rem = mant & 0x1fff;
+    halfway = 0x1000;
+  }
+  if (rem > halfway || (rem == halfway && (h & 1))) h++; /* carries into the exponent */
+  return (uint16_t)(sign | h);
+}
+
+/* Integer dtypes: the range a fill value must lie in. */
+static bool int_range(sl_dtype dt, double *lo, double *hi) {
+  static const struct { sl_dtype dt; double lo, hi; } r[] = {
+      {SL_INT8, -128.0, 127.0}, {SL_INT16, -32768.0, 32767.0},
+      {SL_INT32, -2147483648.0, 2147483647.0}, {SL_INT64, -9223372036854775808.0, 9223372036854775807.0},
+      {SL_UINT8, 0, 255.0}, {SL_UINT16, 0, 65535.0}, {SL_UINT32, 0, 4294967295.0},
+      {SL_UINT64, 0, 18446744073709551615.0}};
+  for (size_t i = 0; i < SL_ARRAY_LEN(r); i++)
+    if (r[i].dt == dt) {
+      *lo = r[i].lo;
+      *hi = r[i].hi;
+      return true;
+    }
+  return false;
+}
+
+/* Integers parse exactly (int64/uint64 beyond 2^53 too); others via double. */
+static bool parse_integer(const char *s, sl_dtype dt, uint8_t *out) {
+  char *end;
+  errno = 0;
+  if (dt == SL_UINT64 && s[0] != '-') {
+    unsigned long long u = strtoull(s, &end, 10);
+    if (errno || *end || end == s) return false;
+    memcpy(out, &u, 8);
+    return true;
+  }
+  long long v = strtoll(s, &end, 10);
+  if (errno || *end || end == s) return false;
+  double lo, hi;
+  if (!int_range(dt, &lo, &hi) || (double)v < lo || (double)v > hi) return false;
+  int64_t x = v;
+  memcpy(out, &x, sl_dtype_size(dt)); /* little-endian: the low bytes */
+  return true;
+}
+
+static bool fill_from_double(double v, sl_dtype dt, uint8_t *out) {
+  double lo, hi;
+  if (dt == SL_BOOL) {
+    out[0] = v != 0;
+  } else if (dt == SL_FLOAT16) {
+    uint16_t h = half_from_float((float)v);
+    memcpy(out, &h, 2);
+  } else if (dt == SL_FLOAT32) {
+    float x = (float)v;
+    memcpy(out, &x, 4);
+  } else if (dt == SL_FLOAT64) {
+    memcpy(out, &v, 8);
+  } else if (int_range(dt, &lo, &hi)) {
+    if (v != floor(v) || v < lo || v > hi) return false;
+    int64_t x = v >= 9223372036854775808.0 ? (int64_t)(uint64_t)v : (int64_t)v;
+    memcpy(out, &x, sl_dtype_size(dt));
+  } else {
+    return false;
+  }
+  return true;
+}
+
+static sl_status parse_fill(const char *path, const char *s, sl_dtype dt, uint8_t *out,
+                            sl_error *err) {
+  memset(out, 0, 8);
+  if (parse_integer(s, dt, out)) return SL_OK;
+  char *end;
+  double v = strtod(s, &end);
+  if (end == s || *end != '\0' || !fill_from_double(v, dt, out))
+    SL_FAIL(err, SL_EINVAL, "%s: --fill-nulls '%s' is not a number that %s can hold", path, s,
+            sl_dtype_str(dt));
+  return SL_OK;
+}
+
+/* ---------------------------------------------------------------- file */
+
+static sl_status open_file(const char *path, const sl_open_options *o, pq_file **out,
+                           sl_error *err) {
+  pq_file *f = sl__calloc(1, sizeof *f);
+  if (f == NULL) SL_FAIL(err, SL_ENOMEM, "%s: out of memory", path);
+  int fd;
+  sl_status st = sl__open_read(path, false, &fd, err);
+  if (st == SL_OK) {
+    st = read_footer(fd, path, f, err);
+    sl__close(fd);
+  }
+  if (st == SL_OK) st = parse_footer(path, f, err);
+  if (st == SL_OK) st = read_schema(path, f, err);
+  if (st == SL_OK) st = select_columns(path, o, f, err);
+  f->has_fill = o != NULL && o->fill_nulls != NULL;
+  if (st == SL_OK && f->has_fill) st = parse_fill(path, o->fill_nulls, f->dtype, f->fill, err);
+  if (st != SL_OK) {
+    file_free(f);
+    return st;
+  }
+  *out = f;
+  return SL_OK;
+}
+
+static sl_status pq_probe(const char *path, const char *member, const sl_open_options *o,
+                          sl_shard *s, sl_shard_info *info, sl_error *err) {
+  (void)member;
+  pq_file *f;
+  SL_TRY(open_file(path, o, &f, err));
+  info->dtype = f->dtype;
+  info->ndim = 2;
+  info->shape[0] = f->meta.num_rows;
+  info->shape[1] = f->width;
+  s->rows = f->meta.num_rows;
+  s->file_size = f->file_size;
+  s->swap = 0;
+  s->param[P_FOOTER_LEN] = f->footer_len;
+  s->param[P_DTYPE] = (uint64_t)f->dtype;
+  s->param[P_WIDTH] = (uint64_t)f->width;
+  file_free(s->priv);
+  s->priv = f; /* this process reads with it later */
+  return SL_OK;
+}
+
+/* ---------------------------------------------------------------- read */
+
+static pthread_mutex_t priv_mutex = PTHREAD_MUTEX_INITIALIZER;
+
+/* The parsed footer of s, made once per process; checked against probe's. */
+static sl_status get_file(const sl_shard *s, const pq_file **out, sl_error *err) {
+  sl_shard *w = (sl_shard *)s; /* priv is the driver's lazily built state */
+  sl_status st = SL_OK;
+  pthread_mutex_lock(&priv_mutex);
+  if (w->priv == NULL) {
+    pq_file *f = NULL;
+    st = open_file(s->path, s->opts, &f, err);
+    if (st == SL_OK && (f->footer_len != s->param[P_FOOTER_LEN] ||
+                        (uint64_t)f->dtype != s->param[P_DTYPE] ||
+                        (uint64_t)f->width != s->param[P_WIDTH] || f->meta.num_rows != s->rows)) {
+      file_free(f);
+      st = sl__fail(err, SL_EFORMAT, "%s: file changed during the load (its footer differs "
+                    "from the one read at discovery)", s->path);
+    } else if (st == SL_OK) {
+      w->priv = f;
+    }
+  }
+  *out = w->priv;
+  pthread_mutex_unlock(&priv_mutex);
+  return st;
+}
+
+/* The bytes of a chunk: from its dictionary page (if any) to its end. */
+static sl_status chunk_range(const char *path, const pq_file *f, const pq_chunk *c,
+                             const pq_col *col, int64_t *off, int64_t *len, sl_error *err) {
+  *off = c->dict_off > 0 && c->dict_off < c->data_off ? c->dict_off : c->data_off;
+  *len = c->compressed;
+  int64_t end, data_end = f->file_size - 8 - (int64_t)f->footer_len;
+  if (*off < 4 || !sl__add(*off, *len, &end) || end > data_end)
+    SL_FAIL(err, SL_EFORMAT, "%s: column %.*s: chunk bytes %lld..%lld lie outside the data "
+            "section (bytes 4..%lld)", path, col->name_len, col->name, (long long)*off,
+            (long long)*off + (long long)*len, (long long)data_end);
+  return SL_OK;
+}
+
+static sl_status read_chunk(int fd, const sl_shard *s, const pq_file *f, const pq_group *g,
+                            const pq_target *t, pq_scratch *sc, sl_error *err) {
+  const pq_chunk *c = &g->cols[t->col->leaf];
+  int64_t off, len;
+  SL_TRY(chunk_range(s->path, f, c, t->col, &off, &len, err));
+  if (!pq_reserve(&sc->chunk, (size_t)len))
+    SL_FAIL(err, SL_ENOMEM, "%s: out of memory for a column chunk", s->path);
+  SL_TRY(sl__pread_full(fd, s->path, sc->chunk.p, (size_t)len, off, err));
+  return pq_read_chunk(s->path, c, sc->chunk.p, (size_t)len, g->num_rows, t, sc, err);
+}
+
+/* Rows [a, b) of row group g, every selected column. */
+static sl_status read_group(int fd, const sl_shard *s, const pq_file *f, const pq_group *g,
+                            int64_t a, int64_t b, uint8_t *dst, pq_scratch *sc,
+                            sl_error *err) {
+  size_t ow = sl_dtype_size(f->dtype);
+  for (size_t i = 0; i < f->ncols; i++) {
+    pq_target t = {.col = &f->cols[i], .a = a, .b = b, .ow = ow,
+                   .dst = dst + (f->cols[i].is_list ? 0 : i * ow),
+                   .stride = (size_t)f->width * ow,
+                   .width = f->cols[i].is_list ? f->width : 1,
+                   .fill = f->has_fill ? f->fill : NULL, .first_row = g->first_row};
+    SL_TRY(read_chunk(fd, s, f, g, &t, sc, err));
+  }
+  return SL_OK;
+}
+
+static sl_status pq_read(const sl_shard *s, int64_t lo, int64_t hi, void *dst, sl_error *err) {
+  assert(lo >= 0 && lo <= hi && hi <= s->rows);
+  if (lo == hi) return SL_OK;
+  const pq_file *f;
+  SL_TRY(get_file(s, &f, err));
+  int fd;
+  SL_TRY(sl__open_read(s->path, false, &fd, err));
+  sl_status st = SL_OK;
+  pq_scratch sc = {0};
+  size_t row_bytes = (size_t)f->width * sl_dtype_size(f->dtype);
+  for (size_t i = 0; i < f->meta.ngroups && st == SL_OK; i++) {
+    const pq_group *g = &f->meta.groups[i];
+    int64_t a = SL_MAX(lo, g->first_row), b = SL_MIN(hi, g->first_row + g->num_rows);
+    if (a >= b) continue;
+    uint8_t *out = (uint8_t *)dst + (size_t)(a - lo) * row_bytes;
+    st = read_group(fd, s, f, g, a - g->first_row, b - g->first_row, out, &sc, err);
+  }
+  sl__close(fd);
+  pq_scratch_free(&sc);
+  return st;
+}
+
+static void pq_release(sl_shard *s) {
+  file_free(s->priv);
+  s->priv = NULL;
+}
+
+/* ----------------------------------------------------------- fuzz entry */
+
+sl_status sl__parquet_parse_footer(const uint8_t *buf, size_t n, sl_error *err) {
+  /* a whole file: the footer is at its end; else the bytes are the footer */
+  if (n >= 12 && memcmp(buf + n - 4, "PAR1", 4) == 0 && le32(buf + n - 8) <= n - 12) {
+    size_t len = le32(buf + n - 8);
+    buf += n - 8 - len;
+    n = len;
+  }
+  pq_file *f = sl__calloc(1, sizeof *f);
+  if (f == NULL) SL_FAIL(err, SL_ENOMEM, "<buffer>: out of memory");
+  f->footer = sl__malloc(n ? n : 1);
+  sl_status st = f->footer == NULL ? sl__fail(err, SL_ENOMEM, "<buffer>: out of memory") : SL_OK;
+  if (st == SL_OK) {
+    memcpy(f->footer, buf, n);
+    f->footer_len = n;
+    st = parse_footer("<buffer>", f, err);
+  }
+  if (st == SL_OK) st = read_schema("<buffer>", f, err);
+  if (st == SL_OK) st = select_columns("<buffer>", NULL, f, err);
+  file_free(f);
+  return st;
+}
+
+static const char *const pq_ext[] = {".parquet", ".pq", NULL};
+
+const sl_driver sl__parquet_driver = {
+    .name = "parquet",
+    .extensions = pq_ext,
+    .probe = pq_probe,
+    .read = pq_read,
+    .release = pq_release,
+    .write = sl__parquet_write,
+};

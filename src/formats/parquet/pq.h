@@ -1,0 +1,231 @@
+/* Parquet reader internals shared by the files of src/formats/parquet/.
+ *
+ *   thrift.c   Thrift compact protocol, bounded (sizes, depth, list lengths)
+ *   footer.c   FileMetaData and PageHeader into the plain structs below
+ *   decode.c   value and level encodings (PLAIN, RLE/bit-packed hybrid,
+ *              dictionary indices, BYTE_STREAM_SPLIT, DELTA_BINARY_PACKED)
+ *   codec.c    page decompression (snappy, gzip, zstd, lz4 raw)
+ *   column.c   one column chunk of one row group into its strided place
+ *   parquet.c  the driver: footer, column selection, probe and read
+ *   write.c    the driver's writer (`shardload write --format parquet`)
+ *
+ * Everything that comes from a file is bounds-checked here; a problem is
+ * reported as a short reason ("why") that the driver puts into a message
+ * naming the file and the column.
+ */
+#ifndef SL_PQ_H
+#define SL_PQ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sl_internal.h"
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "the Parquet driver assumes a little-endian host (Parquet stores little-endian)"
+#endif
+
+/* Limits on what a file may ask of us. */
+#define PQ_MAX_FOOTER (256 << 20)   /* bytes of FileMetaData */
+#define PQ_MAX_DEPTH 32             /* Thrift struct/list nesting */
+#define PQ_MAX_PAGE (1 << 30)       /* bytes of one page, either size */
+#define PQ_MAX_LEVEL 60             /* definition/repetition nesting */
+
+/* ------------------------------------------------------------ Thrift */
+
+enum {
+  PQ_T_STOP = 0, PQ_T_TRUE = 1, PQ_T_FALSE = 2, PQ_T_BYTE = 3, PQ_T_I16 = 4,
+  PQ_T_I32 = 5, PQ_T_I64 = 6, PQ_T_DOUBLE = 7, PQ_T_BINARY = 8, PQ_T_LIST = 9,
+  PQ_T_SET = 10, PQ_T_MAP = 11, PQ_T_STRUCT = 12
+};
+
+/* A read position in compact-protocol bytes. Errors are sticky: after the
+   first, every call returns zero/false and why keeps the first reason. */
+typedef struct pq_thrift {
+  const uint8_t *p, *end;
+  int depth;
+  const char *why;
+} pq_thrift;
+
+void pq_thrift_init(pq_thrift *t, const void *p, size_t n);
+/* Records why (unless a reason is already set) and stops the reading. */
+void pq_fail(pq_thrift *t, const char *why);
+/* Next field of the current struct; false at its end (STOP) or on error. */
+bool pq_field(pq_thrift *t, int16_t *last, int16_t *id, int *type);
+int64_t pq_int(pq_thrift *t, int type);
+/* An i32 field that must lie in [lo, hi]. */
+int32_t pq_i32(pq_thrift *t, int type, int32_t lo, int32_t hi);
+bool pq_bool(pq_thrift *t, int type);
+const uint8_t *pq_binary(pq_thrift *t, int type, size_t *len);
+/* Opens a list (or set); *n is at most the bytes left. */
+bool pq_list(pq_thrift *t, int type, int *elem, int64_t *n);
+/* Enters a nested struct (checking the type and depth); pair with pq_leave. */
+bool pq_enter(pq_thrift *t, int type);
+void pq_leave(pq_thrift *t);
+void pq_skip(pq_thrift *t, int type);
+size_t pq_consumed(const pq_thrift *t, const void *start);
+
+/* ------------------------------------------------------------ metadata */
+
+enum { PQ_BOOLEAN, PQ_INT32, PQ_INT64, PQ_INT96, PQ_FLOAT, PQ_DOUBLE, PQ_BYTE_ARRAY,
+       PQ_FLBA };
+enum { PQ_REQUIRED, PQ_OPTIONAL, PQ_REPEATED };
+enum { PQ_PLAIN = 0, PQ_PLAIN_DICT = 2, PQ_RLE = 3, PQ_BIT_PACKED = 4, PQ_DELTA_BP = 5,
+       PQ_RLE_DICT = 8, PQ_BSS = 9 };
+enum { PQ_UNCOMPRESSED = 0, PQ_SNAPPY = 1, PQ_GZIP = 2, PQ_ZSTD = 6, PQ_LZ4_RAW = 7 };
+enum { PQ_DATA_PAGE = 0, PQ_INDEX_PAGE = 1, PQ_DICT_PAGE = 2, PQ_DATA_PAGE_V2 = 3 };
+/* LogicalType union members we look at (the field ids). */
+enum { PQ_LT_STRING = 1, PQ_LT_LIST = 3, PQ_LT_INTEGER = 10, PQ_LT_FLOAT16 = 15 };
+/* ConvertedType values we look at. */
+enum { PQ_CT_UTF8 = 0, PQ_CT_LIST = 3, PQ_CT_UINT_8 = 11, PQ_CT_INT_64 = 18 };
+
+typedef struct pq_schema {
+  const char *name; /* points into the footer bytes; not NUL-terminated */
+  int name_len;
+  int type;         /* physical type; -1 for a group */
+  int32_t type_length;
+  int repetition;   /* -1 when absent (the root) */
+  int32_t num_children;
+  int converted;    /* -1 when absent */
+  int logical;      /* LogicalType member id, 0 when absent */
+  int int_bits;     /* LogicalType INTEGER */
+  bool int_signed;
+} pq_schema;
+
+typedef struct pq_chunk {
+  int type;
+  int codec;
+  int64_t num_values;
+  int64_t compressed;   /* total_compressed_size */
+  int64_t data_off;
+  int64_t dict_off;     /* -1 when absent */
+  bool has_meta;
+  bool external;        /* file_path set: the chunk is in another file */
+} pq_chunk;
+
+typedef struct pq_group {
+  int64_t num_rows;
+  int64_t first_row;    /* rows of the groups before it */
+  size_t ncols;
+  pq_chunk *cols;
+} pq_group;
+
+typedef struct pq_meta {
+  int64_t num_rows;
+  size_t nschema;
+  pq_schema *schema;
+  size_t ngroups;
+  pq_group *groups;
+} pq_meta;
+
+/* Parses FileMetaData; names point into buf, which must outlive m.
+   @return NULL or the reason it does not parse. On failure m is freed. */
+const char *pq_parse_meta(const uint8_t *buf, size_t n, pq_meta *m, bool *oom);
+void pq_meta_free(pq_meta *m);
+
+typedef struct pq_page {
+  int type;
+  int32_t uncompressed, compressed;
+  int32_t num_values;
+  int encoding;
+  int def_enc, rep_enc;          /* v1 */
+  int32_t num_nulls, num_rows;   /* v2 */
+  int32_t def_len, rep_len;      /* v2 */
+  bool is_compressed;            /* v2 */
+  size_t header_len;
+} pq_page;
+
+/* Parses a PageHeader at p (at most n bytes). @return NULL or the reason. */
+const char *pq_parse_page(const uint8_t *p, size_t n, pq_page *h);
+
+const char *pq_type_name(int type);
+const char *pq_encoding_name(int enc);
+const char *pq_codec_name(int codec);
+
+/* ------------------------------------------------------------ decoding */
+
+/* The reason decoders give when an allocation fails (compared by address). */
+extern const char pq_oom[];
+
+/* Bits needed for values 0..max. */
+int pq_bit_width(uint32_t max);
+/* n values of the RLE/bit-packed hybrid (no length prefix), width <= 32. */
+const char *pq_rle(const uint8_t *p, size_t len, int width, uint32_t *out, size_t n);
+/* The same into bytes, width <= 8 (levels, booleans). */
+const char *pq_rle8(const uint8_t *p, size_t len, int width, uint8_t *out, size_t n);
+/* n PLAIN values of physical type into out (pw bytes each; BOOLEAN: 0/1
+   bytes); *used receives the bytes consumed. */
+const char *pq_plain(const uint8_t *p, size_t len, int type, size_t pw, size_t n,
+                     uint8_t *out, size_t *used);
+const char *pq_bss(const uint8_t *p, size_t len, size_t pw, size_t n, uint8_t *out);
+const char *pq_delta(const uint8_t *p, size_t len, size_t pw, size_t n, uint8_t *out);
+/* Dictionary indices (a width byte, then the hybrid), gathered from dict. */
+const char *pq_dict(const uint8_t *p, size_t len, const uint8_t *dict, size_t ndict,
+                    size_t pw, size_t n, uint32_t *idx, uint8_t *out);
+/* Booleans encoded RLE: a 4-byte length, then the hybrid of width 1. */
+const char *pq_rle_bool(const uint8_t *p, size_t len, size_t n, uint8_t *out);
+
+/* Decompresses exactly m bytes. @return SL_OK, SL_EFORMAT (corrupt) or
+   SL_ENOTSUP (codec not built in), with *why set. */
+sl_status pq_decompress(int codec, const uint8_t *src, size_t n, uint8_t *dst, size_t m,
+                        const char **why);
+
+/* ------------------------------------------------------------ columns */
+
+/* One output column (or the single fixed-size list) as the reader needs it. */
+typedef struct pq_col {
+  const char *name;
+  int name_len;
+  size_t leaf;          /* index of its chunk in every row group */
+  int type;             /* physical */
+  size_t pw;            /* physical bytes per value */
+  int max_def, max_rep;
+  int list_def;         /* lists: def level at which an element exists */
+  bool is_list;
+} pq_col;
+
+/* Where and how one chunk lands: rows [a, b) of the group go to dst, row r
+   at dst + (r - a) * stride, each value ow bytes wide (lists: width values
+   per row, checked). fill is NULL when nulls are errors. */
+typedef struct pq_target {
+  const pq_col *col;
+  int64_t a, b;
+  uint8_t *dst;
+  size_t stride, ow;
+  int64_t width;
+  const uint8_t *fill;
+  int64_t first_row;    /* the group's first row in the file (messages) */
+} pq_target;
+
+/* A buffer that grows and is reused; contents are not kept when it grows. */
+typedef struct pq_buf {
+  uint8_t *p;
+  size_t cap;
+} pq_buf;
+
+bool pq_reserve(pq_buf *b, size_t n);
+
+/* The buffers of one read call, reused from chunk to chunk so that fresh
+   memory (page faults) is paid once per call, not once per page. */
+typedef struct pq_scratch {
+  pq_buf chunk, page, vals, idx, dict, def, rep;
+} pq_scratch;
+
+void pq_scratch_free(pq_scratch *sc);
+
+/* Decodes the chunk bytes buf[0..n) (dictionary page, then data pages). */
+sl_status pq_read_chunk(const char *path, const pq_chunk *c, const uint8_t *buf, size_t n,
+                        int64_t group_rows, const pq_target *t, pq_scratch *sc,
+                        sl_error *err);
+
+/* The driver's write: one REQUIRED PLAIN uncompressed column per array column. */
+sl_status sl__parquet_write(const char *path, sl_dtype dtype, int ndim, const int64_t *shape,
+                            const void *data, sl_error *err);
+
+/* For the fuzz targets: whole-buffer entry points that never touch files. */
+sl_status sl__parquet_parse_footer(const uint8_t *buf, size_t n, sl_error *err);
+sl_status sl__parquet_decode_chunk(const uint8_t *buf, size_t n, int type, int codec,
+                                   int max_def, int max_rep, sl_error *err);
+
+#endif
