@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "sl_internal.h"
@@ -60,5 +61,32 @@ static inline void write_npy_raw(const char *dir, const char *name, int v, const
   write_bytes(dir, name, buf, total + data_bytes);
   free(buf);
 }
+
+/* ../shared/fixtures beside the repository, or $SL_FIXTURES. */
+static char fixtures[4096];
+
+static inline void find_fixtures(void) {
+  const char *env = getenv("SL_FIXTURES");
+  if (env != NULL) {
+    snprintf(fixtures, sizeof fixtures, "%s", env);
+    return;
+  }
+  const char *slash = strrchr(__FILE__, '/');
+  int n = slash ? (int)(slash - __FILE__) : 1;
+  snprintf(fixtures, sizeof fixtures, "%.*s/../../../shared/fixtures", n,
+           slash ? __FILE__ : ".");
+}
+
+/* Declares fx = the fixture's path, or skips the test loudly (cmocka). */
+#define NEED_FIXTURE(name)                                                    \
+  char fx[4200];                                                              \
+  do {                                                                        \
+    snprintf(fx, sizeof fx, "%s/%s", fixtures, name);                         \
+    struct stat st_;                                                          \
+    if (stat(fx, &st_) != 0) {                                                \
+      print_message("SKIPPED: fixture %s not found (set SL_FIXTURES)\n", fx); \
+      skip();                                                                 \
+    }                                                                         \
+  } while (0)
 
 #endif

@@ -42,31 +42,6 @@
   } while (0)
 
 static char *dir;
-static char fixtures[4096];
-
-/* ../shared/fixtures beside the repository, or $SL_FIXTURES. */
-static void find_fixtures(void) {
-  const char *env = getenv("SL_FIXTURES");
-  if (env != NULL) {
-    snprintf(fixtures, sizeof fixtures, "%s", env);
-    return;
-  }
-  const char *slash = strrchr(__FILE__, '/');
-  int n = slash ? (int)(slash - __FILE__) : 1;
-  snprintf(fixtures, sizeof fixtures, "%.*s/../../../shared/fixtures", n,
-           slash ? __FILE__ : ".");
-}
-
-#define NEED_FIXTURE(name)                                                            \
-  char fx[4200];                                                                      \
-  do {                                                                                \
-    snprintf(fx, sizeof fx, "%s/%s", fixtures, name);                                 \
-    struct stat st_;                                                                  \
-    if (stat(fx, &st_) != 0) {                                                        \
-      print_message("SKIPPED: fixture %s not found (set SL_FIXTURES)\n", fx);         \
-      skip();                                                                         \
-    }                                                                                 \
-  } while (0)
 
 static int setup(void **state) {
   (void)state;
