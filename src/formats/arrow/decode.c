@@ -151,6 +151,9 @@ static bool bit(const uint8_t *p, int shift, int64_t i) {
 
 /* ---------------------------------------------------------------- values */
 
+/* Rows of the tile filled at a time from uncompressed columns. */
+#define ARROW_BLOCK_BYTES (512 << 10)
+
 /* n rows of w values each from packed src into dst rows stride bytes apart. */
 static void scatter(const uint8_t *src, int64_t n, int64_t w, size_t esize, char *dst,
                     int64_t stride) {
@@ -355,10 +358,17 @@ sl_status sl__arrow_read_rows(const arrow_file *f, const arrow_src *src,
     const arrow_batch *b = &f->batches[i];
     int64_t r0 = SL_MAX(lo, b->row0) - b->row0, r1 = SL_MIN(hi, b->row0 + b->rows) - b->row0;
     if (r0 >= r1) continue;
-    char *at = (char *)dst + (b->row0 + r0 - lo) * stride;
-    for (size_t k = 0; k < f->ncols; k++)
-      SL_TRY(read_part(&R, b, k, r0, r1,
-                       at + (int64_t)k * f->cols[k].width * (int64_t)R.esize, stride, err));
+    /* Uncompressed: all columns of one block of rows before the next block,
+       so the block of the tile stays in cache while the columns interleave
+       into it, and each column slice is small enough for malloc to reuse. */
+    int64_t step = b->codec == ARROW_CODEC_NONE ? SL_MAX(1, ARROW_BLOCK_BYTES / stride) : r1 - r0;
+    for (int64_t a = r0; a < r1; a += step) {
+      int64_t z = SL_MIN(r1, a + step);
+      char *at = (char *)dst + (b->row0 + a - lo) * stride;
+      for (size_t k = 0; k < f->ncols; k++)
+        SL_TRY(read_part(&R, b, k, a, z,
+                         at + (int64_t)k * f->cols[k].width * (int64_t)R.esize, stride, err));
+    }
   }
   return SL_OK;
 }
