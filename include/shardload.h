@@ -305,7 +305,8 @@ typedef struct sl_read_options {
   sl_variant variant;   /* default AUTO */
   int threads;          /* 0 (default): OpenMP's default; >= 0 */
   sl_io_mode io;        /* default AUTO */
-  int64_t chunk_bytes;  /* work unit of the threads; default 16 MiB, >= 4096 */
+  int64_t chunk_bytes;  /* work unit of the threads; default 16 MiB, >= 4096;
+                           formats that must decode get 4x this */
 } sl_read_options;
 
 typedef struct sl_load_options {

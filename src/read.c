@@ -6,6 +6,7 @@
 #include "sl_internal.h"
 
 #define SL_DEFAULT_CHUNK (16 << 20)
+#define SL_DECODE_FACTOR 4
 
 void sl_read_options_init(sl_read_options *o) {
   memset(o, 0, sizeof *o);
@@ -60,6 +61,10 @@ static sl_status plan_pieces(const sl_dataset *d, int64_t lo, int64_t hi, int64_
   sl_segment *seg = sl__malloc((ns ? ns : 1) * sizeof *seg);
   if (seg == NULL) SL_FAIL(err, SL_ENOMEM, "%s: out of memory planning the read", d->root);
   sl__segments(d->cum_rows, d->nshards, lo, hi, seg);
+  /* A decoding driver pays per piece for what lies before the first row it
+     needs (a row group, a record batch): give it fewer, larger pieces. */
+  if (d->driver->extents == NULL) chunk = SL_MIN(chunk, INT64_MAX / SL_DECODE_FACTOR) *
+                                          SL_DECODE_FACTOR;
   int64_t max_rows = SL_MAX(chunk / SL_MAX(d->row_bytes, 1), 1);
   size_t np = sl__split(seg, ns, max_rows, NULL);
   sl_segment *pieces = sl__malloc((np ? np : 1) * sizeof *pieces);
