@@ -105,6 +105,12 @@ int64_t sl__io_open_count(void);
 void sl__byteswap(void *buf, size_t n, size_t elem_size, sl_dtype t);
 size_t sl__swap_unit(sl_dtype t);
 
+/* The --fill-nulls text as one element of dtype t (out holds 8 bytes);
+   SL_EINVAL naming path when t cannot hold it. Integers parse exactly. */
+sl_status sl__parse_fill(const char *path, const char *text, sl_dtype t, uint8_t *out,
+                         sl_error *err);
+uint16_t sl__half_from_float(float v);
+
 /* ----------------------------------------------------------------- drivers */
 
 const sl_driver *sl__driver_for_path(const char *path);

@@ -256,7 +256,7 @@ static void test_arrow_rejects_bad_fill_value(void **state) {
   int32_t v[3];
   assert_int_equal(sl_dataset_read_rows(o.ds, 0, 1, v, NULL, NULL, &o.err), SL_EINVAL);
   char want[8192];
-  snprintf(want, sizeof want, "%s: --fill-nulls '1.5' is not a value of type <i4", o.path);
+  snprintf(want, sizeof want, "%s: --fill-nulls '1.5' is not a number that <i4 can hold", o.path);
   assert_string_equal(o.err.message, want);
   close_file(&o);
 }

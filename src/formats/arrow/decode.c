@@ -8,7 +8,6 @@
  * against the validity bitmaps: a null is an error naming the file, column
  * and row, or is replaced by --fill-nulls.
  */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -254,81 +253,6 @@ static sl_status read_part(const reader *R, const arrow_batch *b, size_t k, int6
   return check_nulls(R, b, k, r0, r1, dst, stride, err);
 }
 
-/* ---------------------------------------------------------- fill values */
-
-/* IEEE binary16 from a float, rounding to nearest even. */
-static uint16_t to_half(float f) {
-  uint32_t x;
-  memcpy(&x, &f, sizeof x);
-  uint32_t sign = (x >> 16) & 0x8000, mant = x & 0x7fffff;
-  int32_t e = (int32_t)((x >> 23) & 0xff);
-  if (e == 0xff) return (uint16_t)(sign | 0x7c00 | (mant ? 0x200 : 0));
-  e = e - 127 + 15;
-  if (e >= 31) return (uint16_t)(sign | 0x7c00);
-  int shift = 13;
-  uint32_t base = (uint32_t)e << 10;
-  if (e <= 0) { /* subnormal: the implicit bit joins the shifted mantissa */
-    if (e < -10) return (uint16_t)sign;
-    mant |= 0x800000;
-    shift = 14 - e;
-    base = 0;
-  }
-  uint32_t h = base + (mant >> shift), rem = mant & ((1u << shift) - 1),
-           half = 1u << (shift - 1);
-  if (rem > half || (rem == half && (h & 1))) h++; /* a carry moves into the exponent */
-  return (uint16_t)(sign | h);
-}
-
-/* Integer range of t, as doubles (exclusive upper bound). */
-static bool int_range(sl_dtype t, double *lo, double *hi) {
-  static const struct { sl_dtype t; double lo, hi; } r[] = {
-      {SL_INT8, -128.0, 128.0},          {SL_UINT8, 0, 256.0},
-      {SL_INT16, -32768.0, 32768.0},     {SL_UINT16, 0, 65536.0},
-      {SL_INT32, -2147483648.0, 2147483648.0}, {SL_UINT32, 0, 4294967296.0},
-      {SL_INT64, -9223372036854775808.0, 9223372036854775808.0},
-      {SL_UINT64, 0, 18446744073709551616.0}, {SL_BOOL, 0, 2.0}};
-  for (size_t i = 0; i < SL_ARRAY_LEN(r); i++)
-    if (r[i].t == t) {
-      *lo = r[i].lo;
-      *hi = r[i].hi;
-      return true;
-    }
-  return false;
-}
-
-static void store_int(sl_dtype t, double v, uint8_t *out) {
-  if (t == SL_UINT64) {
-    uint64_t u = (uint64_t)v;
-    memcpy(out, &u, 8);
-    return;
-  }
-  int64_t s = (int64_t)v; /* little-endian host: the low bytes are the narrow value */
-  memcpy(out, &s, sl_dtype_size(t));
-}
-
-/* --fill-nulls text as a value of type t. */
-static sl_status parse_fill(const char *path, const char *text, sl_dtype t, uint8_t *out,
-                            sl_error *err) {
-  char *end;
-  double v = strtod(text, &end), lo, hi;
-  if (end == text || *end != '\0')
-    SL_FAIL(err, SL_EINVAL, "%s: --fill-nulls '%s' is not a number", path, text);
-  if (t == SL_FLOAT64) memcpy(out, &v, 8);
-  else if (t == SL_FLOAT32) {
-    float f = (float)v;
-    memcpy(out, &f, 4);
-  } else if (t == SL_FLOAT16) {
-    uint16_t h = to_half((float)v);
-    memcpy(out, &h, 2);
-  } else if (int_range(t, &lo, &hi) && v == floor(v) && v >= lo && v < hi) {
-    store_int(t, v, out);
-  } else {
-    SL_FAIL(err, SL_EINVAL, "%s: --fill-nulls '%s' is not a value of type %s", path, text,
-            sl_dtype_str(t));
-  }
-  return SL_OK;
-}
-
 /* ------------------------------------------------------------------ rows */
 
 /* First batch holding row lo (batches are in row order). */
@@ -350,7 +274,7 @@ sl_status sl__arrow_read_rows(const arrow_file *f, const arrow_src *src,
     SL_FAIL(err, SL_EINVAL, "%s: rows [%lld, %lld) outside the file's %lld", src->path,
             (long long)lo, (long long)hi, (long long)f->rows);
   if (o != NULL && o->fill_nulls != NULL) {
-    SL_TRY(parse_fill(src->path, o->fill_nulls, f->dtype, R.fill_value, err));
+    SL_TRY(sl__parse_fill(src->path, o->fill_nulls, f->dtype, R.fill_value, err));
     R.fill = true;
   }
   int64_t stride = f->width * (int64_t)R.esize;
