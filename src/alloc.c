@@ -10,7 +10,6 @@
 static long fail_countdown; /* 0: never fail */
 static bool fail_repeat;
 static bool failing;
-static long alloc_calls;
 
 void sl__alloc_fail_at(long nth, bool repeat) {
   __atomic_store_n(&fail_countdown, nth, __ATOMIC_SEQ_CST);
@@ -18,10 +17,7 @@ void sl__alloc_fail_at(long nth, bool repeat) {
   failing = false;
 }
 
-long sl__alloc_count(void) { return __atomic_load_n(&alloc_calls, __ATOMIC_SEQ_CST); }
-
 static bool should_fail(void) {
-  __atomic_add_fetch(&alloc_calls, 1, __ATOMIC_SEQ_CST);
   if (__atomic_load_n(&fail_countdown, __ATOMIC_SEQ_CST) == 0) return false;
   if (failing) return fail_repeat;
   if (__atomic_sub_fetch(&fail_countdown, 1, __ATOMIC_SEQ_CST) != 0) return false;

@@ -15,7 +15,6 @@
 
 static long io_countdown;
 static bool io_repeat, io_short, io_failing;
-static int64_t opens;
 
 void sl__io_fail_at(long nth, bool repeat, bool short_read) {
   __atomic_store_n(&io_countdown, nth, __ATOMIC_SEQ_CST);
@@ -23,8 +22,6 @@ void sl__io_fail_at(long nth, bool repeat, bool short_read) {
   io_short = short_read;
   io_failing = false;
 }
-
-int64_t sl__io_open_count(void) { return __atomic_load_n(&opens, __ATOMIC_SEQ_CST); }
 
 /* @return 0: do the real read, -1: fail with EIO, 1: return a short read. */
 static int injected(void) {
@@ -57,7 +54,6 @@ sl_status sl__open_read(const char *path, bool direct, int *fd, sl_error *err) {
       SL_FAIL(err, SL_ENOTSUP, "%s: the filesystem refuses O_DIRECT", path);
     SL_FAIL(err, e == ENOENT ? SL_ENOENT : SL_EIO, "%s: cannot open: %s", path, strerror(e));
   }
-  __atomic_add_fetch(&opens, 1, __ATOMIC_SEQ_CST);
   *fd = f;
   return SL_OK;
 }
@@ -188,7 +184,6 @@ sl_status sl__list_dir(const char *path, char ***names, size_t *n, sl_error *err
     SL_FAIL(err, e == ENOENT ? SL_ENOENT : SL_EIO, "%s: cannot list the directory: %s", path,
             strerror(e));
   }
-  __atomic_add_fetch(&opens, 1, __ATOMIC_SEQ_CST);
   char **v = NULL;
   size_t count = 0, cap = 0;
   sl_status st = SL_OK;

@@ -42,7 +42,7 @@ static int64_t shard_index(const sl_driver *d, const char *name) {
 }
 
 /* Natural order: digit runs compare as numbers, so shard_2 < shard_10. */
-static int natural_cmp(const char *a, const char *b) {
+int sl__natural_cmp(const char *a, const char *b) {
   while (*a && *b) {
     if (isdigit((unsigned char)*a) && isdigit((unsigned char)*b)) {
       while (*a == '0') a++;
@@ -64,12 +64,10 @@ static int natural_cmp(const char *a, const char *b) {
   return *a ? 1 : *b ? -1 : 0;
 }
 
-int sl__natural_cmp(const char *a, const char *b) { return natural_cmp(a, b); }
-
 static int cmp_found(const void *x, const void *y) {
   const found *a = x, *b = y;
   if (a->index != b->index) return a->index < b->index ? -1 : 1;
-  return natural_cmp(a->name, b->name);
+  return sl__natural_cmp(a->name, b->name);
 }
 
 /* ---------------------------------------------------------- the dataset */

@@ -54,7 +54,6 @@ char *sl__strdup(const char *s);
 /* Fault injection: fail the nth allocation from now (1-based), 0 = never.
    repeat: keep failing after the first failure. */
 void sl__alloc_fail_at(long nth, bool repeat);
-long sl__alloc_count(void);
 
 /* Large buffers for tiles: page-aligned, huge-page advice, no zero fill.
    align_shift shifts the returned pointer so that direct reads line up. */
@@ -95,8 +94,6 @@ void sl__free_names(char **v, size_t n);
 sl_status sl__path_kind(const char *path, bool *is_dir, sl_error *err);
 /* Fault injection: fail the nth pread from now with EIO (or a short read). */
 void sl__io_fail_at(long nth, bool repeat, bool short_read);
-/* Counts files opened (for the "files probed" test). */
-int64_t sl__io_open_count(void);
 
 /* ------------------------------------------------------------------ dtypes */
 

@@ -173,11 +173,9 @@ static sl_status parse_dict(cursor *c, npy_header *h) {
 
 /* ---------------------------------------------------------- file header */
 
-static sl_status read_prefix(int fd, const char *path, int64_t *hlen, int64_t *hstart,
-                             sl_error *err) {
-  unsigned char pre[12];
-  size_t got;
-  SL_TRY(sl__pread_some(fd, path, pre, sizeof pre, 0, &got, err));
+/* Magic, version and header length from the first (up to 12) bytes. */
+static sl_status parse_prefix(const unsigned char *pre, size_t got, const char *path,
+                              int64_t *hlen, int64_t *hstart, sl_error *err) {
   if (got < 10 || memcmp(pre, "\x93NUMPY", 6) != 0)
     SL_FAIL(err, SL_EFORMAT, "%s: not an npy file (no \\x93NUMPY magic at the start)", path);
   unsigned major = pre[6];
@@ -220,23 +218,30 @@ static sl_status check_sizes(const char *path, npy_header *h, int64_t file_size,
   return SL_OK;
 }
 
+/* The dict text, then the sizes it promises against the file's. */
+static sl_status parse_text(const char *path, const char *text, int64_t hlen, int64_t hstart,
+                            int64_t file_size, npy_header *h, sl_error *err) {
+  cursor c = {text, text + hlen, text, path, err};
+  SL_TRY(parse_dict(&c, h));
+  h->data_off = hstart + hlen;
+  return check_sizes(path, h, file_size, err);
+}
+
 static sl_status read_header(int fd, const char *path, npy_header *h, int64_t *fsize,
                              sl_error *err) {
   memset(h, 0, sizeof *h);
   int64_t hlen = 0, hstart = 0;
+  unsigned char pre[12];
+  size_t got;
   SL_TRY(sl__file_size(fd, path, fsize, err));
-  SL_TRY(read_prefix(fd, path, &hlen, &hstart, err));
+  SL_TRY(sl__pread_some(fd, path, pre, sizeof pre, 0, &got, err));
+  SL_TRY(parse_prefix(pre, got, path, &hlen, &hstart, err));
   char *text = sl__malloc((size_t)hlen + 1);
   if (text == NULL) SL_FAIL(err, SL_ENOMEM, "%s: out of memory for the npy header", path);
   sl_status st = sl__pread_full(fd, path, text, (size_t)hlen, hstart, err);
-  if (st == SL_OK) {
-    cursor c = {text, text + hlen, text, path, err};
-    st = parse_dict(&c, h);
-  }
+  if (st == SL_OK) st = parse_text(path, text, hlen, hstart, *fsize, h, err);
   sl__free(text);
-  SL_TRY(st);
-  h->data_off = hstart + hlen;
-  return check_sizes(path, h, *fsize, err);
+  return st;
 }
 
 static sl_status npy_probe(const char *path, const char *member, const sl_open_options *o,
@@ -377,23 +382,17 @@ static sl_status npy_write(const char *path, sl_dtype dtype, int ndim, const int
   return SL_OK;
 }
 
+/* The same parser over a whole file image in memory (fuzz target, tests). */
 sl_status sl__npy_parse_buffer(const void *buf, size_t n, sl_shard_info *info,
                                sl_error *err) {
-  const unsigned char *b = buf;
-  if (n < 10 || memcmp(b, "\x93NUMPY", 6) != 0)
-    SL_FAIL(err, SL_EFORMAT, "<buffer>: not an npy file");
-  size_t hstart = b[6] == 1 ? 10 : 12;
-  if (b[6] < 1 || b[6] > 3 || n < hstart) SL_FAIL(err, SL_EFORMAT, "<buffer>: bad version");
-  size_t hlen = b[8] | (b[9] << 8);
-  if (hstart == 12) hlen |= ((size_t)b[10] << 16) | ((size_t)b[11] << 24);
-  if (hlen > n - hstart) SL_FAIL(err, SL_EFORMAT, "<buffer>: header exceeds the buffer");
+  int64_t hlen = 0, hstart = 0;
+  SL_TRY(parse_prefix(buf, SL_MIN(n, 12), "<buffer>", &hlen, &hstart, err));
+  if (hlen > (int64_t)n - hstart)
+    SL_FAIL(err, SL_EFORMAT, "<buffer>: file ends at byte %zu but its header needs %lld", n,
+            (long long)(hstart + hlen));
   npy_header h;
   memset(&h, 0, sizeof h);
-  const char *text = (const char *)b + hstart;
-  cursor c = {text, text + hlen, text, "<buffer>", err};
-  SL_TRY(parse_dict(&c, &h));
-  h.data_off = (int64_t)(hstart + hlen);
-  SL_TRY(check_sizes("<buffer>", &h, (int64_t)n, err));
+  SL_TRY(parse_text("<buffer>", (const char *)buf + hstart, hlen, hstart, (int64_t)n, &h, err));
   info->dtype = h.dtype;
   info->ndim = h.ndim;
   memcpy(info->shape, h.shape, sizeof h.shape);

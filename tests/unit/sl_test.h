@@ -89,4 +89,44 @@ static inline void find_fixtures(void) {
     }                                                                         \
   } while (0)
 
+/* The test group's temporary directory, made by tmpdir_setup. */
+static char *dir;
+
+static inline int tmpdir_setup(void **state) {
+  (void)state;
+  dir = make_tmpdir();
+  find_fixtures();
+  return 0;
+}
+
+static inline int tmpdir_teardown(void **state) {
+  (void)state;
+  rm_tree(dir);
+  return 0;
+}
+
+/* shard_NNNN.npy files in d holding rows[i] rows of the given trailing shape,
+   filled with the pattern of seed as one stacked array. @return 0 or -1. */
+static inline int write_pattern_shards(const char *d, sl_dtype t, uint64_t seed, int ntrail,
+                                       const int64_t *trailing, const int64_t *rows,
+                                       size_t n) {
+  int64_t per_row = 1, first = 0, shape[SL_MAX_DIMS];
+  for (int k = 0; k < ntrail; k++) per_row *= shape[k + 1] = trailing[k];
+  for (size_t i = 0; i < n; i++) {
+    shape[0] = rows[i];
+    char *buf = malloc((size_t)(rows[i] * per_row) * sl_dtype_size(t) + 1);
+    sl_pattern_fill(t, seed, first * per_row, rows[i] * per_row, buf);
+    char name[32];
+    sprintf(name, "shard_%04zu.npy", i);
+    char *p = path_in(d, name);
+    sl_error err = {0};
+    sl_status st = sl_write_shard("npy", p, t, ntrail + 1, shape, buf, &err);
+    free(p);
+    free(buf);
+    if (st != SL_OK) return -1;
+    first += rows[i];
+  }
+  return 0;
+}
+
 #endif

@@ -10,26 +10,12 @@
 
 #include "sl_test.h"
 
-static char *dir;
 static sl_dataset *ds;
 
 static int setup(void **state) {
-  (void)state;
-  dir = make_tmpdir();
-  int64_t first = 0;
-  const int64_t rows[] = {3, 0, 4};
-  for (int i = 0; i < 3; i++) {
-    int64_t shape[] = {rows[i], 2, 3};
-    int16_t buf[4 * 6];
-    sl_pattern_fill(SL_INT16, 1, first * 6, rows[i] * 6, buf);
-    char name[32];
-    sprintf(name, "shard_%04d.npy", i);
-    char *p = path_in(dir, name);
-    sl_error err = {0};
-    if (sl_write_shard("npy", p, SL_INT16, 3, shape, buf, &err) != SL_OK) return -1;
-    free(p);
-    first += rows[i];
-  }
+  const int64_t rows[] = {3, 0, 4}, trailing[] = {2, 3};
+  if (tmpdir_setup(state) != 0 || write_pattern_shards(dir, SL_INT16, 1, 2, trailing, rows, 3))
+    return -1;
   sl_error err = {0};
   return sl_dataset_open(NULL, dir, NULL, &ds, &err) == SL_OK ? 0 : -1;
 }
@@ -37,8 +23,7 @@ static int setup(void **state) {
 static int teardown(void **state) {
   (void)state;
   sl_dataset_free(ds);
-  rm_tree(dir);
-  return 0;
+  return tmpdir_teardown(state);
 }
 
 static void test_array_local_load_owns_everything(void **state) {

@@ -206,17 +206,16 @@ static void test_arrow_extents_step_aside_for_decoding(void **state) {
 
 static void test_arrow_null_error_names_file_column_and_row(void **state) {
   (void)state;
-  const char *fx = getenv("SL_FIXTURES");
-  if (fx == NULL) skip();
-  char dir[4096], want[8192];
-  snprintf(dir, sizeof dir, "%s/arrow_js_bad_nulls", fx);
+  find_fixtures();
+  NEED_FIXTURE("arrow_js_bad_nulls");
+  char want[8192];
   sl_dataset *ds;
   sl_error err = {0};
-  assert_int_equal(sl_dataset_open(NULL, dir, NULL, &ds, &err), SL_OK);
+  assert_int_equal(sl_dataset_open(NULL, fx, NULL, &ds, &err), SL_OK);
   float *buf = malloc(1100 * 2 * sizeof *buf);
   assert_int_equal(sl_dataset_read_rows(ds, 0, 1100, buf, NULL, NULL, &err), SL_EFORMAT);
   snprintf(want, sizeof want, "%s/shard_0001.arrow: column 'a' has a null at row 3 (pass "
-           "--fill-nulls VALUE to load nulls as a number)", dir);
+           "--fill-nulls VALUE to load nulls as a number)", fx);
   assert_string_equal(err.message, want);
   sl_dataset_free(ds);
   free(buf);

@@ -22,39 +22,7 @@
 
 /* The tests that make their own files need the HDF5 C API; CMake must put
    HDF5_C_INCLUDE_DIRS on this test's include path for them to run. */
-#if defined(__has_include)
-#if __has_include(<hdf5.h>)
-#include <hdf5.h>
-#define HAVE_H5_API 1
-#endif
-#endif
-#ifndef HAVE_H5_API
-#define HAVE_H5_API 0
-#endif
-
-#define NEED_H5_API()                                                                  \
-  do {                                                                                 \
-    if (!HAVE_H5_API) {                                                                \
-      print_message("SKIPPED: hdf5.h is not on this test's include path (add "        \
-                    "HDF5_C_INCLUDE_DIRS to test_hdf5_driver)\n");                    \
-      skip();                                                                          \
-    }                                                                                  \
-  } while (0)
-
-static char *dir;
-
-static int setup(void **state) {
-  (void)state;
-  dir = make_tmpdir();
-  find_fixtures();
-  return 0;
-}
-
-static int teardown(void **state) {
-  (void)state;
-  rm_tree(dir);
-  return 0;
-}
+#include <hdf5.h> /* CMake gives this test HDF5_C_INCLUDE_DIRS */
 
 /* ------------------------------------------------------------- helpers */
 
@@ -385,8 +353,6 @@ static void test_hdf5_write_zero_rows(void **state) {
   release(&p);
   free(path);
 }
-
-#if HAVE_H5_API
 
 /* A file with one dataset made by the caller's creation property list. */
 static char *h5_make(const char *name, const char *dset, hid_t ftype, int ndim,
@@ -747,26 +713,6 @@ static void test_hdf5_concurrent_reads_agree(void **state) {
   free(path);
 }
 
-#define H5_API_TESTS                                                       \
-  cmocka_unit_test(test_hdf5_chunked_big_endian_converts_to_native),       \
-      cmocka_unit_test(test_hdf5_chunked_complex_and_half_and_bool),       \
-      cmocka_unit_test(test_hdf5_user_block_offset_is_absolute),           \
-      cmocka_unit_test(test_hdf5_unwritten_dataset_reads_fill_value),      \
-      cmocka_unit_test(test_hdf5_own_chunk_decoding_matches_hdf5),         \
-      cmocka_unit_test(test_hdf5_rejects_string_type),                     \
-      cmocka_unit_test(test_hdf5_rejects_compound_that_is_not_complex),    \
-      cmocka_unit_test(test_hdf5_rejects_group_named_like_the_dataset),    \
-      cmocka_unit_test(test_hdf5_rejects_unavailable_filter),              \
-      cmocka_unit_test(test_hdf5_rejects_truncated_contiguous_file),       \
-      cmocka_unit_test(test_hdf5_expand_sorts_numbers_naturally),          \
-      cmocka_unit_test(test_hdf5_concurrent_reads_agree),
-#else
-static void test_hdf5_c_api_tests(void **state) {
-  (void)state;
-  NEED_H5_API();
-}
-#define H5_API_TESTS cmocka_unit_test(test_hdf5_c_api_tests),
-#endif
 
 int main(void) {
   const struct CMUnitTest tests[] = {
@@ -784,7 +730,18 @@ int main(void) {
       cmocka_unit_test(test_hdf5_missing_file_is_enoent),
       cmocka_unit_test(test_hdf5_write_roundtrip_every_dtype),
       cmocka_unit_test(test_hdf5_write_zero_rows),
-      H5_API_TESTS
+      cmocka_unit_test(test_hdf5_chunked_big_endian_converts_to_native),
+      cmocka_unit_test(test_hdf5_chunked_complex_and_half_and_bool),
+      cmocka_unit_test(test_hdf5_user_block_offset_is_absolute),
+      cmocka_unit_test(test_hdf5_unwritten_dataset_reads_fill_value),
+      cmocka_unit_test(test_hdf5_own_chunk_decoding_matches_hdf5),
+      cmocka_unit_test(test_hdf5_rejects_string_type),
+      cmocka_unit_test(test_hdf5_rejects_compound_that_is_not_complex),
+      cmocka_unit_test(test_hdf5_rejects_group_named_like_the_dataset),
+      cmocka_unit_test(test_hdf5_rejects_unavailable_filter),
+      cmocka_unit_test(test_hdf5_rejects_truncated_contiguous_file),
+      cmocka_unit_test(test_hdf5_expand_sorts_numbers_naturally),
+      cmocka_unit_test(test_hdf5_concurrent_reads_agree),
   };
-  return cmocka_run_group_tests(tests, setup, teardown);
+  return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }

@@ -12,23 +12,23 @@
 
 static const char *f4 = "{'descr': '<f4', 'fortran_order': False, 'shape': (%d, 2), }";
 
-static void shard(const char *dir, const char *name, int rows) {
+static void shard(const char *where, const char *name, int rows) {
   char d[128];
   sprintf(d, f4, rows);
-  write_npy_raw(dir, name, 1, d, (size_t)rows * 8);
+  write_npy_raw(where, name, 1, d, (size_t)rows * 8);
 }
 
-static sl_status discover(const char *dir, const sl_open_options *o, sl_dataset **ds,
+static sl_status discover(const char *path, const sl_open_options *o, sl_dataset **ds,
                           sl_error *err) {
   sl_error_clear(err);
-  return sl__discover(dir, o, ds, err);
+  return sl__discover(path, o, ds, err);
 }
 
-static void expect(const char *dir, const sl_open_options *o, sl_status code,
+static void expect(const char *path, const sl_open_options *o, sl_status code,
                    const char *phrase) {
   sl_dataset *ds = NULL;
   sl_error err;
-  sl_status st = discover(dir, o, &ds, &err);
+  sl_status st = discover(path, o, &ds, &err);
   if (st != code) fail_msg("expected %s, got %s: %s", sl_status_name(code), sl_status_name(st), err.message);
   if (strstr(err.message, phrase) == NULL) fail_msg("'%s' lacks '%s'", err.message, phrase);
   assert_null(ds);

@@ -8,19 +8,6 @@
 
 #include "sl_test.h"
 
-static char *dir;
-
-static int setup(void **state) {
-  (void)state;
-  dir = make_tmpdir();
-  return 0;
-}
-static int teardown(void **state) {
-  (void)state;
-  rm_tree(dir);
-  return 0;
-}
-
 static sl_status probe(const char *name, sl_shard *s, sl_shard_info *info, sl_error *err) {
   char *p = path_in(dir, name);
   memset(s, 0, sizeof *s);
@@ -198,5 +185,5 @@ int main(void) {
       cmocka_unit_test(test_npy_fortran_order_reads_c_order),
       cmocka_unit_test(test_npy_parse_buffer_matches_probe),
   };
-  return cmocka_run_group_tests(tests, setup, teardown);
+  return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }

@@ -18,21 +18,6 @@
 
 #include "sl_test.h"
 
-static char *dir;
-
-static int setup(void **state) {
-  (void)state;
-  dir = make_tmpdir();
-  find_fixtures();
-  return 0;
-}
-
-static int teardown(void **state) {
-  (void)state;
-  rm_tree(dir);
-  return 0;
-}
-
 /* ------------------------------------------------------------- helpers */
 
 typedef struct probed {
@@ -914,5 +899,5 @@ int main(void) {
       cmocka_unit_test(test_parquet_concurrent_reads_agree),
       cmocka_unit_test(test_parquet_allocation_failures_are_reported),
   };
-  return cmocka_run_group_tests(tests, setup, teardown);
+  return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }

@@ -13,20 +13,6 @@
 
 #include "sl_test.h"
 
-static char *dir;
-
-static int setup(void **state) {
-  (void)state;
-  dir = make_tmpdir();
-  return 0;
-}
-
-static int teardown(void **state) {
-  (void)state;
-  rm_tree(dir);
-  return 0;
-}
-
 typedef struct probed {
   char *path;
   sl_shard s;
@@ -401,23 +387,22 @@ static void test_raw_write_then_open_directory(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_raw_layout_from_options, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_raw_trailing_spellings, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_raw_big_endian_read_swaps, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_raw_rejects_bad_dtype_option, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_raw_rejects_bad_trailing_option, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_raw_row_bytes_overflow, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_raw_rejects_partial_row, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_raw_rejects_file_shorter_than_header, setup,
-                                      teardown),
-      cmocka_unit_test_setup_teardown(test_raw_empty_file_has_zero_rows, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_raw_sidecar_trailing, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_raw_sidecar_shape_gives_trailing, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_raw_options_win_over_sidecar, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_raw_rejects_missing_sidecar, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_raw_rejects_bad_sidecars, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_raw_sidecar_allocation_failures, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_raw_write_then_open_directory, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_raw_layout_from_options, tmpdir_setup, tmpdir_teardown),
+      cmocka_unit_test_setup_teardown(test_raw_trailing_spellings, tmpdir_setup, tmpdir_teardown),
+      cmocka_unit_test_setup_teardown(test_raw_big_endian_read_swaps, tmpdir_setup, tmpdir_teardown),
+      cmocka_unit_test_setup_teardown(test_raw_rejects_bad_dtype_option, tmpdir_setup, tmpdir_teardown),
+      cmocka_unit_test_setup_teardown(test_raw_rejects_bad_trailing_option, tmpdir_setup, tmpdir_teardown),
+      cmocka_unit_test_setup_teardown(test_raw_row_bytes_overflow, tmpdir_setup, tmpdir_teardown),
+      cmocka_unit_test_setup_teardown(test_raw_rejects_partial_row, tmpdir_setup, tmpdir_teardown),
+      cmocka_unit_test_setup_teardown(test_raw_rejects_file_shorter_than_header, tmpdir_setup, tmpdir_teardown),
+      cmocka_unit_test_setup_teardown(test_raw_empty_file_has_zero_rows, tmpdir_setup, tmpdir_teardown),
+      cmocka_unit_test_setup_teardown(test_raw_sidecar_trailing, tmpdir_setup, tmpdir_teardown),
+      cmocka_unit_test_setup_teardown(test_raw_sidecar_shape_gives_trailing, tmpdir_setup, tmpdir_teardown),
+      cmocka_unit_test_setup_teardown(test_raw_options_win_over_sidecar, tmpdir_setup, tmpdir_teardown),
+      cmocka_unit_test_setup_teardown(test_raw_rejects_missing_sidecar, tmpdir_setup, tmpdir_teardown),
+      cmocka_unit_test_setup_teardown(test_raw_rejects_bad_sidecars, tmpdir_setup, tmpdir_teardown),
+      cmocka_unit_test_setup_teardown(test_raw_sidecar_allocation_failures, tmpdir_setup, tmpdir_teardown),
+      cmocka_unit_test_setup_teardown(test_raw_write_then_open_directory, tmpdir_setup, tmpdir_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,7 +10,6 @@
 
 #include "sl_test.h"
 
-static char *dir;
 static sl_dataset *ds;
 static const int64_t rows[] = {70000, 0, 123457, 5, 99999, 1};
 
@@ -23,22 +22,10 @@ static uint64_t next(void) {
 }
 
 static int setup(void **state) {
-  (void)state;
-  dir = make_tmpdir();
-  int64_t first = 0;
-  for (size_t i = 0; i < SL_ARRAY_LEN(rows); i++) {
-    int64_t shape[] = {rows[i], 3};
-    float *buf = malloc((size_t)(rows[i] * 3) * sizeof *buf + 1);
-    sl_pattern_fill(SL_FLOAT32, 5, first * 3, rows[i] * 3, buf);
-    char name[32];
-    sprintf(name, "shard_%04zu.npy", i);
-    char *p = path_in(dir, name);
-    sl_error err = {0};
-    if (sl_write_shard(NULL, p, SL_FLOAT32, 2, shape, buf, &err) != SL_OK) return -1;
-    free(p);
-    free(buf);
-    first += rows[i];
-  }
+  const int64_t trailing[] = {3};
+  if (tmpdir_setup(state) != 0 ||
+      write_pattern_shards(dir, SL_FLOAT32, 5, 1, trailing, rows, SL_ARRAY_LEN(rows)) != 0)
+    return -1;
   sl_error err = {0};
   return sl__discover(dir, NULL, &ds, &err) == SL_OK ? 0 : -1;
 }
@@ -46,8 +33,7 @@ static int setup(void **state) {
 static int teardown(void **state) {
   (void)state;
   sl_dataset_free(ds);
-  rm_tree(dir);
-  return 0;
+  return tmpdir_teardown(state);
 }
 
 static void check_range(int64_t lo, int64_t hi, const sl_read_options *o) {
