@@ -9,19 +9,21 @@
 
 static long fail_countdown; /* 0: never fail */
 static bool fail_repeat;
-static bool failing;
+static bool fired; /* the countdown reached the nth allocation */
 
 void sl__alloc_fail_at(long nth, bool repeat) {
   __atomic_store_n(&fail_countdown, nth, __ATOMIC_SEQ_CST);
   fail_repeat = repeat;
-  failing = false;
+  fired = false;
 }
 
+bool sl__alloc_fired(void) { return fired; }
+
 static bool should_fail(void) {
+  if (fired) return fail_repeat;
   if (__atomic_load_n(&fail_countdown, __ATOMIC_SEQ_CST) == 0) return false;
-  if (failing) return fail_repeat;
   if (__atomic_sub_fetch(&fail_countdown, 1, __ATOMIC_SEQ_CST) != 0) return false;
-  failing = fail_repeat;
+  fired = true;
   return true;
 }
 

@@ -25,8 +25,8 @@ void sl__io_fail_at(long nth, bool repeat, bool short_read) {
 
 /* @return 0: do the real read, -1: fail with EIO, 1: return a short read. */
 static int injected(void) {
-  if (__atomic_load_n(&io_countdown, __ATOMIC_SEQ_CST) == 0) return 0;
   if (io_failing) return io_repeat ? (io_short ? 1 : -1) : 0;
+  if (__atomic_load_n(&io_countdown, __ATOMIC_SEQ_CST) == 0) return 0;
   if (__atomic_sub_fetch(&io_countdown, 1, __ATOMIC_SEQ_CST) != 0) return 0;
   io_failing = true;
   return io_short ? 1 : -1;

@@ -54,6 +54,8 @@ char *sl__strdup(const char *s);
 /* Fault injection: fail the nth allocation from now (1-based), 0 = never.
    repeat: keep failing after the first failure. */
 void sl__alloc_fail_at(long nth, bool repeat);
+/* Whether the failure armed by sl__alloc_fail_at has happened. */
+bool sl__alloc_fired(void);
 
 /* Large buffers for tiles: page-aligned, huge-page advice, no zero fill.
    align_shift shifts the returned pointer so that direct reads line up. */
