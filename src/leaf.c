@@ -165,8 +165,10 @@ sl_status sl__leaf_piece(const sl_leaf *L, const sl_segment *seg, sl_error *err)
     if (d->driver->read == NULL)
       st = sl__fail(err, SL_EFORMAT, "%s: driver %s cannot read these rows", s->path,
                     d->driver->name);
-    else
+    else {
+      sl__prefault(dst, (size_t)want);
       st = d->driver->read(s, seg->file_lo, seg->file_hi, dst, err);
+    }
   }
   if (ex != stack) sl__free(ex);
   return st;

@@ -2,6 +2,7 @@
 #ifndef SL_INTERNAL_H
 #define SL_INTERNAL_H
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -61,6 +62,41 @@ bool sl__alloc_fired(void);
    align_shift shifts the returned pointer so that direct reads line up. */
 void *sl__tile_alloc(size_t bytes, size_t shift, void **base, size_t *mapped);
 void sl__tile_free(void *base, size_t mapped);
+/* Faults in the pages of [p, p + n) for writing ahead of a decoder's stores. */
+void sl__prefault(void *p, size_t n);
+
+/* A decoding buffer that grows and is reused; contents are not kept when it
+   grows. Large ones are huge pages faulted in at once (mapped != 0). */
+typedef struct sl_buf {
+  uint8_t *p;
+  size_t cap;
+  void *base;
+  size_t mapped;
+} sl_buf;
+
+/* @return false when out of memory (b unchanged). */
+bool sl__buf_reserve(sl_buf *b, size_t n);
+void sl__buf_free(sl_buf *b);
+
+/* Per-thread decoding buffers of a driver, cached across its files (pool.c).
+   Static: `static sl_pool p = SL_POOL_INIT(free_fn);`. Thread-safe. */
+#define SL_POOL_MAX 32
+typedef struct sl_pool {
+  pthread_mutex_t mu;
+  void (*free_item)(void *item);
+  int users;      /* files open that may use it */
+  size_t n;
+  void *items[SL_POOL_MAX];
+} sl_pool;
+#define SL_POOL_INIT(free_fn) {PTHREAD_MUTEX_INITIALIZER, (free_fn), 0, 0, {0}}
+/* A file that may take items opens / is released; the last release frees
+   the cached items. */
+void sl__pool_join(sl_pool *p);
+void sl__pool_leave(sl_pool *p);
+/* A cached item or NULL; put caches it again (or frees it when full or when
+   no file uses the pool). */
+void *sl__pool_get(sl_pool *p);
+void sl__pool_put(sl_pool *p, void *item);
 
 /* --------------------------------------------------------------------- I/O */
 
@@ -96,6 +132,12 @@ void sl__free_names(char **v, size_t n);
 sl_status sl__path_kind(const char *path, bool *is_dir, sl_error *err);
 /* Fault injection: fail the nth pread from now with EIO (or a short read). */
 void sl__io_fail_at(long nth, bool repeat, bool short_read);
+
+/* Interleaves ncols columns into rows stride bytes apart: row r gets, for
+   each column c in turn, width bytes from src[c] + r * src_stride (the low
+   bytes of a wider value when width < src_stride). */
+void sl__gather(char *dst, size_t stride, const uint8_t *const *src, size_t ncols,
+                size_t src_stride, size_t width, int64_t rows);
 
 /* ------------------------------------------------------------------ dtypes */
 

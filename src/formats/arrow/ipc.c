@@ -640,6 +640,7 @@ static sl_status parse_footer(const arrow_src *src, const uint8_t *buf, int64_t 
 
 void sl__arrow_file_free(arrow_file *f) {
   if (f == NULL) return;
+  if (f->pooled) sl__arrow_pool_leave();
   for (size_t i = 0; f->cols && i < f->ncols; i++) sl__free(f->cols[i].name);
   for (size_t i = 0; f->batches && i < f->nbatches; i++) sl__free(f->batches[i].parts);
   sl__free(f->cols);
@@ -673,6 +674,11 @@ sl_status sl__arrow_parse(const arrow_src *src, const sl_open_options *o, arrow_
   sl_status st = parse_footer(src, buf, len, o, out, &blocks, err);
   if (st == SL_OK) st = parse_batches(src, out, &blocks, footer_off, err);
   sl__free(buf);
-  if (st != SL_OK) sl__arrow_file_free(out);
-  return st;
+  if (st != SL_OK) {
+    sl__arrow_file_free(out);
+    return st;
+  }
+  sl__arrow_pool_join();
+  out->pooled = true;
+  return SL_OK;
 }

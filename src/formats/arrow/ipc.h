@@ -53,7 +53,13 @@ typedef struct arrow_file {
   size_t nbatches;
   arrow_batch *batches;
   int64_t rows;
+  bool pooled;         /* counted as a user of the decoding-buffer pool */
 } arrow_file;
+
+/* The pool of per-thread decoding buffers (decode.c): a parsed file joins
+   it, sl__arrow_file_free leaves it. */
+void sl__arrow_pool_join(void);
+void sl__arrow_pool_leave(void);
 
 /* Reads n bytes at off, checked against the source's size. */
 sl_status sl__arrow_src_read(const arrow_src *src, int64_t off, int64_t n, void *buf,

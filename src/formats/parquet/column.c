@@ -11,6 +11,12 @@
  * its definition level is the maximum. List column (one repetition level):
  * repetition level 0 starts a row, an entry with definition level >=
  * list_def is an element, and every row must hold exactly `width` elements.
+ *
+ * Flat columns are read through a cursor that turns one page at a time into
+ * dense values (PLAIN values without nulls are used where they lie in the
+ * page), so the driver can fill a block of rows from every column in turn
+ * while that block of the tile is in cache. List columns load alone and are
+ * decoded straight into their rows.
  */
 #include <assert.h>
 #include <stdio.h>
@@ -18,22 +24,7 @@
 
 #include "pq.h"
 
-typedef struct chunk_state {
-  const char *path;
-  const pq_target *t;
-  const pq_col *col;
-  int codec;
-  int64_t group_rows;
-  pq_scratch *sc;      /* buffers reused from chunk to chunk */
-  const uint8_t *dict; /* dictionary values, pw bytes each; NULL: none yet */
-  size_t ndict;
-  int64_t row;         /* flat: next row; list: current row (-1 before the first) */
-  int64_t elems;       /* list: elements of the current row so far */
-  bool done;
-  sl_error *err;
-} chunk_state;
-
-static sl_status fail(const chunk_state *cs, sl_status code, const char *why) {
+static sl_status fail(const pq_cursor *cs, sl_status code, const char *why) {
   const pq_col *c = cs->col;
   if (why == pq_oom) code = SL_ENOMEM;
   SL_FAIL(cs->err, code, "%s: column %.*s: %s (row group starting at row %lld)", cs->path,
@@ -41,8 +32,8 @@ static sl_status fail(const chunk_state *cs, sl_status code, const char *why) {
 }
 
 /* Grows a scratch buffer to hold n bytes; the old contents are not kept. */
-static sl_status reserve(chunk_state *cs, pq_buf *b, size_t n) {
-  if (pq_reserve(b, n)) return SL_OK;
+static sl_status reserve(pq_cursor *cs, sl_buf *b, size_t n) {
+  if (sl__buf_reserve(b, n)) return SL_OK;
   return fail(cs, SL_ENOMEM, "out of memory for a page");
 }
 
@@ -57,37 +48,62 @@ static inline void put(uint8_t *o, const uint8_t *v, size_t ow) {
   }
 }
 
-static sl_status null_at(const chunk_state *cs, int64_t row) {
+static sl_status null_at(const pq_cursor *cs, int64_t row) {
   const pq_col *c = cs->col;
   SL_FAIL(cs->err, SL_EFORMAT, "%s: column %.*s has a null value at row %lld; nulls cannot "
           "be loaded as numbers unless --fill-nulls gives a value for them", cs->path,
           c->name_len, c->name, (long long)(cs->t->first_row + row));
 }
 
-static sl_status emit_flat(chunk_state *cs, const uint8_t *def, size_t n,
-                           const uint8_t *vals) {
+/* Flat page with nulls: its present values spread out to one slot per row,
+   a null taking the fill value (or zero outside the wanted rows, which are
+   never copied out). */
+static sl_status densify(pq_cursor *cs, const uint8_t *def, size_t n, const uint8_t **vals) {
   const pq_target *t = cs->t;
   const size_t pw = cs->col->pw;
   const uint8_t max_def = (uint8_t)cs->col->max_def;
-  size_t v = 0;
-  for (size_t i = 0; i < n; i++) {
+  if (!sl__buf_reserve(&cs->sc->dense, n * pw))
+    return fail(cs, SL_ENOMEM, "out of memory for a page");
+  uint8_t *out = cs->sc->dense.p;
+  const uint8_t *v = *vals;
+  for (size_t i = 0; i < n; i++, out += pw) {
     int64_t r = cs->row + (int64_t)i;
-    bool present = def == NULL || def[i] == max_def;
-    if (r >= t->a && r < t->b) {
-      uint8_t *o = t->dst + (size_t)(r - t->a) * t->stride;
-      if (present) put(o, vals + v * pw, t->ow);
-      else if (t->fill != NULL) put(o, t->fill, t->ow);
-      else return null_at(cs, r);
+    if (def[i] == max_def) {
+      memcpy(out, v, pw);
+      v += pw;
+      continue;
     }
-    v += present;
+    bool wanted = r >= t->a && r < t->b;
+    if (wanted && t->fill == NULL) return null_at(cs, r);
+    memset(out, 0, pw);
+    if (wanted) memcpy(out, t->fill, t->ow); /* outputs take the low ow bytes */
   }
-  cs->row += (int64_t)n;
-  cs->done = cs->row >= t->b;
+  *vals = cs->sc->dense.p;
   return SL_OK;
 }
 
+/* k values pw bytes apart into slots ow wide, stride apart: the output
+   takes the low (little-endian) bytes of each value. */
+static void copy_rows(uint8_t *dst, size_t stride, size_t ow, const uint8_t *src, size_t pw,
+                      int64_t k) {
+  if (ow == pw && stride == ow) {
+    memcpy(dst, src, (size_t)k * ow);
+    return;
+  }
+#define COPY_ROWS(OW)                                                        \
+  for (int64_t i = 0; i < k; i++) memcpy(dst + (size_t)i * stride, src + (size_t)i * pw, OW); \
+  return;
+  switch (ow) {
+    case 1: COPY_ROWS(1)
+    case 2: COPY_ROWS(2)
+    case 4: COPY_ROWS(4)
+    default: COPY_ROWS(8)
+  }
+#undef COPY_ROWS
+}
+
 /* The row just finished must hold exactly width elements. */
-static sl_status end_row(const chunk_state *cs) {
+static sl_status end_row(const pq_cursor *cs) {
   const pq_target *t = cs->t;
   if (cs->row < t->a || cs->row >= t->b || cs->elems == t->width) return SL_OK;
   const pq_col *c = cs->col;
@@ -97,7 +113,7 @@ static sl_status end_row(const chunk_state *cs) {
           (long long)(t->first_row + cs->row), (long long)cs->elems, (long long)t->width);
 }
 
-static sl_status list_elem(chunk_state *cs, bool present, const uint8_t *v) {
+static sl_status list_elem(pq_cursor *cs, bool present, const uint8_t *v) {
   const pq_target *t = cs->t;
   if (cs->row >= t->a && cs->row < t->b) {
     if (cs->elems >= t->width) {
@@ -113,7 +129,7 @@ static sl_status list_elem(chunk_state *cs, bool present, const uint8_t *v) {
   return SL_OK;
 }
 
-static sl_status emit_list(chunk_state *cs, const uint8_t *def, const uint8_t *rep,
+static sl_status emit_list(pq_cursor *cs, const uint8_t *def, const uint8_t *rep,
                            size_t n, const uint8_t *vals) {
   const pq_col *c = cs->col;
   size_t v = 0;
@@ -138,7 +154,7 @@ static sl_status emit_list(chunk_state *cs, const uint8_t *def, const uint8_t *r
 
 /* ------------------------------------------------------------- values */
 
-static sl_status unsupported(const chunk_state *cs, int enc) {
+static sl_status unsupported(const pq_cursor *cs, int enc) {
   const pq_col *c = cs->col;
   SL_FAIL(cs->err, SL_ENOTSUP, "%s: column %.*s uses encoding %s for %s values, which this "
           "reader does not support (supported: PLAIN, PLAIN_DICTIONARY, RLE_DICTIONARY, RLE "
@@ -148,7 +164,7 @@ static sl_status unsupported(const chunk_state *cs, int enc) {
 
 /* n values of the page into *vals: PLAIN fixed-width values are used where
    they lie; everything else is decoded into scratch. */
-static sl_status decode_values(chunk_state *cs, int enc, const uint8_t *p, size_t len,
+static sl_status decode_values(pq_cursor *cs, int enc, const uint8_t *p, size_t len,
                                size_t n, const uint8_t **vals) {
   const int type = cs->col->type;
   const size_t pw = cs->col->pw;
@@ -185,8 +201,8 @@ static sl_status decode_values(chunk_state *cs, int enc, const uint8_t *p, size_
 
 /* The m uncompressed bytes of src: src itself when stored uncompressed,
    else decoded into b. */
-static sl_status decompress(chunk_state *cs, const uint8_t *src, size_t n, size_t m,
-                            int codec, pq_buf *b, const uint8_t **out) {
+static sl_status decompress(pq_cursor *cs, const uint8_t *src, size_t n, size_t m,
+                            int codec, sl_buf *b, const uint8_t **out) {
   if (codec == PQ_UNCOMPRESSED && n == m) {
     *out = src;
     return SL_OK;
@@ -204,7 +220,7 @@ static sl_status decompress(chunk_state *cs, const uint8_t *src, size_t n, size_
   return st == SL_OK ? SL_OK : fail(cs, st, why);
 }
 
-static sl_status dictionary_page(chunk_state *cs, const pq_page *h, const uint8_t *raw) {
+static sl_status dictionary_page(pq_cursor *cs, const pq_page *h, const uint8_t *raw) {
   if (cs->dict != NULL) return fail(cs, SL_EFORMAT, "the chunk has two dictionary pages");
   if (h->encoding != PQ_PLAIN && h->encoding != PQ_PLAIN_DICT) return unsupported(cs, h->encoding);
   const uint8_t *body;
@@ -221,9 +237,11 @@ static sl_status dictionary_page(chunk_state *cs, const pq_page *h, const uint8_
   return SL_OK;
 }
 
-/* Levels of one kind: v1 prefixes a 4-byte length (*p advances past it). */
-static sl_status levels(chunk_state *cs, const uint8_t **p, const uint8_t *end, size_t len,
-                        bool prefixed, int enc, int max, uint8_t *out, size_t n) {
+/* Levels of one kind: v1 prefixes a 4-byte length (*p advances past it).
+   *at_max counts the levels equal to max. */
+static sl_status levels(pq_cursor *cs, const uint8_t **p, const uint8_t *end, size_t len,
+                        bool prefixed, int enc, int max, uint8_t *out, size_t n,
+                        size_t *at_max) {
   if (enc != PQ_RLE) {
     const pq_col *c = cs->col;
     SL_FAIL(cs->err, SL_ENOTSUP, "%s: column %.*s uses level encoding %s, which this reader "
@@ -237,10 +255,11 @@ static sl_status levels(chunk_state *cs, const uint8_t **p, const uint8_t *end, 
     *p += 4;
   }
   if (len > (size_t)(end - *p)) return fail(cs, SL_EFORMAT, "levels run past the page");
-  const char *why = pq_rle8(*p, len, pq_bit_width((uint32_t)max), out, n);
+  int width = pq_bit_width((uint32_t)max);
+  const char *why = pq_levels(*p, len, width, out, n, max, at_max);
   *p += len;
   if (why != NULL) return fail(cs, SL_EFORMAT, why);
-  for (size_t i = 0; i < n; i++)
+  for (size_t i = 0; max < (1 << width) - 1 && i < n; i++) /* else no level can exceed */
     if (out[i] > max) return fail(cs, SL_EFORMAT, "a level exceeds its maximum");
   return SL_OK;
 }
@@ -251,7 +270,7 @@ typedef struct page_view {
 } page_view;
 
 /* Decompresses what must be and says where levels and values are. */
-static sl_status open_page(chunk_state *cs, const pq_page *h, const uint8_t *raw,
+static sl_status open_page(pq_cursor *cs, const pq_page *h, const uint8_t *raw,
                            page_view *pv) {
   const uint8_t *body;
   if (h->type == PQ_DATA_PAGE) {
@@ -274,21 +293,33 @@ static sl_status open_page(chunk_state *cs, const pq_page *h, const uint8_t *raw
   return SL_OK;
 }
 
-static sl_status page_levels(chunk_state *cs, const pq_page *h, page_view *pv, size_t n) {
+/* Repetition then definition levels; *present: entries with a value. */
+static sl_status page_levels(pq_cursor *cs, const pq_page *h, page_view *pv, size_t n,
+                             size_t *present) {
   const pq_col *c = cs->col;
   bool v1 = h->type == PQ_DATA_PAGE;
   const uint8_t *p = pv->lev;
+  size_t ignored;
+  *present = n;
   if (c->max_rep > 0)
     SL_TRY(levels(cs, &p, pv->lev_end, (size_t)h->rep_len, v1, v1 ? h->rep_enc : PQ_RLE,
-                  c->max_rep, cs->sc->rep.p, n));
+                  c->max_rep, cs->sc->rep.p, n, &ignored));
   if (c->max_def > 0)
     SL_TRY(levels(cs, &p, pv->lev_end, (size_t)h->def_len, v1, v1 ? h->def_enc : PQ_RLE,
-                  c->max_def, cs->sc->def.p, n));
+                  c->max_def, cs->sc->def.p, n, present));
   if (v1) pv->body = p;
   return SL_OK;
 }
 
-static sl_status data_page(chunk_state *cs, const pq_page *h, const uint8_t *raw) {
+/* Levels and values of one data page: n entries, present of them with a
+   value (def[i] == max_def; def is NULL when every entry has one). */
+typedef struct page_data {
+  size_t n, present;
+  const uint8_t *def, *rep, *vals;
+} page_data;
+
+static sl_status decode_page(pq_cursor *cs, const pq_page *h, const uint8_t *raw,
+                             page_data *pd) {
   const pq_col *c = cs->col;
   size_t n = (size_t)h->num_values;
   int64_t cap;
@@ -300,24 +331,24 @@ static sl_status data_page(chunk_state *cs, const pq_page *h, const uint8_t *raw
   SL_TRY(open_page(cs, h, raw, &pv));
   if (c->max_def > 0) SL_TRY(reserve(cs, &cs->sc->def, n));
   if (c->max_rep > 0) SL_TRY(reserve(cs, &cs->sc->rep, n));
-  SL_TRY(page_levels(cs, h, &pv, n));
+  size_t present;
+  SL_TRY(page_levels(cs, h, &pv, n, &present));
   const uint8_t *def = c->max_def > 0 ? cs->sc->def.p : NULL;
-  size_t present = n;
-  for (size_t i = 0; def != NULL && i < n; i++) present -= def[i] != c->max_def;
-  const uint8_t *vals = NULL;
-  SL_TRY(decode_values(cs, h->encoding, pv.body, (size_t)(pv.end - pv.body), present, &vals));
-  if (c->is_list) return emit_list(cs, def, cs->sc->rep.p, n, vals);
-  return emit_flat(cs, def, n, vals);
+  *pd = (page_data){.n = n, .present = present, .def = present < n ? def : NULL,
+                    .rep = c->max_rep > 0 ? cs->sc->rep.p : NULL};
+  if (c->is_list) pd->def = def; /* lists tell elements from empty rows by level */
+  return decode_values(cs, h->encoding, pv.body, (size_t)(pv.end - pv.body), present,
+                       &pd->vals);
 }
 
 /* Rows a data page holds when the header says so without decoding. */
-static int64_t page_rows(const chunk_state *cs, const pq_page *h) {
+static int64_t page_rows(const pq_cursor *cs, const pq_page *h) {
   if (h->type == PQ_DATA_PAGE_V2) return h->num_rows;
   return cs->col->is_list ? -1 : h->num_values;
 }
 
 /* A page wholly before the wanted rows: account for its rows, skip it. */
-static bool skip_page(chunk_state *cs, const pq_page *h) {
+static bool skip_page(pq_cursor *cs, const pq_page *h) {
   int64_t rows = page_rows(cs, h);
   int64_t first = cs->col->is_list ? cs->row + 1 : cs->row;
   if (rows < 0 || first + rows > cs->t->a) return false;
@@ -326,68 +357,117 @@ static bool skip_page(chunk_state *cs, const pq_page *h) {
   return true;
 }
 
-static sl_status one_page(chunk_state *cs, const pq_page *h, const uint8_t *raw) {
-  if (h->type == PQ_DICT_PAGE) return dictionary_page(cs, h, raw);
-  if (h->type != PQ_DATA_PAGE && h->type != PQ_DATA_PAGE_V2) return SL_OK; /* index pages */
-  if (skip_page(cs, h)) return SL_OK;
-  return data_page(cs, h, raw);
+static sl_status chunk_ends(pq_cursor *cs) {
+  char why[160];
+  snprintf(why, sizeof why, "the column chunk ends after %lld of its row group's %lld rows",
+           (long long)cs->row, (long long)cs->group_rows);
+  return fail(cs, SL_EFORMAT, why);
 }
 
-static sl_status walk_pages(chunk_state *cs, const uint8_t *buf, size_t n) {
-  size_t pos = 0;
-  while (pos < n && !cs->done) {
-    pq_page h;
-    const char *why = pq_parse_page(buf + pos, n - pos, &h);
+/* The next data page that is not skipped, dictionary pages taken on the
+   way; *found is false at the end of the chunk. */
+static sl_status next_page(pq_cursor *cs, pq_page *h, const uint8_t **raw, bool *found) {
+  *found = false;
+  while (cs->pos < cs->n) {
+    const char *why = pq_parse_page(cs->buf + cs->pos, cs->n - cs->pos, h);
     if (why != NULL) return fail(cs, SL_EFORMAT, why);
-    pos += h.header_len;
-    if ((size_t)h.compressed > n - pos)
+    cs->pos += h->header_len;
+    if ((size_t)h->compressed > cs->n - cs->pos)
       return fail(cs, SL_EFORMAT, "a page runs past the end of its column chunk");
-    SL_TRY(one_page(cs, &h, buf + pos));
-    pos += (size_t)h.compressed;
+    *raw = cs->buf + cs->pos;
+    cs->pos += (size_t)h->compressed;
+    if (h->type == PQ_DICT_PAGE) {
+      SL_TRY(dictionary_page(cs, h, *raw));
+    } else if ((h->type == PQ_DATA_PAGE || h->type == PQ_DATA_PAGE_V2) && !skip_page(cs, h)) {
+      *found = true;
+      return SL_OK;
+    } /* other pages (index pages) are skipped */
   }
   return SL_OK;
 }
 
-/* After the last page: the last row is complete and every wanted row came. */
-static sl_status finish(chunk_state *cs) {
-  if (cs->col->is_list && !cs->done) {
+/* Flat column: the next page's values, one per row, become the cursor's. */
+static sl_status next_flat(pq_cursor *cs) {
+  pq_page h;
+  const uint8_t *raw;
+  bool found;
+  cs->nvals = 0;
+  SL_TRY(next_page(cs, &h, &raw, &found));
+  if (!found) return chunk_ends(cs);
+  page_data pd;
+  SL_TRY(decode_page(cs, &h, raw, &pd));
+  if (pd.def != NULL) SL_TRY(densify(cs, pd.def, pd.n, &pd.vals));
+  cs->vals = pd.vals;
+  cs->nvals = (int64_t)pd.n;
+  cs->row += (int64_t)pd.n;
+  return SL_OK;
+}
+
+void pq_cursor_init(pq_cursor *cs, const char *path, const pq_chunk *c, const uint8_t *buf,
+                    size_t n, int64_t group_rows, const pq_target *t, pq_scratch *sc,
+                    sl_error *err) {
+  assert(t->a >= 0 && t->a <= t->b && t->b <= group_rows);
+  *cs = (pq_cursor){.path = path, .t = t, .col = t->col, .codec = c->codec, .sc = sc,
+                    .group_rows = group_rows, .buf = buf, .n = n,
+                    .row = t->col->is_list ? -1 : 0, .err = err};
+}
+
+sl_status pq_cursor_at(pq_cursor *cs, int64_t r, const uint8_t **vals, int64_t *avail) {
+  assert(!cs->col->is_list && r >= cs->t->a && r < cs->t->b);
+  while (r >= cs->row) SL_TRY(next_flat(cs));
+  int64_t first = cs->row - cs->nvals;
+  assert(r >= first);
+  *vals = cs->vals + (size_t)(r - first) * cs->col->pw;
+  *avail = cs->row - r;
+  return SL_OK;
+}
+
+sl_status pq_cursor_copy(pq_cursor *cs, int64_t r, int64_t n, uint8_t *dst, size_t stride) {
+  while (n > 0) {
+    const uint8_t *vals;
+    int64_t k;
+    SL_TRY(pq_cursor_at(cs, r, &vals, &k));
+    k = SL_MIN(k, n);
+    copy_rows(dst, stride, cs->t->ow, vals, cs->col->pw, k);
+    dst += (size_t)k * stride;
+    r += k;
+    n -= k;
+  }
+  return SL_OK;
+}
+
+/* List column: every page up to the wanted rows' end, straight into dst. */
+static sl_status read_list(pq_cursor *cs) {
+  while (!cs->done) {
+    pq_page h;
+    const uint8_t *raw;
+    bool found;
+    SL_TRY(next_page(cs, &h, &raw, &found));
+    if (!found) break;
+    page_data pd;
+    SL_TRY(decode_page(cs, &h, raw, &pd));
+    SL_TRY(emit_list(cs, pd.def, pd.rep, pd.n, pd.vals));
+  }
+  if (!cs->done) { /* the last row is complete and every wanted row came */
     SL_TRY(end_row(cs));
     cs->row++;
   }
-  if (cs->row < cs->t->b) {
-    char why[160];
-    snprintf(why, sizeof why, "the column chunk ends after %lld of its row group's %lld rows",
-             (long long)cs->row, (long long)cs->group_rows);
-    return fail(cs, SL_EFORMAT, why);
-  }
-  return SL_OK;
+  return cs->row < cs->t->b ? chunk_ends(cs) : SL_OK;
 }
 
 sl_status pq_read_chunk(const char *path, const pq_chunk *c, const uint8_t *buf, size_t n,
                         int64_t group_rows, const pq_target *t, pq_scratch *sc,
                         sl_error *err) {
-  assert(t->a >= 0 && t->a <= t->b && t->b <= group_rows);
-  chunk_state cs = {.path = path, .t = t, .col = t->col, .codec = c->codec, .sc = sc,
-                    .group_rows = group_rows, .row = t->col->is_list ? -1 : 0, .err = err};
-  SL_TRY(walk_pages(&cs, buf, n));
-  return finish(&cs);
-}
-
-bool pq_reserve(pq_buf *b, size_t n) {
-  if (n <= b->cap && b->p != NULL) return true;
-  size_t cap = SL_MAX(n, b->cap + b->cap / 2);
-  uint8_t *p = sl__malloc(SL_MAX(cap, 1)); /* old contents are not needed: no realloc */
-  if (p == NULL) return false;
-  sl__free(b->p);
-  b->p = p;
-  b->cap = cap;
-  return true;
+  pq_cursor cs;
+  pq_cursor_init(&cs, path, c, buf, n, group_rows, t, sc, err);
+  if (t->col->is_list) return read_list(&cs);
+  return pq_cursor_copy(&cs, t->a, t->b - t->a, t->dst, t->stride);
 }
 
 void pq_scratch_free(pq_scratch *sc) {
-  pq_buf *all[] = {&sc->chunk, &sc->page, &sc->vals, &sc->idx, &sc->dict, &sc->def, &sc->rep};
-  for (size_t i = 0; i < SL_ARRAY_LEN(all); i++) sl__free(all[i]->p);
-  memset(sc, 0, sizeof *sc);
+  sl_buf *all[] = {&sc->chunk, &sc->page,  &sc->vals, &sc->dense,
+                   &sc->idx,   &sc->dict,  &sc->def,  &sc->rep};
+  for (size_t i = 0; i < SL_ARRAY_LEN(all); i++) sl__buf_free(all[i]);
 }
 
 /* Fuzz entry: buf is a column chunk of a flat column (or, with max_rep, a

@@ -52,16 +52,25 @@ static bool uleb(const uint8_t **p, const uint8_t *end, uint64_t *out) {
 
 /* ------------------------------------------------------------- RLE hybrid */
 
-/* Values land as uint32 (es 4: dictionary indices) or uint8 (es 1: levels
-   and booleans, width <= 8). */
-static inline void store(void *out, size_t es, size_t i, uint32_t v) {
-  if (es == 1) ((uint8_t *)out)[i] = (uint8_t)v;
-  else ((uint32_t *)out)[i] = v;
+/* Where a run's values land: uint32 (es 4: dictionary indices) or uint8
+   (es 1: levels and booleans, width <= 8); with match >= 0, how many equal
+   it is counted on the way (levels: the present values of a page). */
+typedef struct rle_out {
+  void *p;
+  size_t es;
+  int64_t match;
+  size_t matches;
+} rle_out;
+
+static inline void store(rle_out *o, size_t i, uint32_t v) {
+  if (o->es == 1) ((uint8_t *)o->p)[i] = (uint8_t)v;
+  else ((uint32_t *)o->p)[i] = v;
+  o->matches += v == o->match;
 }
 
 /* A bit-packed run of groups*8 values; the last run may be cut short. */
 static const char *bitpacked_run(const uint8_t **p, const uint8_t *end, uint64_t groups,
-                                 int width, void *out, size_t es, size_t *i, size_t n) {
+                                 int width, rle_out *o, size_t *i, size_t n) {
   if (groups > ((uint64_t)1 << 40)) return "RLE bit-packed run is too long";
   if (groups == 0) return NULL; /* an empty run: its header was the progress */
   size_t left = (size_t)(end - *p);
@@ -70,46 +79,56 @@ static const char *bitpacked_run(const uint8_t **p, const uint8_t *end, uint64_t
   uint64_t take = SL_MIN(avail, (uint64_t)(n - *i));
   if (take == 0) return "RLE bit-packed run ends early";
   for (uint64_t k = 0; k < take; k++)
-    store(out, es, (*i)++, (uint32_t)bits_at(*p, left, k * (uint64_t)width, width));
+    store(o, (*i)++, (uint32_t)bits_at(*p, left, k * (uint64_t)width, width));
   *p += bytes <= left ? bytes : left;
   return NULL;
 }
 
 static const char *rle_run(const uint8_t **p, const uint8_t *end, uint64_t count, int width,
-                           void *out, size_t es, size_t *i, size_t n) {
+                           rle_out *o, size_t *i, size_t n) {
   size_t vbytes = (size_t)(width + 7) / 8;
   if ((size_t)(end - *p) < vbytes) return "RLE run value ends early";
   uint32_t v = 0;
   for (size_t k = 0; k < vbytes; k++) v |= (uint32_t)(*p)[k] << (8 * k);
   *p += vbytes;
   count = SL_MIN(count, (uint64_t)(n - *i));
-  if (es == 1) memset((uint8_t *)out + *i, (int)(uint8_t)v, (size_t)count);
-  else for (uint64_t k = 0; k < count; k++) ((uint32_t *)out)[*i + k] = v;
+  if (o->es == 1) memset((uint8_t *)o->p + *i, (int)(uint8_t)v, (size_t)count);
+  else for (uint64_t k = 0; k < count; k++) ((uint32_t *)o->p)[*i + k] = v;
+  if (v == o->match) o->matches += (size_t)count;
   *i += (size_t)count;
   return NULL;
 }
 
-static const char *rle(const uint8_t *p, size_t len, int width, void *out, size_t es,
-                       size_t n) {
+static const char *rle(const uint8_t *p, size_t len, int width, rle_out *o, size_t n) {
   const uint8_t *end = p + len;
-  if (width < 0 || width > (es == 1 ? 8 : 32)) return "RLE bit width is too large";
+  if (width < 0 || width > (o->es == 1 ? 8 : 32)) return "RLE bit width is too large";
   size_t i = 0;
   while (i < n) {
     uint64_t h;
     if (!uleb(&p, end, &h)) return "RLE data ends before all values";
-    const char *why = h & 1 ? bitpacked_run(&p, end, h >> 1, width, out, es, &i, n)
-                            : rle_run(&p, end, h >> 1, width, out, es, &i, n);
+    const char *why = h & 1 ? bitpacked_run(&p, end, h >> 1, width, o, &i, n)
+                            : rle_run(&p, end, h >> 1, width, o, &i, n);
     if (why != NULL) return why;
   }
   return NULL;
 }
 
 const char *pq_rle(const uint8_t *p, size_t len, int width, uint32_t *out, size_t n) {
-  return rle(p, len, width, out, 4, n);
+  rle_out o = {out, 4, -1, 0};
+  return rle(p, len, width, &o, n);
 }
 
 const char *pq_rle8(const uint8_t *p, size_t len, int width, uint8_t *out, size_t n) {
-  return rle(p, len, width, out, 1, n);
+  rle_out o = {out, 1, -1, 0};
+  return rle(p, len, width, &o, n);
+}
+
+const char *pq_levels(const uint8_t *p, size_t len, int width, uint8_t *out, size_t n,
+                      int match, size_t *matches) {
+  rle_out o = {out, 1, match, 0};
+  const char *why = rle(p, len, width, &o, n);
+  *matches = o.matches;
+  return why;
 }
 
 const char *pq_rle_bool(const uint8_t *p, size_t len, size_t n, uint8_t *out) {

@@ -26,8 +26,9 @@ enum { P_FOOTER_LEN, P_DTYPE, P_WIDTH };
 
 /* Names listed in a message before "...". */
 #define PQ_LIST_MAX 16
-/* Scratch sets kept for reuse: one per thread that reads a shard at once. */
-#define PQ_POOL 8
+/* Bytes of the tile filled from every column before the next rows: small
+   enough that the block stays in cache while the columns interleave. */
+#define PQ_BLOCK_BYTES (128 << 10)
 
 /* One top-level field of the schema and what loading it would mean. */
 typedef struct pq_top {
@@ -54,21 +55,42 @@ typedef struct pq_file {
   int64_t width;          /* values per row: columns, or the list length */
   bool has_fill;
   uint8_t fill[8];
-  /* Scratch buffers kept between read calls: fresh large allocations come
-     from mmap, and faulting in zeroed pages cost more than the decoding
-     itself (measured: 68% of a load in clear_page). */
-  pthread_mutex_t pool_mutex;
-  size_t npool;
-  pq_scratch *pool[PQ_POOL];
 } pq_file;
+
+/* One thread's decoding state for a row group: per selected column its
+   buffers, cursor and target. Kept in the pool between reads: fresh large
+   allocations come from mmap, and faulting in their zeroed pages cost more
+   than the decoding itself (measured: 68% of a load in clear_page). */
+typedef struct pq_work {
+  size_t cap;
+  pq_scratch *sc;
+  pq_cursor *cur;
+  pq_target *t;
+  const uint8_t **src;  /* each column's value of the next row */
+} pq_work;
+
+static void work_free(void *item) {
+  pq_work *w = item;
+  if (w == NULL) return;
+  for (size_t i = 0; i < w->cap; i++) pq_scratch_free(&w->sc[i]);
+  sl__free(w->sc);
+  sl__free(w->cur);
+  sl__free(w->t);
+  sl__free(w->src);
+  sl__free(w);
+}
+
+static sl_pool pool = SL_POOL_INIT(work_free);
+
+static pq_file *file_new(void) {
+  pq_file *f = sl__calloc(1, sizeof *f);
+  if (f != NULL) sl__pool_join(&pool);
+  return f;
+}
 
 static void file_free(pq_file *f) {
   if (f == NULL) return;
-  for (size_t i = 0; i < f->npool; i++) {
-    pq_scratch_free(f->pool[i]);
-    sl__free(f->pool[i]);
-  }
-  pthread_mutex_destroy(&f->pool_mutex);
+  sl__pool_leave(&pool);
   pq_meta_free(&f->meta);
   sl__free(f->fields);
   sl__free(f->cols);
@@ -463,8 +485,7 @@ static sl_status select_columns(const char *path, const sl_open_options *o, pq_f
 
 static sl_status open_file(const char *path, const sl_open_options *o, pq_file **out,
                            sl_error *err) {
-  pq_file *f = sl__calloc(1, sizeof *f);
-  if (f != NULL) pthread_mutex_init(&f->pool_mutex, NULL);
+  pq_file *f = file_new();
   if (f == NULL) SL_FAIL(err, SL_ENOMEM, "%s: out of memory", path);
   int fd;
   sl_status st = sl__open_read(path, false, &fd, err);
@@ -545,75 +566,124 @@ static sl_status chunk_range(const char *path, const pq_file *f, const pq_chunk 
   return SL_OK;
 }
 
+/* The bytes of column i's chunk in row group g into its buffer. */
 static sl_status read_chunk(int fd, const sl_shard *s, const pq_file *f, const pq_group *g,
-                            const pq_target *t, pq_scratch *sc, sl_error *err) {
-  const pq_chunk *c = &g->cols[t->col->leaf];
-  int64_t off, len;
-  SL_TRY(chunk_range(s->path, f, c, t->col, &off, &len, err));
-  if (!pq_reserve(&sc->chunk, (size_t)len))
+                            size_t i, pq_scratch *sc, size_t *len, sl_error *err) {
+  const pq_col *col = &f->cols[i];
+  int64_t off, n;
+  SL_TRY(chunk_range(s->path, f, &g->cols[col->leaf], col, &off, &n, err));
+  if (!sl__buf_reserve(&sc->chunk, (size_t)n))
     SL_FAIL(err, SL_ENOMEM, "%s: out of memory for a column chunk", s->path);
-  SL_TRY(sl__pread_full(fd, s->path, sc->chunk.p, (size_t)len, off, err));
-  return pq_read_chunk(s->path, c, sc->chunk.p, (size_t)len, g->num_rows, t, sc, err);
+  *len = (size_t)n;
+  return sl__pread_full(fd, s->path, sc->chunk.p, (size_t)n, off, err);
 }
 
-/* Rows [a, b) of row group g, every selected column. */
-static sl_status read_group(int fd, const sl_shard *s, const pq_file *f, const pq_group *g,
-                            int64_t a, int64_t b, uint8_t *dst, pq_scratch *sc,
-                            sl_error *err) {
-  size_t ow = sl_dtype_size(f->dtype);
-  for (size_t i = 0; i < f->ncols; i++) {
-    pq_target t = {.col = &f->cols[i], .a = a, .b = b, .ow = ow,
-                   .dst = dst + (f->cols[i].is_list ? 0 : i * ow),
-                   .stride = (size_t)f->width * ow,
-                   .width = f->cols[i].is_list ? f->width : 1,
-                   .fill = f->has_fill ? f->fill : NULL, .first_row = g->first_row};
-    SL_TRY(read_chunk(fd, s, f, g, &t, sc, err));
+/* Flat columns of one physical width: rows as long as every column's page
+   runs, interleaved row by row. */
+static sl_status gather_rows(const pq_file *f, int64_t a, int64_t b, uint8_t *dst,
+                             pq_work *w) {
+  size_t ow = sl_dtype_size(f->dtype), stride = (size_t)f->width * ow;
+  for (int64_t r = a; r < b;) {
+    int64_t k = b - r, avail;
+    for (size_t i = 0; i < f->ncols; i++) {
+      SL_TRY(pq_cursor_at(&w->cur[i], r, &w->src[i], &avail));
+      k = SL_MIN(k, avail);
+    }
+    sl__gather((char *)dst + (size_t)(r - a) * stride, stride, w->src, f->ncols,
+               f->cols[0].pw, ow, k);
+    r += k;
   }
   return SL_OK;
 }
 
-static pq_scratch *scratch_get(pq_file *f) {
-  pthread_mutex_lock(&f->pool_mutex);
-  pq_scratch *sc = f->npool ? f->pool[--f->npool] : NULL;
-  pthread_mutex_unlock(&f->pool_mutex);
-  return sc ? sc : sl__calloc(1, sizeof *sc);
+/* Columns of mixed physical widths (INT32 and INT64 both holding int8, say):
+   a block of rows at a time, each column in turn. */
+static sl_status copy_blocks(const pq_file *f, int64_t a, int64_t b, uint8_t *dst,
+                             pq_work *w) {
+  size_t ow = sl_dtype_size(f->dtype), stride = (size_t)f->width * ow;
+  int64_t step = SL_MAX(1, PQ_BLOCK_BYTES / (int64_t)stride);
+  for (int64_t r = a; r < b; r += step) {
+    int64_t k = SL_MIN(step, b - r);
+    uint8_t *at = dst + (size_t)(r - a) * stride;
+    for (size_t i = 0; i < f->ncols; i++)
+      SL_TRY(pq_cursor_copy(&w->cur[i], r, k, at + i * ow, stride));
+  }
+  return SL_OK;
 }
 
-static void scratch_put(pq_file *f, pq_scratch *sc) {
-  pthread_mutex_lock(&f->pool_mutex);
-  bool kept = f->npool < PQ_POOL;
-  if (kept) f->pool[f->npool++] = sc;
-  pthread_mutex_unlock(&f->pool_mutex);
-  if (!kept) {
-    pq_scratch_free(sc);
-    sl__free(sc);
+/* Rows [a, b) of row group g, every selected column: a list column decodes
+   straight into its rows, flat columns through their cursors. */
+static sl_status read_group(int fd, const sl_shard *s, const pq_file *f, const pq_group *g,
+                            int64_t a, int64_t b, uint8_t *dst, pq_work *w,
+                            sl_error *err) {
+  size_t ow = sl_dtype_size(f->dtype), stride = (size_t)f->width * ow, len = 0;
+  bool same_width = true;
+  for (size_t i = 0; i < f->ncols; i++) {
+    const pq_chunk *c = &g->cols[f->cols[i].leaf];
+    w->t[i] = (pq_target){.col = &f->cols[i], .a = a, .b = b, .ow = ow, .dst = dst + i * ow,
+                          .stride = stride, .width = f->cols[i].is_list ? f->width : 1,
+                          .fill = f->has_fill ? f->fill : NULL, .first_row = g->first_row};
+    SL_TRY(read_chunk(fd, s, f, g, i, &w->sc[i], &len, err));
+    if (f->cols[i].is_list)
+      return pq_read_chunk(s->path, c, w->sc[i].chunk.p, len, g->num_rows, &w->t[i],
+                           &w->sc[i], err);
+    pq_cursor_init(&w->cur[i], s->path, c, w->sc[i].chunk.p, len, g->num_rows, &w->t[i],
+                   &w->sc[i], err);
+    same_width &= f->cols[i].pw == f->cols[0].pw;
   }
+  if (f->ncols == 1) return pq_cursor_copy(&w->cur[0], a, b - a, dst, stride);
+  return same_width ? gather_rows(f, a, b, dst, w) : copy_blocks(f, a, b, dst, w);
+}
+
+/* A pooled work set with room for n columns (their buffers kept). */
+static pq_work *work_get(size_t n) {
+  pq_work *w = sl__pool_get(&pool);
+  if (w == NULL) w = sl__calloc(1, sizeof *w);
+  if (w == NULL || w->cap >= n) return w;
+  pq_scratch *sc = sl__realloc(w->sc, n * sizeof *sc);
+  if (sc != NULL) {
+    memset(sc + w->cap, 0, (n - w->cap) * sizeof *sc);
+    w->sc = sc;
+  }
+  pq_cursor *cur = sl__malloc(n * sizeof *cur);
+  pq_target *t = sl__malloc(n * sizeof *t);
+  const uint8_t **src = sl__malloc(n * sizeof *src);
+  if (sc == NULL || cur == NULL || t == NULL || src == NULL) {
+    sl__free(cur);
+    sl__free(t);
+    sl__free(src);
+    work_free(w);
+    return NULL;
+  }
+  sl__free(w->cur);
+  sl__free(w->t);
+  sl__free(w->src);
+  w->cur = cur;
+  w->t = t;
+  w->src = src;
+  w->cap = n;
+  return w;
 }
 
 static sl_status pq_read(const sl_shard *s, int64_t lo, int64_t hi, void *dst, sl_error *err) {
   assert(lo >= 0 && lo <= hi && hi <= s->rows);
   if (lo == hi) return SL_OK;
-  const pq_file *cf;
-  SL_TRY(get_file(s, &cf, err));
-  pq_file *f = (pq_file *)cf; /* only the scratch pool changes, under its mutex */
-  pq_scratch *sc = scratch_get(f);
-  if (sc == NULL) SL_FAIL(err, SL_ENOMEM, "%s: out of memory for decoding buffers", s->path);
-  int fd;
+  const pq_file *f;
+  SL_TRY(get_file(s, &f, err));
+  pq_work *w = work_get(f->ncols);
+  if (w == NULL) SL_FAIL(err, SL_ENOMEM, "%s: out of memory for decoding buffers", s->path);
+  int fd = -1;
   sl_status st = sl__open_read(s->path, false, &fd, err);
-  if (st != SL_OK) {
-    scratch_put(f, sc);
-    return st;
-  }
   size_t row_bytes = (size_t)f->width * sl_dtype_size(f->dtype);
   for (size_t i = 0; i < f->meta.ngroups && st == SL_OK; i++) {
     const pq_group *g = &f->meta.groups[i];
     int64_t a = SL_MAX(lo, g->first_row), b = SL_MIN(hi, g->first_row + g->num_rows);
     if (a >= b) continue;
     uint8_t *out = (uint8_t *)dst + (size_t)(a - lo) * row_bytes;
-    st = read_group(fd, s, f, g, a - g->first_row, b - g->first_row, out, sc, err);
+    st = read_group(fd, s, f, g, a - g->first_row, b - g->first_row, out, w, err);
   }
   sl__close(fd);
-  scratch_put(f, sc);
+  sl__pool_put(&pool, w);
   return st;
 }
 
@@ -631,8 +701,7 @@ sl_status sl__parquet_parse_footer(const uint8_t *buf, size_t n, sl_error *err) 
     buf += n - 8 - len;
     n = len;
   }
-  pq_file *f = sl__calloc(1, sizeof *f);
-  if (f != NULL) pthread_mutex_init(&f->pool_mutex, NULL);
+  pq_file *f = file_new();
   if (f == NULL) SL_FAIL(err, SL_ENOMEM, "<buffer>: out of memory");
   f->footer = sl__malloc(n ? n : 1);
   sl_status st = f->footer == NULL ? sl__fail(err, SL_ENOMEM, "<buffer>: out of memory") : SL_OK;

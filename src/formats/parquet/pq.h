@@ -154,6 +154,9 @@ int pq_bit_width(uint32_t max);
 const char *pq_rle(const uint8_t *p, size_t len, int width, uint32_t *out, size_t n);
 /* The same into bytes, width <= 8 (levels, booleans). */
 const char *pq_rle8(const uint8_t *p, size_t len, int width, uint8_t *out, size_t n);
+/* Levels: pq_rle8 that also counts the values equal to match. */
+const char *pq_levels(const uint8_t *p, size_t len, int width, uint8_t *out, size_t n,
+                      int match, size_t *matches);
 /* n PLAIN values of physical type into out (pw bytes each; BOOLEAN: 0/1
    bytes); *used receives the bytes consumed. */
 const char *pq_plain(const uint8_t *p, size_t len, int type, size_t pw, size_t n,
@@ -198,23 +201,50 @@ typedef struct pq_target {
   int64_t first_row;    /* the group's first row in the file (messages) */
 } pq_target;
 
-/* A buffer that grows and is reused; contents are not kept when it grows. */
-typedef struct pq_buf {
-  uint8_t *p;
-  size_t cap;
-} pq_buf;
-
-bool pq_reserve(pq_buf *b, size_t n);
-
-/* The buffers of one read call, reused from chunk to chunk so that fresh
-   memory (page faults) is paid once per call, not once per page. */
+/* Decoding buffers, reused from chunk to chunk (and from call to call
+   through the driver's pool) so that fresh memory, whose page faults cost
+   more than the decoding, is paid once. */
 typedef struct pq_scratch {
-  pq_buf chunk, page, vals, idx, dict, def, rep;
+  sl_buf chunk, page, vals, dense, idx, dict, def, rep;
 } pq_scratch;
 
 void pq_scratch_free(pq_scratch *sc);
 
-/* Decodes the chunk bytes buf[0..n) (dictionary page, then data pages). */
+/* One column chunk read page by page. Flat columns come out as dense
+   values, one per row (nulls filled or refused), so that a caller can fill
+   a block of rows from every column while the block is in cache. */
+typedef struct pq_cursor {
+  const char *path;
+  const pq_target *t;   /* the wanted rows [a, b); dst is not used */
+  const pq_col *col;
+  int codec;
+  int64_t group_rows;
+  pq_scratch *sc;
+  const uint8_t *buf;   /* the chunk's bytes */
+  size_t n, pos;        /* their size; the next page header */
+  const uint8_t *dict;  /* dictionary values, pw bytes each; NULL: none yet */
+  size_t ndict;
+  int64_t row;          /* flat: rows of the pages so far; list: current row */
+  int64_t elems;        /* list: elements of the current row so far */
+  bool done;            /* list: past the wanted rows */
+  const uint8_t *vals;  /* flat: dense values of rows [row - nvals, row) */
+  int64_t nvals;
+  sl_error *err;
+} pq_cursor;
+
+void pq_cursor_init(pq_cursor *cs, const char *path, const pq_chunk *c, const uint8_t *buf,
+                    size_t n, int64_t group_rows, const pq_target *t, pq_scratch *sc,
+                    sl_error *err);
+/* Flat columns: the value of row r of the row group and how many rows
+   follow it contiguously (at least 1). r only grows from call to call,
+   starting at t->a or later. */
+sl_status pq_cursor_at(pq_cursor *cs, int64_t r, const uint8_t **vals, int64_t *avail);
+/* Flat columns: rows [r, r + n) of the row group into dst, rows stride
+   bytes apart, t->ow bytes each. Calls ask for rows in increasing order,
+   starting at t->a or later. */
+sl_status pq_cursor_copy(pq_cursor *cs, int64_t r, int64_t n, uint8_t *dst, size_t stride);
+
+/* Decodes rows [t->a, t->b) of the chunk bytes buf[0..n) into t->dst. */
 sl_status pq_read_chunk(const char *path, const pq_chunk *c, const uint8_t *buf, size_t n,
                         int64_t group_rows, const pq_target *t, pq_scratch *sc,
                         sl_error *err);
