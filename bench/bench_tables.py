@@ -18,7 +18,7 @@ for T = 1, 2. It compares in-process times (DuckDB's query time against
 shardload's discovery + load: the targets of the issue) and prints whole
 process times and peak RSS too.
 """
-import argparse, json, os, shutil, statistics, subprocess, sys
+import argparse, json, os, random, shutil, statistics, subprocess, sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_npy as B  # noqa: E402
@@ -59,7 +59,7 @@ def main():
     ap.add_argument("--shardload", default=os.path.join(HERE, "..", "build", "tools", "shardload"))
     ap.add_argument("--rows-per-shard", type=int, default=2 * 1024 * 1024)  # 8 x 128 MiB
     ap.add_argument("--shards", type=int, default=8)
-    ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--reps", type=int, default=7)
     ap.add_argument("--cache", default="/tmp/shardload-bench/node")
     ap.add_argument("--json-out")
     a = ap.parse_args()
@@ -87,7 +87,11 @@ def main():
     runs = {k: [] for k in tools}
     keys = list(tools)
     for rep in range(a.reps):
-        for k in keys[rep % len(keys):] + keys[:rep % len(keys)]:
+        # A seeded shuffle, not a rotation: on these VMs the first process to
+        # allocate after another one exits sometimes pays seconds of host page
+        # faults, so a fixed neighbour (DuckDB before each Parquet run) would
+        # bias the comparison.
+        for k in random.Random(rep).sample(keys, len(keys)):
             cmd, env = tools[k]
             r = B.run_timed(cmd, env or dict(os.environ), 900)
             j = B.parse_json_stdout(r.get("stdout", "")) or {}

@@ -55,43 +55,59 @@ static sl_status null_at(const pq_cursor *cs, int64_t row) {
           c->name_len, c->name, (long long)(cs->t->first_row + row));
 }
 
-/* Flat page with nulls: its present values spread out to one slot per row,
-   a null taking the fill value (or zero outside the wanted rows, which are
-   never copied out). */
+/* Narrows n values pw bytes apart to their low ow bytes (little-endian). */
+static void narrow(uint8_t *out, size_t ow, const uint8_t *v, size_t pw, size_t n) {
+#define NARROW(OW) for (size_t i = 0; i < n; i++) memcpy(out + i * (OW), v + i * pw, (OW)); return;
+  switch (ow) {
+    case 1: NARROW(1)
+    case 2: NARROW(2)
+    case 4: NARROW(4)
+    default: NARROW(ow)
+  }
+#undef NARROW
+}
+
+/* A flat page's values as the tile holds them: one ow-byte slot per row.
+   Values used where they lie when they already are; else present values
+   narrowed (INT32 holding int8, say) and spread out, a null taking the fill
+   value (or zero outside the wanted rows, which are never copied out). */
 static sl_status densify(pq_cursor *cs, const uint8_t *def, size_t n, const uint8_t **vals) {
   const pq_target *t = cs->t;
-  const size_t pw = cs->col->pw;
-  const uint8_t max_def = (uint8_t)cs->col->max_def;
-  if (!sl__buf_reserve(&cs->sc->dense, n * pw))
+  const size_t pw = cs->col->pw, ow = t->ow;
+  if (def == NULL && pw == ow) return SL_OK;
+  if (!sl__buf_reserve(&cs->sc->dense, n * ow))
     return fail(cs, SL_ENOMEM, "out of memory for a page");
   uint8_t *out = cs->sc->dense.p;
   const uint8_t *v = *vals;
-  for (size_t i = 0; i < n; i++, out += pw) {
+  *vals = out;
+  if (def == NULL) {
+    narrow(out, ow, v, pw, n);
+    return SL_OK;
+  }
+  const uint8_t max_def = (uint8_t)cs->col->max_def;
+  for (size_t i = 0; i < n; i++, out += ow) {
     int64_t r = cs->row + (int64_t)i;
     if (def[i] == max_def) {
-      memcpy(out, v, pw);
+      memcpy(out, v, ow);
       v += pw;
       continue;
     }
     bool wanted = r >= t->a && r < t->b;
     if (wanted && t->fill == NULL) return null_at(cs, r);
-    memset(out, 0, pw);
-    if (wanted) memcpy(out, t->fill, t->ow); /* outputs take the low ow bytes */
+    if (wanted) memcpy(out, t->fill, ow);
+    else memset(out, 0, ow);
   }
-  *vals = cs->sc->dense.p;
   return SL_OK;
 }
 
-/* k values pw bytes apart into slots ow wide, stride apart: the output
-   takes the low (little-endian) bytes of each value. */
-static void copy_rows(uint8_t *dst, size_t stride, size_t ow, const uint8_t *src, size_t pw,
-                      int64_t k) {
-  if (ow == pw && stride == ow) {
+/* k values ow bytes wide into slots stride apart. */
+static void copy_rows(uint8_t *dst, size_t stride, size_t ow, const uint8_t *src, int64_t k) {
+  if (stride == ow) {
     memcpy(dst, src, (size_t)k * ow);
     return;
   }
 #define COPY_ROWS(OW)                                                        \
-  for (int64_t i = 0; i < k; i++) memcpy(dst + (size_t)i * stride, src + (size_t)i * pw, OW); \
+  for (int64_t i = 0; i < k; i++) memcpy(dst + (size_t)i * stride, src + (size_t)i * (OW), OW); \
   return;
   switch (ow) {
     case 1: COPY_ROWS(1)
@@ -396,7 +412,7 @@ static sl_status next_flat(pq_cursor *cs) {
   if (!found) return chunk_ends(cs);
   page_data pd;
   SL_TRY(decode_page(cs, &h, raw, &pd));
-  if (pd.def != NULL) SL_TRY(densify(cs, pd.def, pd.n, &pd.vals));
+  SL_TRY(densify(cs, pd.def, pd.n, &pd.vals));
   cs->vals = pd.vals;
   cs->nvals = (int64_t)pd.n;
   cs->row += (int64_t)pd.n;
@@ -417,7 +433,7 @@ sl_status pq_cursor_at(pq_cursor *cs, int64_t r, const uint8_t **vals, int64_t *
   while (r >= cs->row) SL_TRY(next_flat(cs));
   int64_t first = cs->row - cs->nvals;
   assert(r >= first);
-  *vals = cs->vals + (size_t)(r - first) * cs->col->pw;
+  *vals = cs->vals + (size_t)(r - first) * cs->t->ow;
   *avail = cs->row - r;
   return SL_OK;
 }
@@ -428,7 +444,7 @@ sl_status pq_cursor_copy(pq_cursor *cs, int64_t r, int64_t n, uint8_t *dst, size
     int64_t k;
     SL_TRY(pq_cursor_at(cs, r, &vals, &k));
     k = SL_MIN(k, n);
-    copy_rows(dst, stride, cs->t->ow, vals, cs->col->pw, k);
+    copy_rows(dst, stride, cs->t->ow, vals, k);
     dst += (size_t)k * stride;
     r += k;
     n -= k;

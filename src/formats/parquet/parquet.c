@@ -26,9 +26,6 @@ enum { P_FOOTER_LEN, P_DTYPE, P_WIDTH };
 
 /* Names listed in a message before "...". */
 #define PQ_LIST_MAX 16
-/* Bytes of the tile filled from every column before the next rows: small
-   enough that the block stays in cache while the columns interleave. */
-#define PQ_BLOCK_BYTES (128 << 10)
 
 /* One top-level field of the schema and what loading it would mean. */
 typedef struct pq_top {
@@ -578,8 +575,8 @@ static sl_status read_chunk(int fd, const sl_shard *s, const pq_file *f, const p
   return sl__pread_full(fd, s->path, sc->chunk.p, (size_t)n, off, err);
 }
 
-/* Flat columns of one physical width: rows as long as every column's page
-   runs, interleaved row by row. */
+/* Flat columns: rows as long as every column's page runs, interleaved row
+   by row. */
 static sl_status gather_rows(const pq_file *f, int64_t a, int64_t b, uint8_t *dst,
                              pq_work *w) {
   size_t ow = sl_dtype_size(f->dtype), stride = (size_t)f->width * ow;
@@ -589,24 +586,8 @@ static sl_status gather_rows(const pq_file *f, int64_t a, int64_t b, uint8_t *ds
       SL_TRY(pq_cursor_at(&w->cur[i], r, &w->src[i], &avail));
       k = SL_MIN(k, avail);
     }
-    sl__gather((char *)dst + (size_t)(r - a) * stride, stride, w->src, f->ncols,
-               f->cols[0].pw, ow, k);
+    sl__gather((char *)dst + (size_t)(r - a) * stride, stride, w->src, f->ncols, ow, ow, k);
     r += k;
-  }
-  return SL_OK;
-}
-
-/* Columns of mixed physical widths (INT32 and INT64 both holding int8, say):
-   a block of rows at a time, each column in turn. */
-static sl_status copy_blocks(const pq_file *f, int64_t a, int64_t b, uint8_t *dst,
-                             pq_work *w) {
-  size_t ow = sl_dtype_size(f->dtype), stride = (size_t)f->width * ow;
-  int64_t step = SL_MAX(1, PQ_BLOCK_BYTES / (int64_t)stride);
-  for (int64_t r = a; r < b; r += step) {
-    int64_t k = SL_MIN(step, b - r);
-    uint8_t *at = dst + (size_t)(r - a) * stride;
-    for (size_t i = 0; i < f->ncols; i++)
-      SL_TRY(pq_cursor_copy(&w->cur[i], r, k, at + i * ow, stride));
   }
   return SL_OK;
 }
@@ -617,7 +598,6 @@ static sl_status read_group(int fd, const sl_shard *s, const pq_file *f, const p
                             int64_t a, int64_t b, uint8_t *dst, pq_work *w,
                             sl_error *err) {
   size_t ow = sl_dtype_size(f->dtype), stride = (size_t)f->width * ow, len = 0;
-  bool same_width = true;
   for (size_t i = 0; i < f->ncols; i++) {
     const pq_chunk *c = &g->cols[f->cols[i].leaf];
     w->t[i] = (pq_target){.col = &f->cols[i], .a = a, .b = b, .ow = ow, .dst = dst + i * ow,
@@ -629,10 +609,9 @@ static sl_status read_group(int fd, const sl_shard *s, const pq_file *f, const p
                            &w->sc[i], err);
     pq_cursor_init(&w->cur[i], s->path, c, w->sc[i].chunk.p, len, g->num_rows, &w->t[i],
                    &w->sc[i], err);
-    same_width &= f->cols[i].pw == f->cols[0].pw;
   }
   if (f->ncols == 1) return pq_cursor_copy(&w->cur[0], a, b - a, dst, stride);
-  return same_width ? gather_rows(f, a, b, dst, w) : copy_blocks(f, a, b, dst, w);
+  return gather_rows(f, a, b, dst, w);
 }
 
 /* A pooled work set with room for n columns (their buffers kept). */

@@ -227,7 +227,7 @@ typedef struct pq_cursor {
   int64_t row;          /* flat: rows of the pages so far; list: current row */
   int64_t elems;        /* list: elements of the current row so far */
   bool done;            /* list: past the wanted rows */
-  const uint8_t *vals;  /* flat: dense values of rows [row - nvals, row) */
+  const uint8_t *vals;  /* flat: values of rows [row - nvals, row), t->ow bytes each */
   int64_t nvals;
   sl_error *err;
 } pq_cursor;
@@ -235,8 +235,8 @@ typedef struct pq_cursor {
 void pq_cursor_init(pq_cursor *cs, const char *path, const pq_chunk *c, const uint8_t *buf,
                     size_t n, int64_t group_rows, const pq_target *t, pq_scratch *sc,
                     sl_error *err);
-/* Flat columns: the value of row r of the row group and how many rows
-   follow it contiguously (at least 1). r only grows from call to call,
+/* Flat columns: the value of row r of the row group (t->ow bytes, as the
+   tile holds it) and how many rows follow it contiguously (at least 1). r only grows from call to call,
    starting at t->a or later. */
 sl_status pq_cursor_at(pq_cursor *cs, int64_t r, const uint8_t **vals, int64_t *avail);
 /* Flat columns: rows [r, r + n) of the row group into dst, rows stride
