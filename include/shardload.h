@@ -212,7 +212,10 @@ typedef struct sl_shard {
 typedef struct sl_shard_info {
   sl_dtype dtype;
   int ndim;                     /* >= 1 */
-  int64_t shape[SL_MAX_DIMS];   /* shape[0] = rows */
+  int64_t shape[SL_MAX_DIMS];   /* shape[0] = rows; a trailing extent may be
+                                   -1 when the shard holds no rows and its
+                                   format cannot tell it (a list column with
+                                   no values): it then matches any extent */
 } sl_shard_info;
 
 /**

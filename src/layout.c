@@ -154,45 +154,72 @@ static const char *shard_label(const sl_shard *s, char *buf, size_t cap) {
   return buf;
 }
 
-/* Shard i against shard 0: same dtype, same trailing shape. */
-static sl_status check_agrees(const sl_dataset *d, size_t i, const sl_shard_info *first,
-                              const sl_shard_info *in, sl_error *err) {
+/* Shard i against the reference shard ref: same dtype, same trailing shape
+   (an extent a shard without rows cannot tell, -1, matches any). */
+static sl_status check_agrees(const sl_dataset *d, size_t i, size_t ref,
+                              const sl_shard_info *first, const sl_shard_info *in,
+                              sl_error *err) {
   char a[512], b[512];
   if (in->dtype != first->dtype)
     SL_FAIL(err, SL_ELAYOUT, "%s: dtype %s differs from %s of %s",
             shard_label(&d->shards[i], a, sizeof a), sl_dtype_str(in->dtype),
-            sl_dtype_str(first->dtype), shard_label(&d->shards[0], b, sizeof b));
+            sl_dtype_str(first->dtype), shard_label(&d->shards[ref], b, sizeof b));
   bool same = in->ndim == first->ndim;
-  for (int k = 1; same && k < in->ndim; k++) same = in->shape[k] == first->shape[k];
+  for (int k = 1; same && k < in->ndim; k++)
+    same = in->shape[k] == first->shape[k] || in->shape[k] < 0 || first->shape[k] < 0;
   if (!same) {
     char sa[256], sb[256];
     shape_str(in->shape + 1, in->ndim - 1, sa, sizeof sa);
     shape_str(first->shape + 1, first->ndim - 1, sb, sizeof sb);
     SL_FAIL(err, SL_ELAYOUT, "%s: trailing shape %s differs from %s of %s",
             shard_label(&d->shards[i], a, sizeof a), sa, sb,
-            shard_label(&d->shards[0], b, sizeof b));
+            shard_label(&d->shards[ref], b, sizeof b));
   }
   return SL_OK;
 }
 
+/* What a driver's probe returned is usable: -1 only for a shard without rows. */
+static sl_status check_info(const sl_dataset *d, const sl_shard *s, const sl_shard_info *in,
+                            sl_error *err) {
+  bool ok = in->ndim >= 1 && in->ndim <= SL_MAX_DIMS && sl_dtype_size(in->dtype) != 0;
+  for (int k = 1; ok && k < in->ndim; k++)
+    ok = in->shape[k] >= 0 || (in->shape[k] == -1 && s->rows == 0);
+  if (!ok)
+    SL_FAIL(err, SL_EFORMAT, "%s: driver %s returned a bad dtype or shape", s->path,
+            d->driver->name);
+  return SL_OK;
+}
+
+/* The reference takes the extents it could not tell from a later shard. */
+static bool learn_extents(sl_shard_info *ref, const sl_shard_info *in) {
+  bool learned = false;
+  for (int k = 1; k < ref->ndim && k < in->ndim; k++)
+    if (ref->shape[k] < 0 && in->shape[k] >= 0) {
+      ref->shape[k] = in->shape[k];
+      learned = true;
+    }
+  return learned;
+}
+
 static sl_status probe_all(sl_dataset *d, sl_error *err) {
   sl_shard_info first = {0}, info;
+  size_t ref = 0;
   for (size_t i = 0; i < d->nshards; i++) {
     sl_shard *s = &d->shards[i];
     memset(&info, 0, sizeof info);
     d->files_probed++;
     SL_TRY(d->driver->probe(s->path, s->member, &d->opts, s, &info, err));
-    if (info.ndim < 1 || info.ndim > SL_MAX_DIMS || sl_dtype_size(info.dtype) == 0)
-      SL_FAIL(err, SL_EFORMAT, "%s: driver %s returned a bad dtype or ndim", s->path,
-              d->driver->name);
+    SL_TRY(check_info(d, s, &info, err));
     if (i == 0) first = info;
-    SL_TRY(check_agrees(d, i, &first, &info, err));
+    SL_TRY(check_agrees(d, i, ref, &first, &info, err));
+    if (learn_extents(&first, &info)) ref = i;
     if (!sl__add(d->cum_rows[i], s->rows, &d->cum_rows[i + 1]))
       SL_FAIL(err, SL_ELAYOUT, "%s: total rows overflow 64 bits", s->path);
   }
   d->dtype = first.dtype;
   d->ndim = first.ndim;
   memcpy(d->shape, first.shape, sizeof d->shape);
+  for (int k = 1; k < d->ndim; k++) d->shape[k] = SL_MAX(d->shape[k], 0); /* no shard told */
   d->shape[0] = d->cum_rows[d->nshards];
   d->row_bytes = (int64_t)sl_dtype_size(d->dtype);
   for (int k = 1; k < d->ndim; k++)

@@ -12,3 +12,12 @@ if(SL_HAVE_PARQUET)
           --node-dir ${CMAKE_BINARY_DIR}/interop-node)
   set_tests_properties(interop_parquet_duckdb PROPERTIES LABELS interop TIMEOUT 900)
 endif()
+# Parquet written by arrow-rs (npm parquet-wasm) and Arrow IPC written by
+# apache-arrow JS: every encoding and codec, made from numpy's values in a
+# test-data step that installs the writers into the build tree.
+if(SL_HAVE_PARQUET AND SL_HAVE_ARROW)
+  sl_test(interop_arrow_writers ${PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/interop/test_arrow_writers.py
+          --shardload ${SL_CLI} --mpiexec ${SL_MPIEXEC}
+          --node-dir ${CMAKE_BINARY_DIR}/interop-node-arrow)
+  set_tests_properties(interop_arrow_writers PROPERTIES LABELS interop TIMEOUT 900)
+endif()

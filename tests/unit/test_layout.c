@@ -214,6 +214,73 @@ static void test_layout_read_failures_name_the_file(void **state) {
   rm_tree(d);
 }
 
+/* A driver whose files say "ROWS WIDTH" in text; WIDTH -1: cannot tell. */
+static sl_status text_probe(const char *path, const char *member, const sl_open_options *o,
+                            sl_shard *s, sl_shard_info *info, sl_error *err) {
+  (void)member, (void)o;
+  FILE *f = fopen(path, "r");
+  long long rows = 0, width = 0;
+  bool ok = f != NULL && fscanf(f, "%lld %lld", &rows, &width) == 2;
+  if (f != NULL) fclose(f);
+  if (!ok) SL_FAIL(err, SL_EFORMAT, "%s: not a text shard", path);
+  s->rows = rows;
+  *info = (sl_shard_info){.dtype = SL_FLOAT32, .ndim = 2, .shape = {rows, width}};
+  return SL_OK;
+}
+
+static sl_status text_read(const sl_shard *s, int64_t lo, int64_t hi, void *dst,
+                           sl_error *err) {
+  (void)s, (void)lo, (void)hi, (void)dst;
+  SL_FAIL(err, SL_ENOTSUP, "not read in this test");
+}
+
+static const char *const text_ext[] = {".txtshard", NULL};
+static const sl_driver text_driver = {.name = "txtshard", .extensions = text_ext,
+                                      .probe = text_probe, .read = text_read};
+
+static void text_shards(const char *d, const char *const *contents, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    char name[64];
+    snprintf(name, sizeof name, "shard_%04zu.txtshard", i);
+    write_bytes(d, name, contents[i], strlen(contents[i]));
+  }
+}
+
+static void test_layout_shard_without_rows_may_leave_extents_open(void **state) {
+  (void)state;
+  sl_error err;
+  assert_int_equal(sl_register_driver(&text_driver, &err), SL_OK);
+  char *d = make_tmpdir();
+  text_shards(d, (const char *const[]){"0 -1", "5 3", "0 -1", "2 3"}, 4);
+  sl_dataset *ds = NULL;
+  assert_int_equal(discover(d, NULL, &ds, &err), SL_OK);
+  int64_t shape[SL_MAX_DIMS];
+  assert_int_equal(sl_dataset_shape(ds, shape), 2);
+  assert_int_equal(shape[0], 7);
+  assert_int_equal(shape[1], 3);
+  sl_dataset_free(ds);
+  rm_tree(d);
+
+  d = make_tmpdir(); /* no shard tells: an empty array of width 0 */
+  text_shards(d, (const char *const[]){"0 -1", "0 -1"}, 2);
+  assert_int_equal(discover(d, NULL, &ds, &err), SL_OK);
+  assert_int_equal(sl_dataset_shape(ds, shape), 2);
+  assert_int_equal(shape[0], 0);
+  assert_int_equal(shape[1], 0);
+  sl_dataset_free(ds);
+  rm_tree(d);
+
+  d = make_tmpdir(); /* a later shard still has to agree with the first known */
+  text_shards(d, (const char *const[]){"0 -1", "5 3", "2 4"}, 3);
+  expect(d, NULL, SL_ELAYOUT, "shard_0002.txtshard: trailing shape (4,) differs from (3,) of");
+  rm_tree(d);
+
+  d = make_tmpdir(); /* only a shard without rows may leave an extent open */
+  text_shards(d, (const char *const[]){"5 3", "2 -1"}, 2);
+  expect(d, NULL, SL_EFORMAT, "shard_0001.txtshard: driver txtshard returned a bad dtype or shape");
+  rm_tree(d);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_layout_rejects_missing_and_empty_dirs),
@@ -222,6 +289,7 @@ int main(void) {
       cmocka_unit_test(test_layout_five_digits_follow_four),
       cmocka_unit_test(test_layout_pattern_sorts_naturally),
       cmocka_unit_test(test_layout_single_file_and_zero_rows),
+      cmocka_unit_test(test_layout_shard_without_rows_may_leave_extents_open),
       cmocka_unit_test(test_layout_pack_round_trip),
       cmocka_unit_test(test_layout_every_allocation_failure_is_enomem),
       cmocka_unit_test(test_layout_read_failures_name_the_file),

@@ -410,7 +410,7 @@ static sl_status check_same(const char *path, const pq_top **sel, size_t n, bool
 /* ---------------------------------------------------------------- lists */
 
 /* Values per row of a list column: num_values / num_rows in every row
-   group (rows are checked one by one when read). */
+   group (rows are checked one by one when read); -1 without rows. */
 static sl_status list_width(const char *path, const pq_file *f, const pq_top *fl,
                             int64_t *width, sl_error *err) {
   *width = -1;
@@ -424,8 +424,7 @@ static sl_status list_width(const char *path, const pq_file *f, const pq_top *fl
               fl->e->name_len, fl->e->name, (long long)vals, (long long)rg->num_rows, g);
     *width = vals / rg->num_rows;
   }
-  if (*width < 0) *width = 0; /* no rows: nothing to tell the length by */
-  return SL_OK;
+  return SL_OK; /* -1 when no row group has rows: discovery takes another shard's */
 }
 
 static void make_col(const pq_top *fl, pq_col *c) {
