@@ -245,6 +245,11 @@ typedef struct sl_driver {
   /* Optional: writes one shard file (for `shardload write`). */
   sl_status (*write)(const char *path, sl_dtype dtype, int ndim, const int64_t *shape,
                      const void *data, sl_error *err);
+  /* Optional, for drivers that decode: the first row at or after row where a
+     unit of decoding starts (a row group, a record batch); s->rows when none
+     does, -1 when it cannot tell. Read pieces end there where they can, so
+     that no unit is decoded twice. Called before reading, on one thread. */
+  int64_t (*unit_start)(const sl_shard *s, int64_t row);
 } sl_driver;
 
 /**

@@ -53,15 +53,37 @@ size_t sl__segments(const int64_t *cum_rows, size_t nshards, int64_t lo, int64_t
   return n;
 }
 
-size_t sl__split(const sl_segment *seg, size_t n, int64_t max_rows, sl_segment *out) {
+/* Where the piece from a ends: a + max_rows, or the unit start nearest to
+   it when one lies within half a piece of it (pieces stay between half and
+   one and a half times max_rows). */
+static int64_t piece_end(const sl_segment *seg, int64_t a, int64_t max_rows,
+                         sl_unit_fn unit, void *ctx) {
+  int64_t want = a + max_rows;
+  if (want >= seg->file_hi) return seg->file_hi;
+  if (unit == NULL) return want;
+  int64_t lo = a + (max_rows + 1) / 2, hi = SL_MIN(seg->file_hi, want + max_rows / 2);
+  int64_t after = unit(ctx, seg->shard, want);
+  if (after >= lo && after <= hi) return after;
+  int64_t before = unit(ctx, seg->shard, lo); /* the first start past half a piece */
+  if (before >= lo && before <= hi) return before;
+  return want;
+}
+
+size_t sl__split_units(const sl_segment *seg, size_t n, int64_t max_rows, sl_unit_fn unit,
+                       void *ctx, sl_segment *out) {
   assert(max_rows >= 1);
   size_t k = 0;
   for (size_t i = 0; i < n; i++) {
-    for (int64_t a = seg[i].file_lo; a < seg[i].file_hi; a += max_rows) {
-      int64_t b = SL_MIN(seg[i].file_hi, a + max_rows);
+    for (int64_t a = seg[i].file_lo, b; a < seg[i].file_hi; a = b) {
+      b = piece_end(&seg[i], a, max_rows, unit, ctx);
+      assert(b > a && b <= seg[i].file_hi);
       if (out) out[k] = (sl_segment){seg[i].shard, a, b, seg[i].dst_row + (a - seg[i].file_lo)};
       k++;
     }
   }
   return k;
+}
+
+size_t sl__split(const sl_segment *seg, size_t n, int64_t max_rows, sl_segment *out) {
+  return sl__split_units(seg, n, max_rows, NULL, NULL, out);
 }

@@ -55,6 +55,11 @@ static sl_status choose_variant(const sl_read_options *o, sl_variant *v, int *th
   return SL_OK;
 }
 
+static int64_t unit_start(void *ctx, size_t shard, int64_t row) {
+  const sl_dataset *d = ctx;
+  return d->driver->unit_start(&d->shards[shard], row);
+}
+
 static sl_status plan_pieces(const sl_dataset *d, int64_t lo, int64_t hi, int64_t chunk,
                              sl_segment **out, size_t *n, sl_error *err) {
   size_t ns = sl__segments(d->cum_rows, d->nshards, lo, hi, NULL);
@@ -66,13 +71,14 @@ static sl_status plan_pieces(const sl_dataset *d, int64_t lo, int64_t hi, int64_
   if (d->driver->extents == NULL) chunk = SL_MIN(chunk, INT64_MAX / SL_DECODE_FACTOR) *
                                           SL_DECODE_FACTOR;
   int64_t max_rows = SL_MAX(chunk / SL_MAX(d->row_bytes, 1), 1);
-  size_t np = sl__split(seg, ns, max_rows, NULL);
+  sl_unit_fn unit = d->driver->unit_start ? unit_start : NULL;
+  size_t np = sl__split_units(seg, ns, max_rows, unit, (void *)d, NULL);
   sl_segment *pieces = sl__malloc((np ? np : 1) * sizeof *pieces);
   if (pieces == NULL) {
     sl__free(seg);
     SL_FAIL(err, SL_ENOMEM, "%s: out of memory planning the read", d->root);
   }
-  sl__split(seg, ns, max_rows, pieces);
+  sl__split_units(seg, ns, max_rows, unit, (void *)d, pieces);
   sl__free(seg);
   *out = pieces;
   *n = np;

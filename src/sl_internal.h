@@ -222,6 +222,14 @@ size_t sl__segments(const int64_t *cum_rows, size_t nshards, int64_t lo, int64_t
                     sl_segment *out);
 /* Splits segments into pieces of at most max_rows rows; out may be NULL. */
 size_t sl__split(const sl_segment *seg, size_t n, int64_t max_rows, sl_segment *out);
+/* The first row at or after row of shard where a unit of decoding starts
+   (a Parquet row group, an Arrow record batch); anything else (past the
+   end, unknown) is ignored. */
+typedef int64_t (*sl_unit_fn)(void *ctx, size_t shard, int64_t row);
+/* sl__split, but a piece ends at a unit start when one lies within half a
+   piece of max_rows, so that no unit is decoded by two pieces. */
+size_t sl__split_units(const sl_segment *seg, size_t n, int64_t max_rows, sl_unit_fn unit,
+                       void *ctx, sl_segment *out);
 
 /* ------------------------------------------------------------- leaf read */
 

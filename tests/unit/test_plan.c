@@ -127,9 +127,69 @@ static void test_plan_shard_of_row_skips_empty_shards(void **state) {
   assert_int_equal(sl__shard_of_row(cum, 4, 8), 3);
 }
 
+/* Units every `unit` rows of each shard, or at rows listed in ctx. */
+static int64_t every_unit(void *ctx, size_t shard, int64_t row) {
+  int64_t unit = *(const int64_t *)ctx + (int64_t)shard; /* differs by shard */
+  return (row + unit - 1) / unit * unit;
+}
+
+static int64_t no_answer(void *ctx, size_t shard, int64_t row) {
+  (void)ctx, (void)shard, (void)row;
+  return -1;
+}
+
+static void test_plan_pieces_end_at_units_where_they_can(void **state) {
+  (void)state;
+  for (int iter = 0; iter < 2000; iter++) {
+    int64_t unit = 1 + (int64_t)(next() % 60), max_rows = 1 + (int64_t)(next() % 80);
+    size_t ns = 1 + next() % 6;
+    sl_segment seg[8];
+    int64_t dst = 0;
+    for (size_t i = 0; i < ns; i++) {
+      int64_t lo = (int64_t)(next() % 50), n = 1 + (int64_t)(next() % 400);
+      seg[i] = (sl_segment){i, lo, lo + n, dst};
+      dst += n;
+    }
+    size_t m = sl__split_units(seg, ns, max_rows, every_unit, &unit, NULL);
+    sl_segment *pc = calloc(m + 1, sizeof *pc);
+    assert_int_equal(sl__split_units(seg, ns, max_rows, every_unit, &unit, pc), m);
+    size_t k = 0;
+    for (size_t i = 0; i < ns; i++) {
+      int64_t u = unit + (int64_t)i, at = seg[i].file_lo;
+      for (; k < m && pc[k].shard == i; k++) { /* pieces tile the segment in order */
+        assert_int_equal(pc[k].file_lo, at);
+        assert_int_equal(pc[k].dst_row, seg[i].dst_row + (at - seg[i].file_lo));
+        int64_t n = pc[k].file_hi - pc[k].file_lo, end = pc[k].file_hi;
+        assert_true(n >= 1 && n <= max_rows + max_rows / 2);
+        bool last = end == seg[i].file_hi;
+        if (!last) assert_true(n >= (max_rows + 1) / 2);
+        /* a unit start in the allowed window was taken */
+        int64_t lo = at + (max_rows + 1) / 2, hi = SL_MIN(seg[i].file_hi, at + max_rows + max_rows / 2);
+        bool window_has_unit = (lo + u - 1) / u * u <= hi;
+        if (!last && window_has_unit) assert_int_equal(end % u, 0);
+        if (!window_has_unit && !last) assert_int_equal(n, max_rows);
+        at = end;
+      }
+      assert_int_equal(at, seg[i].file_hi);
+    }
+    assert_int_equal(k, m);
+    free(pc);
+  }
+}
+
+static void test_plan_units_unknown_split_evenly(void **state) {
+  (void)state;
+  sl_segment seg = {0, 0, 100, 0}, pc[8];
+  assert_int_equal(sl__split_units(&seg, 1, 30, no_answer, NULL, pc), 4);
+  assert_int_equal(pc[0].file_hi, 30);
+  assert_int_equal(pc[3].file_hi, 100);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_plan_every_row_read_once),
+      cmocka_unit_test(test_plan_pieces_end_at_units_where_they_can),
+      cmocka_unit_test(test_plan_units_unknown_split_evenly),
       cmocka_unit_test(test_plan_balanced_sizes_differ_by_at_most_one),
       cmocka_unit_test(test_plan_more_ranks_than_rows),
       cmocka_unit_test(test_plan_tiled_is_ceil_with_short_last_tile),

@@ -139,6 +139,17 @@ static sl_status arrow_read(const sl_shard *s, int64_t lo, int64_t hi, void *dst
   return st;
 }
 
+/* Record batches are the units: a compressed one is decompressed whole by
+   every piece that reads from it. */
+static int64_t arrow_unit_start(const sl_shard *s, int64_t row) {
+  const arrow_file *f;
+  sl_error ignored = {0};
+  if (get_file(s, &f, &ignored) != SL_OK) return -1; /* the read will say why */
+  for (size_t i = 0; i < f->nbatches; i++)
+    if (f->batches[i].row0 >= row) return f->batches[i].row0;
+  return s->rows;
+}
+
 static void arrow_release(sl_shard *s) {
   sl__arrow_file_free(s->priv);
   sl__free(s->priv);
@@ -154,4 +165,5 @@ const sl_driver sl__arrow_driver = {
     .extents = arrow_extents,
     .read = arrow_read,
     .release = arrow_release,
+    .unit_start = arrow_unit_start,
 };

@@ -665,6 +665,17 @@ static sl_status pq_read(const sl_shard *s, int64_t lo, int64_t hi, void *dst, s
   return st;
 }
 
+/* Row groups are the units: a piece that ends inside one decodes its
+   column chunks again. */
+static int64_t pq_unit_start(const sl_shard *s, int64_t row) {
+  const pq_file *f;
+  sl_error ignored = {0};
+  if (get_file(s, &f, &ignored) != SL_OK) return -1; /* the read will say why */
+  for (size_t i = 0; i < f->meta.ngroups; i++)
+    if (f->meta.groups[i].first_row >= row) return f->meta.groups[i].first_row;
+  return s->rows;
+}
+
 static void pq_release(sl_shard *s) {
   file_free(s->priv);
   s->priv = NULL;
@@ -703,4 +714,5 @@ const sl_driver sl__parquet_driver = {
     .read = pq_read,
     .release = pq_release,
     .write = sl__parquet_write,
+    .unit_start = pq_unit_start,
 };
