@@ -55,7 +55,12 @@ size_t sl__segments(const int64_t *cum_rows, size_t nshards, int64_t lo, int64_t
 
 /* Where the piece from a ends: a + max_rows, or the unit start nearest to
    it when one lies within half a piece of it (pieces stay between half and
-   one and a half times max_rows). */
+   one and a half times max_rows); failing that, the unit's end when it is
+   no more than SL_UNIT_STRETCH pieces away: cutting a unit makes both sides
+   decode it (a compressed record batch whole), which costs more than the
+   lost parallelism. */
+#define SL_UNIT_STRETCH 8
+
 static int64_t piece_end(const sl_segment *seg, int64_t a, int64_t max_rows,
                          sl_unit_fn unit, void *ctx) {
   int64_t want = a + max_rows;
@@ -66,6 +71,8 @@ static int64_t piece_end(const sl_segment *seg, int64_t a, int64_t max_rows,
   if (after >= lo && after <= hi) return after;
   int64_t before = unit(ctx, seg->shard, lo); /* the first start past half a piece */
   if (before >= lo && before <= hi) return before;
+  if (after > want && (after - a) / SL_UNIT_STRETCH <= max_rows)
+    return SL_MIN(after, seg->file_hi);
   return want;
 }
 

@@ -227,7 +227,8 @@ size_t sl__split(const sl_segment *seg, size_t n, int64_t max_rows, sl_segment *
    end, unknown) is ignored. */
 typedef int64_t (*sl_unit_fn)(void *ctx, size_t shard, int64_t row);
 /* sl__split, but a piece ends at a unit start when one lies within half a
-   piece of max_rows, so that no unit is decoded by two pieces. */
+   piece of max_rows, or stretches to the unit's end when that is at most
+   eight pieces away, so that no unit is decoded by two pieces. */
 size_t sl__split_units(const sl_segment *seg, size_t n, int64_t max_rows, sl_unit_fn unit,
                        void *ctx, sl_segment *out);
 

@@ -155,6 +155,10 @@ CASES = {
     "ar_u8_zstd": ar("uint64", 2, ints(np.uint64), {"batch": 700, "codec": "ZSTD"}),
     "ar_f4_nulls_filled": ar("float32", 2, floats(np.float32), {"batch": 128},
                              valid=nulls_every(29), argv=["--fill-nulls", "7"]),
+    # one compressed batch of 17.6 MB: read whole by one piece, its columns
+    # decoded one at a time (over 16 MiB); a third of it at 3 ranks
+    "ar_f8_zstd_one_batch": ar("float64", 2, floats(np.float64), {
+        "codec": "ZSTD", "shards": [[0, 1100000], [1100000, 1100100]]}),
 }
 
 # name: the case it copies (its files), extra argv, the phrases of the one-line error
@@ -180,8 +184,12 @@ def column_values(case, i):
     return cols, masks
 
 
+def shards_of(case):
+    return case[6].get("shards", SHARDS)
+
+
 def expected(case, fill):
-    i = np.arange(SHARDS[-1][1])
+    i = np.arange(shards_of(case)[-1][1])
     cols, masks = column_values(case, i)
     if masks:
         cols = [np.where(m[:, None] if c.ndim == 2 else m, c, np.asarray(fill, c.dtype))
@@ -191,14 +199,13 @@ def expected(case, fill):
 
 def specs(t):
     out = []
-    hi = SHARDS[-1][1]
     for name, case in CASES.items():
         fmt, dt, n, _, lw, _, opts, _ = case
         d = os.path.join(t, name)
         os.makedirs(d)
-        cols, masks = column_values(case, np.arange(hi))
+        cols, masks = column_values(case, np.arange(shards_of(case)[-1][1]))
         ext = "parquet" if fmt == "parquet" else "arrow"
-        for s, (lo, up) in enumerate(SHARDS):
+        for s, (lo, up) in enumerate(shards_of(case)):
             columns = []
             for k in range(n):
                 data = os.path.join(d, f".c{k}_{s}.bin")
@@ -210,7 +217,8 @@ def specs(t):
                     masks[k][lo:up].astype(np.uint8).tofile(vp)
                 columns.append({"name": f"c{k}", "type": dt, "data": data, "valid": vp,
                                 "list": lw})
-            out.append(dict(opts, format=fmt, out=os.path.join(d, f"shard_{s:04d}.{ext}"),
+            spec = {k: v for k, v in opts.items() if k != "shards"}
+            out.append(dict(spec, format=fmt, out=os.path.join(d, f"shard_{s:04d}.{ext}"),
                             rows=up - lo, columns=columns))
     # the deprecated Hadoop-framed LZ4, which the reader does not decode
     d = os.path.join(t, "pq_lz4_hadoop")

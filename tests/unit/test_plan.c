@@ -160,14 +160,20 @@ static void test_plan_pieces_end_at_units_where_they_can(void **state) {
         assert_int_equal(pc[k].file_lo, at);
         assert_int_equal(pc[k].dst_row, seg[i].dst_row + (at - seg[i].file_lo));
         int64_t n = pc[k].file_hi - pc[k].file_lo, end = pc[k].file_hi;
-        assert_true(n >= 1 && n <= max_rows + max_rows / 2);
         bool last = end == seg[i].file_hi;
-        if (!last) assert_true(n >= (max_rows + 1) / 2);
-        /* a unit start in the allowed window was taken */
-        int64_t lo = at + (max_rows + 1) / 2, hi = SL_MIN(seg[i].file_hi, at + max_rows + max_rows / 2);
+        int64_t want = at + max_rows, next_unit = (want + u - 1) / u * u;
+        int64_t lo = at + (max_rows + 1) / 2, hi = SL_MIN(seg[i].file_hi, want + max_rows / 2);
         bool window_has_unit = (lo + u - 1) / u * u <= hi;
-        if (!last && window_has_unit) assert_int_equal(end % u, 0);
-        if (!window_has_unit && !last) assert_int_equal(n, max_rows);
+        assert_true(n >= 1);
+        if (!last) assert_true(n >= (max_rows + 1) / 2);
+        if (window_has_unit && !last) { /* a unit start near the size asked for */
+          assert_int_equal(end % u, 0);
+          assert_true(end >= lo && end <= hi);
+        } else if (!last && (next_unit - at) / 8 <= max_rows) { /* stretched to the unit */
+          assert_int_equal(end, next_unit);
+        } else if (!last) { /* a unit too long to keep whole */
+          assert_int_equal(n, max_rows);
+        }
         at = end;
       }
       assert_int_equal(at, seg[i].file_hi);

@@ -139,14 +139,19 @@ static sl_status arrow_read(const sl_shard *s, int64_t lo, int64_t hi, void *dst
   return st;
 }
 
-/* Record batches are the units: a compressed one is decompressed whole by
-   every piece that reads from it. */
+/* A compressed record batch is decompressed whole by every piece that reads
+   from it: it is a unit. Uncompressed batches read any rows cheaply, so any
+   row is a place to cut. */
 static int64_t arrow_unit_start(const sl_shard *s, int64_t row) {
   const arrow_file *f;
   sl_error ignored = {0};
   if (get_file(s, &f, &ignored) != SL_OK) return -1; /* the read will say why */
-  for (size_t i = 0; i < f->nbatches; i++)
-    if (f->batches[i].row0 >= row) return f->batches[i].row0;
+  for (size_t i = 0; i < f->nbatches; i++) {
+    const arrow_batch *b = &f->batches[i];
+    if (b->row0 + b->rows <= row) continue;
+    if (b->codec == ARROW_CODEC_NONE || b->row0 >= row) return SL_MAX(row, b->row0);
+    return b->row0 + b->rows;
+  }
   return s->rows;
 }
 

@@ -200,12 +200,11 @@ static bool bit(const uint8_t *p, int shift, int64_t i) {
 #define ARROW_SLICE_BYTES (8 << 20)
 
 /* Rows [r0, r1) of column k of batch b, width values a row, contiguous at
-   *p (Bool: one byte 0/1 a value). */
+   *p (Bool: one byte 0/1 a value), held in out. */
 static sl_status column_values(const reader *R, const arrow_batch *b, size_t k, int64_t r0,
-                               int64_t r1, const uint8_t **p, sl_error *err) {
+                               int64_t r1, sl_buf *out, const uint8_t **p, sl_error *err) {
   const arrow_col *c = &R->f->cols[k];
   const arrow_part *part = &b->parts[k];
-  sl_buf *out = &R->w->vals[k];
   int64_t w = c->width, v0 = r0 * w, nv = (r1 - r0) * w, total = b->rows * w;
   if (!c->bits) {
     int64_t es = (int64_t)R->esize;
@@ -281,14 +280,25 @@ static size_t batch_of(const arrow_file *f, int64_t lo) {
 }
 
 /* Rows [r0, r1) of batch b into dst: every column's values, interleaved row
-   by row, then their nulls checked (or filled). */
+   by row, then their nulls checked (or filled). Compressed batches decode
+   whole, so when all their columns would take more than this, the columns
+   are decoded and placed one at a time instead, in one buffer. */
+#define ARROW_WHOLE_MAX (16 << 20)
+
 static sl_status batch_rows(const reader *R, const arrow_batch *b, int64_t r0, int64_t r1,
                             char *dst, int64_t stride, sl_error *err) {
   const arrow_file *f = R->f;
   size_t colbytes = (size_t)f->cols[0].width * R->esize;
-  for (size_t k = 0; k < f->ncols; k++)
-    SL_TRY(column_values(R, b, k, r0, r1, &R->w->src[k], err));
-  sl__gather(dst, (size_t)stride, R->w->src, f->ncols, colbytes, colbytes, r1 - r0);
+  bool one_by_one = (r1 - r0) * stride > ARROW_WHOLE_MAX;
+  for (size_t k = 0; k < f->ncols; k++) {
+    sl_buf *buf = &R->w->vals[one_by_one ? 0 : k];
+    SL_TRY(column_values(R, b, k, r0, r1, buf, &R->w->src[k], err));
+    if (one_by_one)
+      sl__gather(dst + k * colbytes, (size_t)stride, &R->w->src[k], 1, colbytes, colbytes,
+                 r1 - r0);
+  }
+  if (!one_by_one)
+    sl__gather(dst, (size_t)stride, R->w->src, f->ncols, colbytes, colbytes, r1 - r0);
   for (size_t k = 0; k < f->ncols; k++)
     SL_TRY(check_nulls(R, b, k, r0, r1, dst + k * colbytes, stride, err));
   return SL_OK;

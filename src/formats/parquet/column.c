@@ -13,9 +13,9 @@
  * list_def is an element, and every row must hold exactly `width` elements.
  *
  * Flat columns are read through a cursor that turns one page at a time into
- * dense values (PLAIN values without nulls are used where they lie in the
- * page), so the driver can fill a block of rows from every column in turn
- * while that block of the tile is in cache. List columns load alone and are
+ * one value per row as the tile holds it (PLAIN values without nulls are
+ * used where they lie in the page), so the driver can interleave every
+ * column's rows in one pass over the tile. List columns load alone and are
  * decoded straight into their rows.
  */
 #include <assert.h>
@@ -98,24 +98,6 @@ static sl_status densify(pq_cursor *cs, const uint8_t *def, size_t n, const uint
     else memset(out, 0, ow);
   }
   return SL_OK;
-}
-
-/* k values ow bytes wide into slots stride apart. */
-static void copy_rows(uint8_t *dst, size_t stride, size_t ow, const uint8_t *src, int64_t k) {
-  if (stride == ow) {
-    memcpy(dst, src, (size_t)k * ow);
-    return;
-  }
-#define COPY_ROWS(OW)                                                        \
-  for (int64_t i = 0; i < k; i++) memcpy(dst + (size_t)i * stride, src + (size_t)i * (OW), OW); \
-  return;
-  switch (ow) {
-    case 1: COPY_ROWS(1)
-    case 2: COPY_ROWS(2)
-    case 4: COPY_ROWS(4)
-    default: COPY_ROWS(8)
-  }
-#undef COPY_ROWS
 }
 
 /* The row just finished must hold exactly width elements. */
@@ -438,14 +420,14 @@ sl_status pq_cursor_at(pq_cursor *cs, int64_t r, const uint8_t **vals, int64_t *
   return SL_OK;
 }
 
-sl_status pq_cursor_copy(pq_cursor *cs, int64_t r, int64_t n, uint8_t *dst, size_t stride) {
+sl_status pq_cursor_copy(pq_cursor *cs, int64_t r, int64_t n, uint8_t *dst) {
   while (n > 0) {
     const uint8_t *vals;
     int64_t k;
     SL_TRY(pq_cursor_at(cs, r, &vals, &k));
     k = SL_MIN(k, n);
-    copy_rows(dst, stride, cs->t->ow, vals, k);
-    dst += (size_t)k * stride;
+    memcpy(dst, vals, (size_t)k * cs->t->ow);
+    dst += (size_t)k * cs->t->ow;
     r += k;
     n -= k;
   }
@@ -477,7 +459,8 @@ sl_status pq_read_chunk(const char *path, const pq_chunk *c, const uint8_t *buf,
   pq_cursor cs;
   pq_cursor_init(&cs, path, c, buf, n, group_rows, t, sc, err);
   if (t->col->is_list) return read_list(&cs);
-  return pq_cursor_copy(&cs, t->a, t->b - t->a, t->dst, t->stride);
+  assert(t->stride == t->ow); /* one flat column: its rows are contiguous */
+  return pq_cursor_copy(&cs, t->a, t->b - t->a, t->dst);
 }
 
 void pq_scratch_free(pq_scratch *sc) {

@@ -609,7 +609,7 @@ static sl_status read_group(int fd, const sl_shard *s, const pq_file *f, const p
     pq_cursor_init(&w->cur[i], s->path, c, w->sc[i].chunk.p, len, g->num_rows, &w->t[i],
                    &w->sc[i], err);
   }
-  if (f->ncols == 1) return pq_cursor_copy(&w->cur[0], a, b - a, dst, stride);
+  if (f->ncols == 1) return pq_cursor_copy(&w->cur[0], a, b - a, dst);
   return gather_rows(f, a, b, dst, w);
 }
 

@@ -239,12 +239,13 @@ void pq_cursor_init(pq_cursor *cs, const char *path, const pq_chunk *c, const ui
    tile holds it) and how many rows follow it contiguously (at least 1). r only grows from call to call,
    starting at t->a or later. */
 sl_status pq_cursor_at(pq_cursor *cs, int64_t r, const uint8_t **vals, int64_t *avail);
-/* Flat columns: rows [r, r + n) of the row group into dst, rows stride
-   bytes apart, t->ow bytes each. Calls ask for rows in increasing order,
-   starting at t->a or later. */
-sl_status pq_cursor_copy(pq_cursor *cs, int64_t r, int64_t n, uint8_t *dst, size_t stride);
+/* Flat columns: rows [r, r + n) of the row group into dst, contiguous,
+   t->ow bytes each. Calls ask for rows in increasing order, starting at t->a
+   or later. */
+sl_status pq_cursor_copy(pq_cursor *cs, int64_t r, int64_t n, uint8_t *dst);
 
-/* Decodes rows [t->a, t->b) of the chunk bytes buf[0..n) into t->dst. */
+/* Decodes rows [t->a, t->b) of the chunk bytes buf[0..n) into t->dst (a
+   flat column: contiguous, stride == ow). */
 sl_status pq_read_chunk(const char *path, const pq_chunk *c, const uint8_t *buf, size_t n,
                         int64_t group_rows, const pq_target *t, pq_scratch *sc,
                         sl_error *err);
