@@ -18,37 +18,17 @@ file, column and row or codec.
 Test data step: npm installs the writers into --node-dir (never committed);
 without node, npm or network the test is skipped (exit 77) and says why.
 """
-import argparse, json, os, shutil, subprocess, sys, tempfile
+import json, os, shutil, subprocess, sys, tempfile
 
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from sltest import check, run, summary  # noqa: E402
+from sltest import check, node_args, npm_dir, run, summary  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PACKAGES = ["parquet-wasm@0.8.0", "apache-arrow@21.2.0", "lz4js@0.2.0",
             "@bokuweb/zstd-wasm@0.0.27"]
 SHARDS = ((0, 700), (700, 1000), (1000, 1000), (1000, 2300))  # one of zero rows
-
-
-def skip(why):
-    print(f"SKIPPED: {why}")
-    sys.exit(77)
-
-
-def node_dir(d):
-    """node_modules with the writers under d, installed on first use."""
-    if all(os.path.isdir(os.path.join(d, "node_modules", p.rsplit("@", 1)[0]))
-           for p in PACKAGES):
-        return d
-    if not shutil.which("node") or not shutil.which("npm"):
-        skip("node and npm are needed to make files with parquet-wasm and apache-arrow")
-    os.makedirs(d, exist_ok=True)
-    p = subprocess.run(["npm", "install", "--prefix", d, "--no-save", "--no-audit", "--no-fund"]
-                       + PACKAGES, capture_output=True, text=True, timeout=600)
-    if p.returncode != 0:
-        skip(f"npm install {' '.join(PACKAGES)} failed (offline?): {p.stderr[-300:]}")
-    return d
 
 
 # ------------------------------------------------------------------ cases
@@ -284,12 +264,8 @@ def refuses(a, t):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--shardload", required=True)
-    ap.add_argument("--mpiexec", required=True)
-    ap.add_argument("--node-dir", required=True, help="where node_modules is (or goes)")
-    a = ap.parse_args()
-    nd = node_dir(a.node_dir)
+    a = node_args()
+    nd = npm_dir(a.node_dir, PACKAGES, "files with parquet-wasm and apache-arrow")
     with tempfile.TemporaryDirectory() as t:
         if not check(make_files(nd, t), "parquet-wasm and apache-arrow write the cases"):
             return summary()

@@ -18,32 +18,11 @@ import json, os, shutil, subprocess, sys, tempfile
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from sltest import check, run, summary  # noqa: E402
-
-import argparse  # noqa: E402
+from sltest import check, node_args, npm_dir, run, summary  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DUCKDB_PKG = "@duckdb/node-api@1.5.6-r.1"
 SHARDS = ((0, 700), (700, 1000), (1000, 2300))
-
-
-def skip(why):
-    print(f"SKIPPED: {why}")
-    sys.exit(77)
-
-
-def node_dir(d):
-    """node_modules with @duckdb/node-api under d, installed on first use."""
-    if os.path.isdir(os.path.join(d, "node_modules", "@duckdb", "node-api")):
-        return d
-    if not shutil.which("node") or not shutil.which("npm"):
-        skip("node and npm are needed to make Parquet files with DuckDB")
-    os.makedirs(d, exist_ok=True)
-    p = subprocess.run(["npm", "install", "--prefix", d, "--no-save", "--no-audit", "--no-fund",
-                        DUCKDB_PKG], capture_output=True, text=True, timeout=600)
-    if p.returncode != 0:
-        skip(f"npm install {DUCKDB_PKG} failed (offline?): {p.stderr[-300:]}")
-    return d
 
 
 def duckdb(nd, statements):
@@ -184,12 +163,8 @@ def shardload_writes(a, nd, t):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--shardload", required=True)
-    ap.add_argument("--mpiexec", required=True)
-    ap.add_argument("--node-dir", required=True, help="where node_modules is (or goes)")
-    a = ap.parse_args()
-    nd = node_dir(a.node_dir)
+    a = node_args()
+    nd = npm_dir(a.node_dir, [DUCKDB_PKG], "Parquet files with DuckDB")
     with tempfile.TemporaryDirectory() as t:
         if not check(make_cases(nd, t), "DuckDB makes the Parquet cases"):
             return summary()
