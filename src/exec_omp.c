@@ -1,6 +1,8 @@
 /* The omp variant: pieces of a few MiB handed out dynamically to OpenMP
  * threads, so a slow file or a short shard does not leave a thread idle.
- * The first error wins; later pieces are skipped once one has failed. */
+ * The error of the lowest failing piece wins, as in the cpu variant: pieces
+ * after a failed one are skipped, those before it all run, so the message
+ * does not depend on which thread got there first. */
 #include "sl_internal.h"
 
 #ifdef SL_HAVE_OPENMP
@@ -13,18 +15,23 @@ int sl__omp_max_threads(void) { return omp_get_max_threads(); }
 sl_status sl__exec_omp(const sl_leaf *L, const sl_segment *pieces, size_t n, int threads,
                        sl_error *err) {
   sl_status first = SL_OK;
-  int failed = 0;
+  sl_error first_err = {0};
+  size_t failed_at = n; /* lowest failing piece so far */
   if (threads <= 0) threads = omp_get_max_threads();
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
   for (size_t i = 0; i < n; i++) {
-    if (__atomic_load_n(&failed, __ATOMIC_RELAXED)) continue;
+    if (i > __atomic_load_n(&failed_at, __ATOMIC_RELAXED)) continue;
     sl_error local = {0};
     sl_status st = sl__leaf_piece(L, &pieces[i], &local);
-    if (st != SL_OK && !__atomic_exchange_n(&failed, 1, __ATOMIC_SEQ_CST)) {
+    if (st == SL_OK) continue;
+#pragma omp critical(sl_exec_omp_error)
+    if (i < failed_at) {
+      __atomic_store_n(&failed_at, i, __ATOMIC_RELAXED);
       first = st;
-      if (err != NULL && err->code == SL_OK) *err = local;
+      first_err = local;
     }
   }
+  if (first != SL_OK && err != NULL && err->code == SL_OK) *err = first_err;
   return first;
 }
 

@@ -114,12 +114,65 @@ static void test_read_empty_range_touches_nothing(void **state) {
   assert_int_equal(st.first_shard, -1);
 }
 
+/* A driver whose every read fails, naming its first row; the read of row 0
+   is slow, so with threads the other pieces fail first. */
+static sl_status failing_probe(const char *path, const char *member, const sl_open_options *o,
+                               sl_shard *s, sl_shard_info *info, sl_error *err) {
+  (void)path, (void)member, (void)o, (void)err;
+  s->rows = 1000;
+  *info = (sl_shard_info){.dtype = SL_UINT8, .ndim = 1, .shape = {1000}};
+  return SL_OK;
+}
+
+static sl_status failing_read(const sl_shard *s, int64_t lo, int64_t hi, void *dst,
+                              sl_error *err) {
+  (void)hi, (void)dst;
+  if (lo == 0 && strstr(s->path, "shard_0000") != NULL) usleep(100 * 1000);
+  SL_FAIL(err, SL_EFORMAT, "%s: failed at row %lld", s->path, (long long)lo);
+}
+
+static const char *const failing_ext[] = {".failing", NULL};
+static const sl_driver failing_driver = {.name = "failing", .extensions = failing_ext,
+                                         .probe = failing_probe, .read = failing_read};
+
+/* Whichever thread fails first, the error is the first piece's, as with the
+   cpu variant. */
+static void test_read_omp_reports_the_first_failing_piece(void **state) {
+  (void)state;
+  if (!sl__have_omp()) {
+    print_message("omp variant not built: skipped\n");
+    return;
+  }
+  sl_error err = {0};
+  assert_int_equal(sl_register_driver(&failing_driver, &err), SL_OK);
+  char *d = make_tmpdir();
+  for (int i = 0; i < 3; i++) {
+    char name[32];
+    snprintf(name, sizeof name, "shard_%04d.failing", i);
+    write_bytes(d, name, "x", 1);
+  }
+  sl_dataset *fds;
+  assert_int_equal(sl__discover(d, NULL, &fds, &err), SL_OK);
+  uint8_t buf[3000];
+  sl_read_options o;
+  sl_read_options_init(&o);
+  o.variant = SL_VARIANT_OMP;
+  o.threads = 3;
+  o.chunk_bytes = 4096;
+  assert_int_equal(sl_dataset_read_rows(fds, 0, 3000, buf, &o, NULL, &err), SL_EFORMAT);
+  if (strstr(err.message, "shard_0000.failing: failed at row 0") == NULL)
+    fail_msg("%s", err.message);
+  sl_dataset_free(fds);
+  rm_tree(d);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_read_cpu_all_io_modes),
       cmocka_unit_test(test_read_omp_all_io_modes),
       cmocka_unit_test(test_read_rejects_bad_ranges_and_options),
       cmocka_unit_test(test_read_empty_range_touches_nothing),
+      cmocka_unit_test(test_read_omp_reports_the_first_failing_piece),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
