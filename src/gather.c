@@ -55,11 +55,16 @@ static void stream_out(char *dst, const char *src, size_t n) {
 #endif
 }
 
+void sl__interleave(char *dst, size_t stride, const uint8_t *const *src, size_t ncols,
+                    size_t src_stride, size_t width, int64_t rows) {
+  gather_rows(dst, stride, src, ncols, src_stride, width, 0, rows);
+}
+
 void sl__gather(char *dst, size_t stride, const uint8_t *const *src, size_t ncols,
                 size_t src_stride, size_t width, int64_t rows) {
   size_t row = ncols * width;
   if (row != stride || row > SL_GATHER_BUF / 4) { /* not one run, or wide rows */
-    gather_rows(dst, stride, src, ncols, src_stride, width, 0, rows);
+    sl__interleave(dst, stride, src, ncols, src_stride, width, rows);
     return;
   }
   _Alignas(64) char buf[SL_GATHER_BUF];

@@ -90,7 +90,3 @@ size_t sl__split_units(const sl_segment *seg, size_t n, int64_t max_rows, sl_uni
   }
   return k;
 }
-
-size_t sl__split(const sl_segment *seg, size_t n, int64_t max_rows, sl_segment *out) {
-  return sl__split_units(seg, n, max_rows, NULL, NULL, out);
-}

@@ -66,8 +66,10 @@ static sl_status plan_pieces(const sl_dataset *d, int64_t lo, int64_t hi, int64_
   sl_segment *seg = sl__malloc((ns ? ns : 1) * sizeof *seg);
   if (seg == NULL) SL_FAIL(err, SL_ENOMEM, "%s: out of memory planning the read", d->root);
   sl__segments(d->cum_rows, d->nshards, lo, hi, seg);
-  /* A decoding driver pays per piece for what lies before the first row it
-     needs (a row group, a record batch): give it fewer, larger pieces. */
+  /* A decoding driver pays per piece to set up (footer, buffers, the file)
+     even when pieces end at its units: give it fewer, larger pieces (1 GiB
+     of Parquet on one thread, tile already faulted in: 0.22 s with 64 MiB
+     pieces, 0.24-0.31 s with 16 MiB). */
   if (d->driver->extents == NULL) chunk = SL_MIN(chunk, INT64_MAX / SL_DECODE_FACTOR) *
                                           SL_DECODE_FACTOR;
   int64_t max_rows = SL_MAX(chunk / SL_MAX(d->row_bytes, 1), 1);

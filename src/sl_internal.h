@@ -52,6 +52,9 @@ void *sl__calloc(size_t n, size_t size);
 void *sl__realloc(void *p, size_t n);
 void sl__free(void *p);
 char *sl__strdup(const char *s);
+/* An array of have elements of size bytes grown to want, the new ones
+   zeroed; NULL when out of memory (p is then still valid). */
+void *sl__grow(void *p, size_t have, size_t want, size_t size);
 /* Fault injection: fail the nth allocation from now (1-based), 0 = never.
    repeat: keep failing after the first failure. */
 void sl__alloc_fail_at(long nth, bool repeat);
@@ -135,9 +138,14 @@ void sl__io_fail_at(long nth, bool repeat, bool short_read);
 
 /* Interleaves ncols columns into rows stride bytes apart: row r gets, for
    each column c in turn, width bytes from src[c] + r * src_stride (the low
-   bytes of a wider value when width < src_stride). */
+   bytes of a wider value when width < src_stride). sl__gather is for the
+   tile: it streams whole rows out with non-temporal stores, which do not
+   leave them in cache. sl__interleave writes through the cache, for
+   buffers read again at once. */
 void sl__gather(char *dst, size_t stride, const uint8_t *const *src, size_t ncols,
                 size_t src_stride, size_t width, int64_t rows);
+void sl__interleave(char *dst, size_t stride, const uint8_t *const *src, size_t ncols,
+                    size_t src_stride, size_t width, int64_t rows);
 
 /* ------------------------------------------------------------------ dtypes */
 
@@ -220,15 +228,15 @@ size_t sl__shard_of_row(const int64_t *cum_rows, size_t nshards, int64_t r);
 /* Segments of rows [lo, hi); out may be NULL to count. @return count. */
 size_t sl__segments(const int64_t *cum_rows, size_t nshards, int64_t lo, int64_t hi,
                     sl_segment *out);
-/* Splits segments into pieces of at most max_rows rows; out may be NULL. */
-size_t sl__split(const sl_segment *seg, size_t n, int64_t max_rows, sl_segment *out);
 /* The first row at or after row of shard where a unit of decoding starts
    (a Parquet row group, an Arrow record batch); anything else (past the
    end, unknown) is ignored. */
 typedef int64_t (*sl_unit_fn)(void *ctx, size_t shard, int64_t row);
-/* sl__split, but a piece ends at a unit start when one lies within half a
-   piece of max_rows, or stretches to the unit's end when that is at most
-   eight pieces away, so that no unit is decoded by two pieces. */
+/* Splits segments into pieces of max_rows rows (the last of a segment
+   shorter); out may be NULL to count. With unit, a piece ends at a unit
+   start when one lies within half a piece of max_rows, or stretches to the
+   unit's end when that is at most eight pieces away, so that no unit is
+   decoded by two pieces. */
 size_t sl__split_units(const sl_segment *seg, size_t n, int64_t max_rows, sl_unit_fn unit,
                        void *ctx, sl_segment *out);
 

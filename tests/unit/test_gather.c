@@ -1,8 +1,8 @@
 /* The columnar formats' shared helpers: interleaving columns into rows
    (every width, column count, row count and destination alignment, against
-   a plain reference), decoding buffers (small and huge-page backed) and the
-   per-driver buffer pool (items cached while files use it, freed with the
-   last one). */
+   a plain reference), growing arrays, decoding buffers (small and huge-page
+   backed) and the per-driver buffer pool (items cached while files use it,
+   freed with the last one). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -107,6 +107,24 @@ static void test_buf_reports_allocation_failure(void **state) {
   sl__buf_free(&b);
 }
 
+static void test_grow_zeroes_new_elements_and_keeps_the_old(void **state) {
+  (void)state;
+  int *a = sl__grow(NULL, 0, 3, sizeof *a);
+  assert_non_null(a);
+  for (int i = 0; i < 3; i++) assert_int_equal(a[i], 0);
+  a[0] = 7, a[2] = 9;
+  sl__alloc_fail_at(1, false);
+  assert_null(sl__grow(a, 3, 1000, sizeof *a)); /* a is still valid */
+  sl__alloc_fail_at(0, false);
+  assert_null(sl__grow(a, 3, SIZE_MAX / 2, sizeof *a)); /* overflows */
+  int *b = sl__grow(a, 3, 1000, sizeof *b);
+  assert_non_null(b);
+  assert_int_equal(b[0], 7);
+  assert_int_equal(b[2], 9);
+  for (int i = 3; i < 1000; i++) assert_int_equal(b[i], 0);
+  sl__free(b);
+}
+
 static int freed;
 static void free_item(void *item) {
   freed++;
@@ -144,6 +162,7 @@ int main(void) {
       cmocka_unit_test(test_gather_wide_rows_skip_the_buffer),
       cmocka_unit_test(test_buf_grows_and_keeps_huge_buffers_mapped),
       cmocka_unit_test(test_buf_reports_allocation_failure),
+      cmocka_unit_test(test_grow_zeroes_new_elements_and_keeps_the_old),
       cmocka_unit_test(test_pool_caches_while_used_and_frees_with_the_last_user),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -36,9 +36,9 @@ static void check_cover(const int64_t *cum, size_t ns, const int64_t *bounds, in
     size_t k = sl__segments(cum, ns, bounds[p], bounds[p + 1], NULL);
     sl_segment *seg = calloc(k + 1, sizeof *seg);
     assert_int_equal(sl__segments(cum, ns, bounds[p], bounds[p + 1], seg), k);
-    size_t m = sl__split(seg, k, max_rows, NULL);
+    size_t m = sl__split_units(seg, k, max_rows, NULL, NULL, NULL);
     sl_segment *pc = calloc(m + 1, sizeof *pc);
-    sl__split(seg, k, max_rows, pc);
+    sl__split_units(seg, k, max_rows, NULL, NULL, pc);
     for (size_t i = 0; i < m; i++) {
       assert_true(pc[i].file_hi - pc[i].file_lo <= max_rows);
       assert_true(pc[i].file_lo < pc[i].file_hi);

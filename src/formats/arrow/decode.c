@@ -68,19 +68,14 @@ static arrow_work *work_get(size_t n) {
   arrow_work *w = sl__pool_get(&pool);
   if (w == NULL) w = sl__calloc(1, sizeof *w);
   if (w == NULL || w->cap >= n) return w;
-  sl_buf *vals = sl__realloc(w->vals, n * sizeof *vals);
-  if (vals != NULL) {
-    memset(vals + w->cap, 0, (n - w->cap) * sizeof *vals);
-    w->vals = vals;
-  }
-  const uint8_t **src = sl__malloc(n * sizeof *src);
+  sl_buf *vals = sl__grow(w->vals, w->cap, n, sizeof *vals);
+  if (vals != NULL) w->vals = vals;
+  const uint8_t **src = sl__grow(w->src, w->cap, n, sizeof *src);
+  if (src != NULL) w->src = src;
   if (vals == NULL || src == NULL) {
-    sl__free(src);
     work_free(w);
     return NULL;
   }
-  sl__free(w->src);
-  w->src = src;
   w->cap = n;
   return w;
 }
@@ -294,8 +289,8 @@ static sl_status batch_rows(const reader *R, const arrow_batch *b, int64_t r0, i
     sl_buf *buf = &R->w->vals[one_by_one ? 0 : k];
     SL_TRY(column_values(R, b, k, r0, r1, buf, &R->w->src[k], err));
     if (one_by_one)
-      sl__gather(dst + k * colbytes, (size_t)stride, &R->w->src[k], 1, colbytes, colbytes,
-                 r1 - r0);
+      sl__interleave(dst + k * colbytes, (size_t)stride, &R->w->src[k], 1, colbytes,
+                     colbytes, r1 - r0);
   }
   if (!one_by_one)
     sl__gather(dst, (size_t)stride, R->w->src, f->ncols, colbytes, colbytes, r1 - r0);

@@ -55,33 +55,22 @@ static sl_status null_at(const pq_cursor *cs, int64_t row) {
           c->name_len, c->name, (long long)(cs->t->first_row + row));
 }
 
-/* Narrows n values pw bytes apart to their low ow bytes (little-endian). */
-static void narrow(uint8_t *out, size_t ow, const uint8_t *v, size_t pw, size_t n) {
-#define NARROW(OW) for (size_t i = 0; i < n; i++) memcpy(out + i * (OW), v + i * pw, (OW)); return;
-  switch (ow) {
-    case 1: NARROW(1)
-    case 2: NARROW(2)
-    case 4: NARROW(4)
-    default: NARROW(ow)
-  }
-#undef NARROW
-}
-
 /* A flat page's values as the tile holds them: one ow-byte slot per row.
    Values used where they lie when they already are; else present values
    narrowed (INT32 holding int8, say) and spread out, a null taking the fill
    value (or zero outside the wanted rows, which are never copied out). */
-static sl_status densify(pq_cursor *cs, const uint8_t *def, size_t n, const uint8_t **vals) {
+static sl_status densify(pq_cursor *cs, const uint8_t *def, size_t n, size_t present,
+                         const uint8_t **vals) {
   const pq_target *t = cs->t;
   const size_t pw = cs->col->pw, ow = t->ow;
-  if (def == NULL && pw == ow) return SL_OK;
+  if (present == n && pw == ow) return SL_OK;
   if (!sl__buf_reserve(&cs->sc->dense, n * ow))
     return fail(cs, SL_ENOMEM, "out of memory for a page");
   uint8_t *out = cs->sc->dense.p;
   const uint8_t *v = *vals;
   *vals = out;
-  if (def == NULL) {
-    narrow(out, ow, v, pw, n);
+  if (present == n) {
+    sl__interleave((char *)out, ow, &v, 1, pw, ow, (int64_t)n); /* narrowing */
     return SL_OK;
   }
   const uint8_t max_def = (uint8_t)cs->col->max_def;
@@ -310,7 +299,7 @@ static sl_status page_levels(pq_cursor *cs, const pq_page *h, page_view *pv, siz
 }
 
 /* Levels and values of one data page: n entries, present of them with a
-   value (def[i] == max_def; def is NULL when every entry has one). */
+   value (def[i] == max_def; def is NULL without definition levels). */
 typedef struct page_data {
   size_t n, present;
   const uint8_t *def, *rep, *vals;
@@ -332,9 +321,8 @@ static sl_status decode_page(pq_cursor *cs, const pq_page *h, const uint8_t *raw
   size_t present;
   SL_TRY(page_levels(cs, h, &pv, n, &present));
   const uint8_t *def = c->max_def > 0 ? cs->sc->def.p : NULL;
-  *pd = (page_data){.n = n, .present = present, .def = present < n ? def : NULL,
+  *pd = (page_data){.n = n, .present = present, .def = def,
                     .rep = c->max_rep > 0 ? cs->sc->rep.p : NULL};
-  if (c->is_list) pd->def = def; /* lists tell elements from empty rows by level */
   return decode_values(cs, h->encoding, pv.body, (size_t)(pv.end - pv.body), present,
                        &pd->vals);
 }
@@ -394,7 +382,7 @@ static sl_status next_flat(pq_cursor *cs) {
   if (!found) return chunk_ends(cs);
   page_data pd;
   SL_TRY(decode_page(cs, &h, raw, &pd));
-  SL_TRY(densify(cs, pd.def, pd.n, &pd.vals));
+  SL_TRY(densify(cs, pd.def, pd.n, pd.present, &pd.vals));
   cs->vals = pd.vals;
   cs->nvals = (int64_t)pd.n;
   cs->row += (int64_t)pd.n;

@@ -210,9 +210,9 @@ typedef struct pq_scratch {
 
 void pq_scratch_free(pq_scratch *sc);
 
-/* One column chunk read page by page. Flat columns come out as dense
-   values, one per row (nulls filled or refused), so that a caller can fill
-   a block of rows from every column while the block is in cache. */
+/* One column chunk read page by page. Flat columns come out as one value
+   per row as the tile holds it (nulls filled or refused), so that a caller
+   can interleave every column's rows in one pass. */
 typedef struct pq_cursor {
   const char *path;
   const pq_target *t;   /* the wanted rows [a, b); dst is not used */
@@ -236,8 +236,8 @@ void pq_cursor_init(pq_cursor *cs, const char *path, const pq_chunk *c, const ui
                     size_t n, int64_t group_rows, const pq_target *t, pq_scratch *sc,
                     sl_error *err);
 /* Flat columns: the value of row r of the row group (t->ow bytes, as the
-   tile holds it) and how many rows follow it contiguously (at least 1). r only grows from call to call,
-   starting at t->a or later. */
+   tile holds it) and how many rows follow it contiguously (at least 1). r
+   only grows from call to call, starting at t->a or later. */
 sl_status pq_cursor_at(pq_cursor *cs, int64_t r, const uint8_t **vals, int64_t *avail);
 /* Flat columns: rows [r, r + n) of the row group into dst, contiguous,
    t->ow bytes each. Calls ask for rows in increasing order, starting at t->a
