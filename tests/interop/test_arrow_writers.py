@@ -114,6 +114,12 @@ CASES = {
         "parquet": {"compression": "LZ4_RAW"}}),
     "pq_fsl_f4x5_zstd": pq("float32", 1, floats(np.float32), {
         "batch": 300, "parquet": {"compression": "ZSTD", "dictionary": False}}, list_width=5),
+    # small pages in one row group per shard, as arrow-rs writes them with
+    # its offset index: at 3 ranks each reads only the pages of its rows
+    "pq_fsl_f8x4_pages_v1": pq("float64", 1, floats(np.float64), {
+        "parquet": {"compression": "SNAPPY", "page": 1024, "dictionary": False}}, list_width=4),
+    "pq_fsl_i4x6_pages_v2": pq("int32", 1, rising(np.int32), {
+        "parquet": {"writer": "V2", "page": 700}}, list_width=6),
     "pq_fsl_i8x3_dict": pq("int64", 1, few(np.int64), {"parquet": {"compression": "SNAPPY"}},
                            list_width=3),
     "pq_f8_nulls_filled": pq("float64", 2, floats(np.float64), {

@@ -410,6 +410,7 @@ typedef struct tchunk {
 
 typedef struct tchunk_at {
   int64_t off, len;
+  int64_t index_off, index_len;  /* its OffsetIndex; len 0: none */
 } tchunk_at;
 
 static void write_chunk_meta(tbuf *b, const tchunk *c, const tchunk_at *at) {
@@ -429,6 +430,10 @@ static void write_chunk_meta(tbuf *b, const tchunk *c, const tchunk_at *at) {
   fi64(b, &l2, 7, at->len);
   fi64(b, &l2, 9, at->off);
   stop(b);
+  if (at->index_len > 0) {
+    fi64(b, &last, 4, at->index_off);
+    fint(b, &last, 5, at->index_len);
+  }
   stop(b);
 }
 
@@ -437,7 +442,7 @@ static char *write_parquet(const char *name, const tschema *schema, size_t nsche
                            const tchunk *chunks, size_t nchunks, int64_t rows) {
   tbuf f = {0}, meta = {0};
   put(&f, "PAR1", 4);
-  tchunk_at at[16];
+  tchunk_at at[16] = {{0}};
   for (size_t i = 0; i < nchunks; i++) {
     at[i].off = (int64_t)f.n;
     for (size_t k = 0; k < chunks[i].npages; k++) write_page(&f, &chunks[i].pages[k], 0);
@@ -649,6 +654,159 @@ static void test_parquet_list_of_wrong_length_is_refused(void **state) {
   release(&p);
   free(path);
   free(body.p);
+}
+
+/* ------------------------------------------------------ offset index */
+
+/* A PageLocation as the file's OffsetIndex lists it. */
+typedef struct tloc {
+  int64_t offset, size, first_row;
+} tloc;
+
+enum { IX_PAGES = 4, IX_ROWS = 100 }; /* pages of a column, rows of a page */
+
+/* One REQUIRED INT32 column x = row number in IX_PAGES v1 PLAIN pages, and
+   (when edit is given) an OffsetIndex that edit may tamper with first.
+   Page 0's header is garbage when bad_first: only a reader that skips the
+   page by the index gets past it. */
+static char *write_indexed(const char *name, bool bad_first, void (*edit)(tloc *)) {
+  tbuf f = {0}, ix = {0}, meta = {0};
+  put(&f, "PAR1", 4);
+  tloc loc[IX_PAGES];
+  tchunk_at at = {.off = (int64_t)f.n};
+  for (int k = 0; k < IX_PAGES; k++) {
+    int32_t v[IX_ROWS];
+    for (int i = 0; i < IX_ROWS; i++) v[i] = k * IX_ROWS + i;
+    tpage pg = {0, 0, IX_ROWS, 0, 0, 0, 0, (const uint8_t *)v, sizeof v};
+    size_t start = f.n;
+    write_page(&f, &pg, 0);
+    if (k == 0 && bad_first) memset(f.p + start, 0xee, 8); /* type nibble 14: no Thrift type */
+    loc[k] = (tloc){(int64_t)start, (int64_t)(f.n - start), k * IX_ROWS};
+  }
+  at.len = (int64_t)f.n - at.off;
+  if (edit != NULL) {
+    edit(loc);
+    int last = 0;
+    flist(&ix, &last, 1, 12, IX_PAGES);
+    for (int k = 0; k < IX_PAGES; k++) {
+      int l = 0;
+      fi64(&ix, &l, 1, loc[k].offset);
+      fint(&ix, &l, 2, loc[k].size);
+      fi64(&ix, &l, 3, loc[k].first_row);
+      stop(&ix);
+    }
+    stop(&ix);
+    at.index_off = (int64_t)f.n;
+    at.index_len = (int64_t)ix.n;
+    put(&f, ix.p, ix.n);
+  }
+  tschema sc[] = {ROOT(1), COL("x", 1, 0)};
+  tchunk c = {1, 0, NULL, 0, IX_PAGES * IX_ROWS};
+  int last = 0, lg = 0;
+  fint(&meta, &last, 1, 1);
+  flist(&meta, &last, 2, 12, 2);
+  for (size_t i = 0; i < 2; i++) write_schema_el(&meta, &sc[i]);
+  fi64(&meta, &last, 3, IX_PAGES * IX_ROWS);
+  flist(&meta, &last, 4, 12, 1);
+  flist(&meta, &lg, 1, 12, 1);
+  write_chunk_meta(&meta, &c, &at);
+  fi64(&meta, &lg, 2, 0);
+  fi64(&meta, &lg, 3, IX_PAGES * IX_ROWS);
+  stop(&meta);
+  stop(&meta);
+  put(&f, meta.p, meta.n);
+  uint32_t len = (uint32_t)meta.n;
+  put(&f, &len, 4);
+  put(&f, "PAR1", 4);
+  write_bytes(dir, name, f.p, f.n);
+  free(f.p);
+  free(ix.p);
+  free(meta.p);
+  return path_in(dir, name);
+}
+
+static void keep(tloc *l) { (void)l; }
+
+/* Reads rows [lo, hi) of path's x; @return the status, err filled. */
+static sl_status read_x(const char *path, int64_t lo, int64_t hi, int32_t *got,
+                        sl_error *err) {
+  probed p;
+  if (probe(path, NULL, NULL, &p) != SL_OK) fail_msg("%s", p.err.message);
+  assert_int_equal(p.s.rows, IX_PAGES * IX_ROWS);
+  *err = (sl_error){0};
+  sl_status st = sl__parquet_driver.read(&p.s, lo, hi, got, err);
+  release(&p);
+  return st;
+}
+
+/* Only the pages holding the wanted rows are read: a garbage page before
+   them stops a reader without the index (and any read that needs it). */
+static void test_parquet_offset_index_reads_only_the_pages_needed(void **state) {
+  (void)state;
+  char *with = write_indexed("ix.parquet", true, keep);
+  char *without = write_indexed("noix.parquet", true, NULL);
+  int32_t got[IX_PAGES * IX_ROWS];
+  sl_error err = {0};
+  const int64_t cuts[][2] = {{250, 320}, {100, 101}, {399, 400}, {199, 201}};
+  for (size_t i = 0; i < SL_ARRAY_LEN(cuts); i++) {
+    assert_int_equal(read_x(with, cuts[i][0], cuts[i][1], got, &err), SL_OK);
+    for (int64_t r = cuts[i][0]; r < cuts[i][1]; r++) assert_int_equal(got[r - cuts[i][0]], r);
+    assert_int_equal(read_x(without, cuts[i][0], cuts[i][1], got, &err), SL_EFORMAT);
+    if (strstr(err.message, without) == NULL) fail_msg("%s", err.message);
+  }
+  assert_int_equal(read_x(with, 50, 150, got, &err), SL_EFORMAT);
+  if (strstr(err.message, with) == NULL) fail_msg("%s", err.message);
+  char *good = write_indexed("ixgood.parquet", false, keep);
+  assert_int_equal(read_x(good, 0, 400, got, &err), SL_OK);
+  assert_int_equal(read_x(good, 57, 333, got, &err), SL_OK);
+  for (int64_t r = 57; r < 333; r++) assert_int_equal(got[r - 57], r);
+  free(with);
+  free(without);
+  free(good);
+}
+
+static void shift_row(tloc *l) { l[2].first_row += 10; }
+static void shift_offset(tloc *l) {
+  l[3].offset += 1;
+  l[3].size -= 1;
+}
+static void shrink_size(tloc *l) { l[2].size -= 1; }
+static void swap_pages(tloc *l) {
+  tloc t = l[1];
+  l[1] = l[2];
+  l[2] = t;
+}
+static void not_from_zero(tloc *l) { l[0].first_row = 5; }
+static void past_chunk(tloc *l) { l[3].size += 4096; }
+
+/* An index that disagrees with the pages it lists, or with itself, is an
+   error naming the file and column, never rows loaded from the wrong place. */
+static void test_parquet_offset_index_that_lies_is_refused(void **state) {
+  (void)state;
+  static const struct {
+    void (*edit)(tloc *);
+    const char *says;
+  } lies[] = {
+      {shift_row, "a data page holds rows 100 but its offset index says 90"},
+      {shift_offset, "a data page starts at chunk byte"},
+      {shrink_size, "a data page takes bytes"},
+      {swap_pages, "the offset index's pages overlap or are out of order"},
+      {not_from_zero, "the offset index's first page does not start at row 0"},
+      {past_chunk, "the offset index places a page outside its column chunk"},
+  };
+  int32_t got[IX_PAGES * IX_ROWS];
+  for (size_t i = 0; i < SL_ARRAY_LEN(lies); i++) {
+    char name[32];
+    snprintf(name, sizeof name, "lie%zu.parquet", i);
+    char *path = write_indexed(name, false, lies[i].edit);
+    sl_error err = {0};
+    assert_int_equal(read_x(path, 250, 390, got, &err), SL_EFORMAT);
+    if (strstr(err.message, lies[i].says) == NULL || strstr(err.message, path) == NULL ||
+        strstr(err.message, "column x") == NULL)
+      fail_msg("case %zu: %s", i, err.message);
+    assert_int_equal(read_x(path, 0, 400, got, &err), SL_OK); /* whole groups: no index */
+    free(path);
+  }
 }
 
 static void test_parquet_unsupported_codec_and_encoding_are_named(void **state) {
@@ -889,6 +1047,8 @@ int main(void) {
       cmocka_unit_test(test_parquet_fill_value_must_fit_the_dtype),
       cmocka_unit_test(test_parquet_v2_rle_booleans_and_levels),
       cmocka_unit_test(test_parquet_list_of_wrong_length_is_refused),
+      cmocka_unit_test(test_parquet_offset_index_reads_only_the_pages_needed),
+      cmocka_unit_test(test_parquet_offset_index_that_lies_is_refused),
       cmocka_unit_test(test_parquet_unsupported_codec_and_encoding_are_named),
       cmocka_unit_test(test_parquet_dictionary_index_out_of_range),
       cmocka_unit_test(test_parquet_rejects_files_that_are_not_parquet),

@@ -5,7 +5,9 @@
  * v2: levels stored uncompressed before the possibly compressed values).
  * Pages wholly before the wanted rows are skipped without decompressing
  * when their row count is known from the header (flat columns, and every
- * v2 page); decoding stops at the first page past them.
+ * v2 page); decoding stops at the first page past them. With the chunk's
+ * OffsetIndex the driver reads only the pages holding the wanted rows, and
+ * each of them is checked against the index as it comes.
  *
  * Levels map entries to rows. Flat column: one entry per row, present when
  * its definition level is the maximum. List column (one repetition level):
@@ -120,6 +122,10 @@ static sl_status emit_list(pq_cursor *cs, const uint8_t *def, const uint8_t *rep
                            size_t n, const uint8_t *vals) {
   const pq_col *c = cs->col;
   size_t v = 0;
+  if (cs->page_start && n > 0 && rep[0] != 0)
+    return fail(cs, SL_EFORMAT, "a page starts inside a row, though the offset index says "
+                "pages start rows");
+  cs->page_start = false;
   for (size_t i = 0; i < n && !cs->done; i++) {
     if (rep[i] == 0) {
       SL_TRY(end_row(cs));
@@ -350,11 +356,47 @@ static sl_status chunk_ends(pq_cursor *cs) {
   return fail(cs, SL_EFORMAT, why);
 }
 
+/* Rows the pages read so far hold (list: counting the one under way). */
+static int64_t rows_so_far(const pq_cursor *cs) {
+  return cs->col->is_list ? cs->row + 1 : cs->row;
+}
+
+static sl_status index_disagrees(const pq_cursor *cs, const char *what, long long got,
+                                 long long said) {
+  char why[200];
+  snprintf(why, sizeof why, "%s %lld but its offset index says %lld", what, got, said);
+  return fail(cs, SL_EFORMAT, why);
+}
+
+/* With an offset index: the data page whose header is at start must be the
+   next one it lists, there, of that size, starting at that row and (when
+   its header tells) holding the rows up to the next one's. */
+static sl_status check_loc(pq_cursor *cs, const pq_page *h, size_t start) {
+  if (start < cs->at || cs->page >= cs->nlocs)
+    return fail(cs, SL_EFORMAT, "a data page lies where the offset index lists none");
+  const pq_loc *l = &cs->locs[cs->page];
+  int64_t size = (int64_t)h->header_len + h->compressed;
+  if ((int64_t)(start - cs->at) != l->offset - cs->base)
+    return index_disagrees(cs, "a data page starts at chunk byte", (long long)(start - cs->at),
+                           (long long)(l->offset - cs->base));
+  if (size != l->size) return index_disagrees(cs, "a data page takes bytes", size, l->size);
+  if (rows_so_far(cs) != l->first_row)
+    return index_disagrees(cs, "a data page starts at row", rows_so_far(cs), l->first_row);
+  int64_t next = cs->page + 1 < cs->nlocs ? cs->locs[cs->page + 1].first_row : cs->group_rows;
+  int64_t rows = page_rows(cs, h);
+  if (rows >= 0 && rows != next - l->first_row)
+    return index_disagrees(cs, "a data page holds rows", rows, next - l->first_row);
+  cs->page++;
+  cs->page_start = true;
+  return SL_OK;
+}
+
 /* The next data page that is not skipped, dictionary pages taken on the
    way; *found is false at the end of the chunk. */
 static sl_status next_page(pq_cursor *cs, pq_page *h, const uint8_t **raw, bool *found) {
   *found = false;
   while (cs->pos < cs->n) {
+    size_t start = cs->pos;
     const char *why = pq_parse_page(cs->buf + cs->pos, cs->n - cs->pos, h);
     if (why != NULL) return fail(cs, SL_EFORMAT, why);
     cs->pos += h->header_len;
@@ -362,12 +404,19 @@ static sl_status next_page(pq_cursor *cs, pq_page *h, const uint8_t **raw, bool 
       return fail(cs, SL_EFORMAT, "a page runs past the end of its column chunk");
     *raw = cs->buf + cs->pos;
     cs->pos += (size_t)h->compressed;
+    bool data = h->type == PQ_DATA_PAGE || h->type == PQ_DATA_PAGE_V2;
+    if (data && cs->locs != NULL) SL_TRY(check_loc(cs, h, start));
     if (h->type == PQ_DICT_PAGE) {
       SL_TRY(dictionary_page(cs, h, *raw));
-    } else if ((h->type == PQ_DATA_PAGE || h->type == PQ_DATA_PAGE_V2) && !skip_page(cs, h)) {
+    } else if (data && !skip_page(cs, h)) {
       *found = true;
       return SL_OK;
     } /* other pages (index pages) are skipped */
+  }
+  if (cs->locs != NULL) { /* the pages read must end where the next listed one starts */
+    int64_t end = cs->page < cs->nlocs ? cs->locs[cs->page].first_row : cs->group_rows;
+    if (rows_so_far(cs) != end)
+      return index_disagrees(cs, "the pages read end at row", rows_so_far(cs), end);
   }
   return SL_OK;
 }
@@ -396,6 +445,21 @@ void pq_cursor_init(pq_cursor *cs, const char *path, const pq_chunk *c, const ui
   *cs = (pq_cursor){.path = path, .t = t, .col = t->col, .codec = c->codec, .sc = sc,
                     .group_rows = group_rows, .buf = buf, .n = n,
                     .row = t->col->is_list ? -1 : 0, .err = err};
+}
+
+void pq_cursor_pages(pq_cursor *cs, const pq_loc *locs, size_t nlocs, size_t first,
+                     size_t at) {
+  assert(first < nlocs && locs[first].first_row <= cs->t->a);
+  cs->locs = locs;
+  cs->nlocs = nlocs;
+  cs->page = first;
+  cs->at = at;
+  cs->base = locs[first].offset;
+  cs->row = locs[first].first_row;
+  if (cs->col->is_list) {
+    cs->row--; /* the row under way is the one before */
+    cs->elems = cs->t->width; /* rows before a are not checked */
+  }
 }
 
 sl_status pq_cursor_at(pq_cursor *cs, int64_t r, const uint8_t **vals, int64_t *avail) {
@@ -441,14 +505,19 @@ static sl_status read_list(pq_cursor *cs) {
   return cs->row < cs->t->b ? chunk_ends(cs) : SL_OK;
 }
 
+sl_status pq_cursor_read(pq_cursor *cs) {
+  const pq_target *t = cs->t;
+  if (t->col->is_list) return read_list(cs);
+  assert(t->stride == t->ow); /* one flat column: its rows are contiguous */
+  return pq_cursor_copy(cs, t->a, t->b - t->a, t->dst);
+}
+
 sl_status pq_read_chunk(const char *path, const pq_chunk *c, const uint8_t *buf, size_t n,
                         int64_t group_rows, const pq_target *t, pq_scratch *sc,
                         sl_error *err) {
   pq_cursor cs;
   pq_cursor_init(&cs, path, c, buf, n, group_rows, t, sc, err);
-  if (t->col->is_list) return read_list(&cs);
-  assert(t->stride == t->ow); /* one flat column: its rows are contiguous */
-  return pq_cursor_copy(&cs, t->a, t->b - t->a, t->dst);
+  return pq_cursor_read(&cs);
 }
 
 void pq_scratch_free(pq_scratch *sc) {

@@ -1,5 +1,5 @@
-/* FileMetaData, SchemaElement, RowGroup, ColumnChunk, ColumnMetaData and
- * PageHeader (field ids from parquet-format's parquet.thrift), parsed into
+/* FileMetaData, SchemaElement, RowGroup, ColumnChunk, ColumnMetaData,
+ * PageHeader and OffsetIndex (field ids from parquet-format's parquet.thrift), parsed into
  * the plain structs of pq.h. Only the fields the reader uses are kept;
  * everything else is skipped by type, so newer writers' additions pass.
  */
@@ -83,7 +83,7 @@ static void parse_column_meta(pq_thrift *t, pq_chunk *c) {
 }
 
 static void parse_column_chunk(pq_thrift *t, pq_chunk *c) {
-  c->dict_off = -1;
+  c->dict_off = c->index_off = -1;
   FIELDS(t) {
     if (id == 1) { /* file_path: the chunk lives in another file */
       c->external = true;
@@ -91,10 +91,15 @@ static void parse_column_chunk(pq_thrift *t, pq_chunk *c) {
     } else if (id == 3 && pq_enter(t, type)) {
       parse_column_meta(t, c);
       pq_leave(t);
+    } else if (id == 4) {
+      c->index_off = pq_int(t, type);
+    } else if (id == 5) {
+      c->index_len = pq_i32(t, type, 0, INT32_MAX);
     } else {
       pq_skip(t, type);
     }
   }
+  if (c->index_off < 0 || c->index_len == 0) c->index_off = -1, c->index_len = 0;
 }
 
 /* ------------------------------------------------------- lists of structs */
@@ -280,6 +285,68 @@ const char *pq_parse_page(const uint8_t *p, size_t n, pq_page *h) {
     return "page is larger than 1 GiB";
   h->header_len = pq_consumed(&t, p);
   return NULL;
+}
+
+/* -------------------------------------------------------- offset index */
+
+static void parse_location(pq_thrift *t, pq_loc *l) {
+  l->offset = l->first_row = -1;
+  FIELDS(t) {
+    switch (id) {
+      case 1: l->offset = pq_int(t, type); break;
+      case 2: l->size = pq_i32(t, type, 1, INT32_MAX); break;
+      case 3: l->first_row = pq_int(t, type); break;
+      default: pq_skip(t, type); break;
+    }
+  }
+  if (l->offset < 0 || l->size <= 0 || l->first_row < 0)
+    pq_fail(t, "a PageLocation lacks its offset, size or first row");
+}
+
+/* Pages in file order, inside [lo, hi), rows from 0 up within the group. */
+static const char *check_locs(const pq_loc *l, size_t n, int64_t lo, int64_t hi,
+                              int64_t rows) {
+  if (n == 0) return "the offset index lists no pages";
+  if (l[0].first_row != 0) return "the offset index's first page does not start at row 0";
+  for (size_t i = 0; i < n; i++) {
+    if (l[i].offset < lo || l[i].offset > hi || l[i].size > hi - l[i].offset)
+      return "the offset index places a page outside its column chunk";
+    if (l[i].first_row >= rows && rows > 0)
+      return "the offset index places a page past its row group's rows";
+    if (i > 0 && (l[i].offset < l[i - 1].offset + l[i - 1].size ||
+                  l[i].first_row <= l[i - 1].first_row))
+      return "the offset index's pages overlap or are out of order";
+  }
+  return NULL;
+}
+
+const char *pq_parse_offset_index(const uint8_t *buf, size_t n, int64_t lo, int64_t hi,
+                                  int64_t rows, pq_loc **locs, size_t *nlocs, bool *oom) {
+  *locs = NULL;
+  *nlocs = 0;
+  *oom = false;
+  pq_thrift t;
+  pq_thrift_init(&t, buf, n);
+  FIELDS(&t) {
+    if (id == 1 && *locs == NULL) {
+      *locs = struct_list(&t, type, sizeof **locs, nlocs, oom);
+      for (size_t i = 0; i < *nlocs && pq_enter(&t, PQ_T_STRUCT); i++) {
+        parse_location(&t, &(*locs)[i]);
+        pq_leave(&t);
+      }
+    } else {
+      pq_skip(&t, type);
+    }
+  }
+  const char *why = *oom ? "out of memory" : t.why;
+  if (why == NULL && *locs == NULL) why = "the offset index lists no pages";
+  if (why == NULL) why = check_locs(*locs, *nlocs, lo, hi, rows);
+  if (why != NULL) {
+    sl__free(*locs);
+    *locs = NULL;
+    *nlocs = 0;
+  }
+  return why;
 }
 
 /* --------------------------------------------------------------- names */

@@ -60,6 +60,8 @@ typedef struct pq_column {
   pq_scratch sc;
   pq_target t;
   pq_cursor cur;
+  pq_loc *locs;         /* the chunk's OffsetIndex, when read */
+  size_t nlocs;
 } pq_column;
 
 /* One thread's decoding state, kept in the pool between reads so that its
@@ -73,7 +75,10 @@ typedef struct pq_work {
 static void work_free(void *item) {
   pq_work *w = item;
   if (w == NULL) return;
-  for (size_t i = 0; i < w->cap; i++) pq_scratch_free(&w->col[i].sc);
+  for (size_t i = 0; i < w->cap; i++) {
+    pq_scratch_free(&w->col[i].sc);
+    sl__free(w->col[i].locs);
+  }
   sl__free(w->col);
   sl__free(w->src);
   sl__free(w);
@@ -564,16 +569,67 @@ static sl_status chunk_range(const char *path, const pq_file *f, const pq_chunk 
   return SL_OK;
 }
 
-/* The bytes of column i's chunk in row group g into its buffer. */
+/* The OffsetIndex of chunk c (its bytes at off, n long), parsed into k. */
+static sl_status read_index(int fd, const sl_shard *s, const pq_file *f, const pq_group *g,
+                            const pq_chunk *c, int64_t off, int64_t n, pq_column *k,
+                            sl_error *err) {
+  const pq_col *col = k->t.col;
+  int64_t end, data_end = f->file_size - 8 - (int64_t)f->footer_len;
+  if (c->index_off < 4 || !sl__add(c->index_off, c->index_len, &end) || end > data_end)
+    SL_FAIL(err, SL_EFORMAT, "%s: column %.*s: offset index bytes %lld..%lld lie outside the "
+            "data section (bytes 4..%lld)", s->path, col->name_len, col->name,
+            (long long)c->index_off, (long long)c->index_off + c->index_len,
+            (long long)data_end);
+  if (!sl__buf_reserve(&k->sc.page, (size_t)c->index_len))
+    SL_FAIL(err, SL_ENOMEM, "%s: out of memory for an offset index", s->path);
+  SL_TRY(sl__pread_full(fd, s->path, k->sc.page.p, (size_t)c->index_len, c->index_off, err));
+  sl__free(k->locs);
+  bool oom;
+  const char *why = pq_parse_offset_index(k->sc.page.p, (size_t)c->index_len, off, off + n,
+                                          g->num_rows, &k->locs, &k->nlocs, &oom);
+  if (why != NULL)
+    SL_FAIL(err, oom ? SL_ENOMEM : SL_EFORMAT, "%s: column %.*s: %s (row group starting at "
+            "row %lld)", s->path, col->name_len, col->name, why, (long long)g->first_row);
+  return SL_OK;
+}
+
+/* Reads file bytes [off, off + n) to the end of the chunk buffer, *len so far. */
+static sl_status append(int fd, const sl_shard *s, pq_scratch *sc, int64_t off, int64_t n,
+                        size_t *len, sl_error *err) {
+  if (n == 0) return SL_OK;
+  SL_TRY(sl__pread_full(fd, s->path, sc->chunk.p + *len, (size_t)n, off, err));
+  *len += (size_t)n;
+  return SL_OK;
+}
+
+/* Column i's chunk in row group g into its buffer, and its cursor set up on
+   it for rows [t.a, t.b). With an OffsetIndex and only some rows wanted,
+   only the bytes before the first data page (the dictionary) and the pages
+   holding those rows are read. */
 static sl_status read_chunk(int fd, const sl_shard *s, const pq_file *f, const pq_group *g,
-                            size_t i, pq_scratch *sc, size_t *len, sl_error *err) {
+                            size_t i, pq_column *k, sl_error *err) {
   const pq_col *col = &f->cols[i];
-  int64_t off, n;
-  SL_TRY(chunk_range(s->path, f, &g->cols[col->leaf], col, &off, &n, err));
-  if (!sl__buf_reserve(&sc->chunk, (size_t)n))
+  const pq_chunk *c = &g->cols[col->leaf];
+  int64_t off, n, a = k->t.a, b = k->t.b;
+  SL_TRY(chunk_range(s->path, f, c, col, &off, &n, err));
+  bool paged = c->index_off >= 0 && (a > 0 || b < g->num_rows);
+  size_t p0 = 0, p1 = 0, len = 0;
+  int64_t lead = n, from = 0, to = 0;
+  if (paged) {
+    SL_TRY(read_index(fd, s, f, g, c, off, n, k, err));
+    while (p0 + 1 < k->nlocs && k->locs[p0 + 1].first_row <= a) p0++;
+    for (p1 = p0; p1 + 1 < k->nlocs && k->locs[p1 + 1].first_row < b;) p1++;
+    lead = k->locs[0].offset - off;
+    from = k->locs[p0].offset;
+    to = k->locs[p1].offset + k->locs[p1].size;
+  }
+  if (!sl__buf_reserve(&k->sc.chunk, (size_t)(lead + (to - from))))
     SL_FAIL(err, SL_ENOMEM, "%s: out of memory for a column chunk", s->path);
-  *len = (size_t)n;
-  return sl__pread_full(fd, s->path, sc->chunk.p, (size_t)n, off, err);
+  SL_TRY(append(fd, s, &k->sc, off, lead, &len, err));
+  SL_TRY(append(fd, s, &k->sc, from, to - from, &len, err));
+  pq_cursor_init(&k->cur, s->path, c, k->sc.chunk.p, len, g->num_rows, &k->t, &k->sc, err);
+  if (paged) pq_cursor_pages(&k->cur, k->locs, k->nlocs, p0, (size_t)lead);
+  return SL_OK;
 }
 
 /* Flat columns: rows as long as every column's page runs, interleaved row
@@ -598,17 +654,14 @@ static sl_status gather_rows(const pq_file *f, int64_t a, int64_t b, uint8_t *ds
 static sl_status read_group(int fd, const sl_shard *s, const pq_file *f, const pq_group *g,
                             int64_t a, int64_t b, uint8_t *dst, pq_work *w,
                             sl_error *err) {
-  size_t ow = sl_dtype_size(f->dtype), stride = (size_t)f->width * ow, len = 0;
+  size_t ow = sl_dtype_size(f->dtype), stride = (size_t)f->width * ow;
   for (size_t i = 0; i < f->ncols; i++) {
-    const pq_chunk *c = &g->cols[f->cols[i].leaf];
     pq_column *k = &w->col[i];
     k->t = (pq_target){.col = &f->cols[i], .a = a, .b = b, .ow = ow, .dst = dst + i * ow,
                        .stride = stride, .width = f->cols[i].is_list ? f->width : 1,
                        .fill = f->has_fill ? f->fill : NULL, .first_row = g->first_row};
-    SL_TRY(read_chunk(fd, s, f, g, i, &k->sc, &len, err));
-    if (f->cols[i].is_list)
-      return pq_read_chunk(s->path, c, k->sc.chunk.p, len, g->num_rows, &k->t, &k->sc, err);
-    pq_cursor_init(&k->cur, s->path, c, k->sc.chunk.p, len, g->num_rows, &k->t, &k->sc, err);
+    SL_TRY(read_chunk(fd, s, f, g, i, k, err));
+    if (f->cols[i].is_list) return pq_cursor_read(&k->cur);
   }
   if (f->ncols == 1) return pq_cursor_copy(&w->col[0].cur, a, b - a, dst);
   return gather_rows(f, a, b, dst, w);

@@ -100,6 +100,8 @@ typedef struct pq_chunk {
   int64_t compressed;   /* total_compressed_size */
   int64_t data_off;
   int64_t dict_off;     /* -1 when absent */
+  int64_t index_off;    /* its OffsetIndex; -1 when absent */
+  int32_t index_len;
   bool has_meta;
   bool external;        /* file_path set: the chunk is in another file */
 } pq_chunk;
@@ -135,6 +137,19 @@ typedef struct pq_page {
   bool is_compressed;            /* v2 */
   size_t header_len;
 } pq_page;
+
+/* A data page as the chunk's OffsetIndex places it. */
+typedef struct pq_loc {
+  int64_t offset;       /* of its header in the file */
+  int32_t size;         /* header and body */
+  int64_t first_row;    /* within the row group */
+} pq_loc;
+
+/* Parses an OffsetIndex and checks that its pages lie in order inside file
+   bytes [lo, hi) and start at increasing rows below rows, the first at 0.
+   *locs is allocated (sl__free). @return NULL or the reason. */
+const char *pq_parse_offset_index(const uint8_t *buf, size_t n, int64_t lo, int64_t hi,
+                                  int64_t rows, pq_loc **locs, size_t *nlocs, bool *oom);
 
 /* Parses a PageHeader at p (at most n bytes). @return NULL or the reason. */
 const char *pq_parse_page(const uint8_t *p, size_t n, pq_page *h);
@@ -229,12 +244,25 @@ typedef struct pq_cursor {
   bool done;            /* list: past the wanted rows */
   const uint8_t *vals;  /* flat: values of rows [row - nvals, row), t->ow bytes each */
   int64_t nvals;
+  const pq_loc *locs;   /* the OffsetIndex, when buf holds only some pages */
+  size_t nlocs, page;   /* its pages; the next data page's entry */
+  size_t at;            /* where in buf the first listed page read begins */
+  int64_t base;         /* that page's file offset */
+  bool page_start;      /* list: the next entry must start a row */
   sl_error *err;
 } pq_cursor;
 
 void pq_cursor_init(pq_cursor *cs, const char *path, const pq_chunk *c, const uint8_t *buf,
                     size_t n, int64_t group_rows, const pq_target *t, pq_scratch *sc,
                     sl_error *err);
+/* buf holds bytes before the chunk's first data page (its dictionary), then,
+   from buf + at, the pages of locs[first...] only: rows start at that
+   page's first row, and every page read must lie and start where locs says.
+   Pages not read are taken on the index's word, as other readers do. */
+void pq_cursor_pages(pq_cursor *cs, const pq_loc *locs, size_t nlocs, size_t first,
+                     size_t at);
+/* List columns (and flat ones, into t->dst): every wanted row. */
+sl_status pq_cursor_read(pq_cursor *cs);
 /* Flat columns: the value of row r of the row group (t->ow bytes, as the
    tile holds it) and how many rows follow it contiguously (at least 1). r
    only grows from call to call, starting at t->a or later. */
