@@ -2,6 +2,7 @@
    survive short reads and EINTR, O_DIRECT alignment, and the temporary-name
    dance that keeps half-written files from appearing under a final name. */
 #include <errno.h>
+#include <stdatomic.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -62,6 +63,11 @@ void sl__close(int fd) {
   if (fd >= 0) close(fd);
 }
 
+/* Bytes the library has read from files (tests: what a read touched). */
+static _Atomic int64_t bytes_read;
+
+int64_t sl__bytes_read(void) { return atomic_load_explicit(&bytes_read, memory_order_relaxed); }
+
 sl_status sl__pread_some(int fd, const char *path, void *buf, size_t n, int64_t off,
                          size_t *got, sl_error *err) {
   size_t done = 0;
@@ -84,6 +90,7 @@ sl_status sl__pread_some(int fd, const char *path, void *buf, size_t n, int64_t 
     if (r == 0) break;
     done += (size_t)r;
   }
+  atomic_fetch_add_explicit(&bytes_read, (int64_t)done, memory_order_relaxed);
   *got = done;
   return SL_OK;
 }

@@ -55,13 +55,14 @@ size_t sl__segments(const int64_t *cum_rows, size_t nshards, int64_t lo, int64_t
 
 /* Where the piece from a ends: a + max_rows, or the unit start nearest to
    it when one lies within half a piece of it (pieces stay between half and
-   one and a half times max_rows); failing that, the unit's end when it is
-   no more than SL_UNIT_STRETCH pieces away: cutting a unit makes both sides
-   decode it (a compressed record batch whole), which costs more than the
-   lost parallelism. */
+   one and a half times max_rows); failing that, the unit's end when the
+   piece stays within `most` rows: cutting a unit makes both sides read and
+   decode what they share (a compressed record batch or Parquet page whole),
+   which costs more than lost parallelism while other units keep the threads
+   busy. A unit longer than that is cut into pieces of `most` rows. */
 #define SL_UNIT_STRETCH 8
 
-static int64_t piece_end(const sl_segment *seg, int64_t a, int64_t max_rows,
+static int64_t piece_end(const sl_segment *seg, int64_t a, int64_t max_rows, int64_t most,
                          sl_unit_fn unit, void *ctx) {
   int64_t want = a + max_rows;
   if (want >= seg->file_hi) return seg->file_hi;
@@ -71,18 +72,19 @@ static int64_t piece_end(const sl_segment *seg, int64_t a, int64_t max_rows,
   if (after >= lo && after <= hi) return after;
   int64_t before = unit(ctx, seg->shard, lo); /* the first start past half a piece */
   if (before >= lo && before <= hi) return before;
-  if (after > want && (after - a) / SL_UNIT_STRETCH <= max_rows)
-    return SL_MIN(after, seg->file_hi);
-  return want;
+  if (after <= want) return want; /* no answer */
+  if (after - a <= most) return SL_MIN(after, seg->file_hi);
+  return SL_MIN(seg->file_hi, a + most);
 }
 
-size_t sl__split_units(const sl_segment *seg, size_t n, int64_t max_rows, sl_unit_fn unit,
-                       void *ctx, sl_segment *out) {
+size_t sl__split_units(const sl_segment *seg, size_t n, int64_t max_rows, int64_t share,
+                       sl_unit_fn unit, void *ctx, sl_segment *out) {
   assert(max_rows >= 1);
+  int64_t most = SL_MAX(max_rows, SL_MIN(share, SL_UNIT_STRETCH * max_rows));
   size_t k = 0;
   for (size_t i = 0; i < n; i++) {
     for (int64_t a = seg[i].file_lo, b; a < seg[i].file_hi; a = b) {
-      b = piece_end(&seg[i], a, max_rows, unit, ctx);
+      b = piece_end(&seg[i], a, max_rows, most, unit, ctx);
       assert(b > a && b <= seg[i].file_hi);
       if (out) out[k] = (sl_segment){seg[i].shard, a, b, seg[i].dst_row + (a - seg[i].file_lo)};
       k++;

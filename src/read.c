@@ -61,7 +61,7 @@ static int64_t unit_start(void *ctx, size_t shard, int64_t row) {
 }
 
 static sl_status plan_pieces(const sl_dataset *d, int64_t lo, int64_t hi, int64_t chunk,
-                             sl_segment **out, size_t *n, sl_error *err) {
+                             int threads, sl_segment **out, size_t *n, sl_error *err) {
   size_t ns = sl__segments(d->cum_rows, d->nshards, lo, hi, NULL);
   sl_segment *seg = sl__malloc((ns ? ns : 1) * sizeof *seg);
   if (seg == NULL) SL_FAIL(err, SL_ENOMEM, "%s: out of memory planning the read", d->root);
@@ -74,13 +74,14 @@ static sl_status plan_pieces(const sl_dataset *d, int64_t lo, int64_t hi, int64_
                                           SL_DECODE_FACTOR;
   int64_t max_rows = SL_MAX(chunk / SL_MAX(d->row_bytes, 1), 1);
   sl_unit_fn unit = d->driver->unit_start ? unit_start : NULL;
-  size_t np = sl__split_units(seg, ns, max_rows, unit, (void *)d, NULL);
+  int64_t share = (hi - lo + threads - 1) / SL_MAX(threads, 1);
+  size_t np = sl__split_units(seg, ns, max_rows, share, unit, (void *)d, NULL);
   sl_segment *pieces = sl__malloc((np ? np : 1) * sizeof *pieces);
   if (pieces == NULL) {
     sl__free(seg);
     SL_FAIL(err, SL_ENOMEM, "%s: out of memory planning the read", d->root);
   }
-  sl__split_units(seg, ns, max_rows, unit, (void *)d, pieces);
+  sl__split_units(seg, ns, max_rows, share, unit, (void *)d, pieces);
   sl__free(seg);
   *out = pieces;
   *n = np;
@@ -116,7 +117,7 @@ sl_status sl_dataset_read_rows(const sl_dataset *d, int64_t lo, int64_t hi, void
   double t0 = sl__now();
   sl_segment *pieces = NULL;
   size_t n = 0;
-  SL_TRY(plan_pieces(d, lo, hi, o->chunk_bytes, &pieces, &n, err));
+  SL_TRY(plan_pieces(d, lo, hi, o->chunk_bytes, threads, &pieces, &n, err));
   sl_status st = SL_OK;
   sl_leaf L = {0};
   if (n > 0) st = sl__leaf_open(&L, d, pieces[0].shard, pieces[n - 1].shard, o->io, err);

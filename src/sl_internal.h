@@ -112,6 +112,8 @@ sl_status sl__pread_full(int fd, const char *path, void *buf, size_t n, int64_t 
 /* Reads up to n bytes; *got receives how many (short only at end of file). */
 sl_status sl__pread_some(int fd, const char *path, void *buf, size_t n, int64_t off,
                          size_t *got, sl_error *err);
+/* Bytes read through sl__pread_some/full so far, all threads (tests). */
+int64_t sl__bytes_read(void);
 sl_status sl__pread_cached(int fd, const char *path, void *buf, size_t n, int64_t off,
                            size_t *got, sl_error *err);
 sl_status sl__pread_direct(int fd, const char *path, void *buf, size_t n, int64_t off,
@@ -235,10 +237,12 @@ typedef int64_t (*sl_unit_fn)(void *ctx, size_t shard, int64_t row);
 /* Splits segments into pieces of max_rows rows (the last of a segment
    shorter); out may be NULL to count. With unit, a piece ends at a unit
    start when one lies within half a piece of max_rows, or stretches to the
-   unit's end when that is at most eight pieces away, so that no unit is
-   decoded by two pieces. */
-size_t sl__split_units(const sl_segment *seg, size_t n, int64_t max_rows, sl_unit_fn unit,
-                       void *ctx, sl_segment *out);
+   unit's end when that keeps it within both eight pieces and share rows (a
+   thread's share of the read), so that no unit is decoded by two pieces
+   while others keep the threads busy; a longer unit is cut into pieces of
+   that many rows. */
+size_t sl__split_units(const sl_segment *seg, size_t n, int64_t max_rows, int64_t share,
+                       sl_unit_fn unit, void *ctx, sl_segment *out);
 
 /* ------------------------------------------------------------- leaf read */
 

@@ -665,24 +665,25 @@ typedef struct tloc {
 
 enum { IX_PAGES = 4, IX_ROWS = 100 }; /* pages of a column, rows of a page */
 
-/* One REQUIRED INT32 column x = row number in IX_PAGES v1 PLAIN pages, and
-   (when edit is given) an OffsetIndex that edit may tamper with first.
-   Page 0's header is garbage when bad_first: only a reader that skips the
-   page by the index gets past it. */
-static char *write_indexed(const char *name, bool bad_first, void (*edit)(tloc *)) {
+/* One REQUIRED INT32 column x = row number in IX_PAGES v1 PLAIN pages of
+   rows rows, and (when edit is given) an OffsetIndex that edit may tamper
+   with first. Page 0's header is garbage when bad_first: only a reader that
+   skips the page by the index gets past it. */
+static char *write_pages(const char *name, int rows, bool bad_first, void (*edit)(tloc *)) {
   tbuf f = {0}, ix = {0}, meta = {0};
   put(&f, "PAR1", 4);
   tloc loc[IX_PAGES];
   tchunk_at at = {.off = (int64_t)f.n};
+  int32_t *v = malloc((size_t)rows * sizeof *v);
   for (int k = 0; k < IX_PAGES; k++) {
-    int32_t v[IX_ROWS];
-    for (int i = 0; i < IX_ROWS; i++) v[i] = k * IX_ROWS + i;
-    tpage pg = {0, 0, IX_ROWS, 0, 0, 0, 0, (const uint8_t *)v, sizeof v};
+    for (int i = 0; i < rows; i++) v[i] = k * rows + i;
+    tpage pg = {0, 0, rows, 0, 0, 0, 0, (const uint8_t *)v, (size_t)rows * sizeof *v};
     size_t start = f.n;
     write_page(&f, &pg, 0);
     if (k == 0 && bad_first) memset(f.p + start, 0xee, 8); /* type nibble 14: no Thrift type */
-    loc[k] = (tloc){(int64_t)start, (int64_t)(f.n - start), k * IX_ROWS};
+    loc[k] = (tloc){(int64_t)start, (int64_t)(f.n - start), (int64_t)k * rows};
   }
+  free(v);
   at.len = (int64_t)f.n - at.off;
   if (edit != NULL) {
     edit(loc);
@@ -701,17 +702,17 @@ static char *write_indexed(const char *name, bool bad_first, void (*edit)(tloc *
     put(&f, ix.p, ix.n);
   }
   tschema sc[] = {ROOT(1), COL("x", 1, 0)};
-  tchunk c = {1, 0, NULL, 0, IX_PAGES * IX_ROWS};
+  tchunk c = {1, 0, NULL, 0, IX_PAGES * rows};
   int last = 0, lg = 0;
   fint(&meta, &last, 1, 1);
   flist(&meta, &last, 2, 12, 2);
   for (size_t i = 0; i < 2; i++) write_schema_el(&meta, &sc[i]);
-  fi64(&meta, &last, 3, IX_PAGES * IX_ROWS);
+  fi64(&meta, &last, 3, IX_PAGES * rows);
   flist(&meta, &last, 4, 12, 1);
   flist(&meta, &lg, 1, 12, 1);
   write_chunk_meta(&meta, &c, &at);
   fi64(&meta, &lg, 2, 0);
-  fi64(&meta, &lg, 3, IX_PAGES * IX_ROWS);
+  fi64(&meta, &lg, 3, IX_PAGES * rows);
   stop(&meta);
   stop(&meta);
   put(&f, meta.p, meta.n);
@@ -725,18 +726,29 @@ static char *write_indexed(const char *name, bool bad_first, void (*edit)(tloc *
   return path_in(dir, name);
 }
 
+static char *write_indexed(const char *name, bool bad_first, void (*edit)(tloc *)) {
+  return write_pages(name, IX_ROWS, bad_first, edit);
+}
+
 static void keep(tloc *l) { (void)l; }
 
-/* Reads rows [lo, hi) of path's x; @return the status, err filled. */
-static sl_status read_x(const char *path, int64_t lo, int64_t hi, int32_t *got,
-                        sl_error *err) {
+/* Reads rows [lo, hi) of path's x; @return the status, err filled, and
+   (bytes not NULL) the bytes the read took from the file. */
+static sl_status read_x_bytes(const char *path, int64_t lo, int64_t hi, int32_t *got,
+                              int64_t *bytes, sl_error *err) {
   probed p;
   if (probe(path, NULL, NULL, &p) != SL_OK) fail_msg("%s", p.err.message);
-  assert_int_equal(p.s.rows, IX_PAGES * IX_ROWS);
   *err = (sl_error){0};
+  int64_t before = sl__bytes_read();
   sl_status st = sl__parquet_driver.read(&p.s, lo, hi, got, err);
+  if (bytes != NULL) *bytes = sl__bytes_read() - before;
   release(&p);
   return st;
+}
+
+static sl_status read_x(const char *path, int64_t lo, int64_t hi, int32_t *got,
+                        sl_error *err) {
+  return read_x_bytes(path, lo, hi, got, NULL, err);
 }
 
 /* Only the pages holding the wanted rows are read: a garbage page before
@@ -763,6 +775,36 @@ static void test_parquet_offset_index_reads_only_the_pages_needed(void **state) 
   free(with);
   free(without);
   free(good);
+}
+
+/* Rows within a row group cost only their pages: with the OffsetIndex, and
+   without one (page headers walked, 4 KiB each for pages this large). */
+static void test_parquet_partial_reads_take_only_their_pages(void **state) {
+  (void)state;
+  enum { ROWS = 20000 }; /* 80 KB pages */
+  char *paths[] = {write_pages("big_ix.parquet", ROWS, false, keep),
+                   write_pages("big_noix.parquet", ROWS, false, NULL)};
+  int32_t *got = malloc(IX_PAGES * ROWS * sizeof *got);
+  const int64_t chunk = IX_PAGES * ROWS * 4, page = ROWS * 4;
+  for (size_t i = 0; i < 2; i++) {
+    sl_error err = {0};
+    int64_t bytes;
+    assert_int_equal(read_x_bytes(paths[i], 0, IX_PAGES * ROWS, got, &bytes, &err), SL_OK);
+    assert_true(bytes >= chunk && bytes < chunk + page);
+    const int64_t cuts[][2] = {{2 * ROWS + 5, 2 * ROWS + 900}, {ROWS - 1, ROWS + 1},
+                               {3 * ROWS, 4 * ROWS}, {0, 10}};
+    for (size_t c = 0; c < SL_ARRAY_LEN(cuts); c++) {
+      int64_t lo = cuts[c][0], hi = cuts[c][1], pages = (hi - 1) / ROWS - lo / ROWS + 1;
+      assert_int_equal(read_x_bytes(paths[i], lo, hi, got, &bytes, &err), SL_OK);
+      for (int64_t r = lo; r < hi; r++) assert_int_equal(got[r - lo], r);
+      if (bytes > pages * page + 4 * 4096 + 512)
+        fail_msg("%s rows [%lld, %lld): read %lld bytes for %lld pages of %lld", paths[i],
+                 (long long)lo, (long long)hi, (long long)bytes, (long long)pages,
+                 (long long)page);
+    }
+    free(paths[i]);
+  }
+  free(got);
 }
 
 static void shift_row(tloc *l) { l[2].first_row += 10; }
@@ -1049,6 +1091,7 @@ int main(void) {
       cmocka_unit_test(test_parquet_list_of_wrong_length_is_refused),
       cmocka_unit_test(test_parquet_offset_index_reads_only_the_pages_needed),
       cmocka_unit_test(test_parquet_offset_index_that_lies_is_refused),
+      cmocka_unit_test(test_parquet_partial_reads_take_only_their_pages),
       cmocka_unit_test(test_parquet_unsupported_codec_and_encoding_are_named),
       cmocka_unit_test(test_parquet_dictionary_index_out_of_range),
       cmocka_unit_test(test_parquet_rejects_files_that_are_not_parquet),

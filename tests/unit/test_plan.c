@@ -36,9 +36,9 @@ static void check_cover(const int64_t *cum, size_t ns, const int64_t *bounds, in
     size_t k = sl__segments(cum, ns, bounds[p], bounds[p + 1], NULL);
     sl_segment *seg = calloc(k + 1, sizeof *seg);
     assert_int_equal(sl__segments(cum, ns, bounds[p], bounds[p + 1], seg), k);
-    size_t m = sl__split_units(seg, k, max_rows, NULL, NULL, NULL);
+    size_t m = sl__split_units(seg, k, max_rows, max_rows, NULL, NULL, NULL);
     sl_segment *pc = calloc(m + 1, sizeof *pc);
-    sl__split_units(seg, k, max_rows, NULL, NULL, pc);
+    sl__split_units(seg, k, max_rows, max_rows, NULL, NULL, pc);
     for (size_t i = 0; i < m; i++) {
       assert_true(pc[i].file_hi - pc[i].file_lo <= max_rows);
       assert_true(pc[i].file_lo < pc[i].file_hi);
@@ -142,6 +142,8 @@ static void test_plan_pieces_end_at_units_where_they_can(void **state) {
   (void)state;
   for (int iter = 0; iter < 2000; iter++) {
     int64_t unit = 1 + (int64_t)(next() % 60), max_rows = 1 + (int64_t)(next() % 80);
+    int64_t share = 1 + (int64_t)(next() % 1000);
+    int64_t most = SL_MAX(max_rows, SL_MIN(share, 8 * max_rows));
     size_t ns = 1 + next() % 6;
     sl_segment seg[8];
     int64_t dst = 0;
@@ -150,9 +152,9 @@ static void test_plan_pieces_end_at_units_where_they_can(void **state) {
       seg[i] = (sl_segment){i, lo, lo + n, dst};
       dst += n;
     }
-    size_t m = sl__split_units(seg, ns, max_rows, every_unit, &unit, NULL);
+    size_t m = sl__split_units(seg, ns, max_rows, share, every_unit, &unit, NULL);
     sl_segment *pc = calloc(m + 1, sizeof *pc);
-    assert_int_equal(sl__split_units(seg, ns, max_rows, every_unit, &unit, pc), m);
+    assert_int_equal(sl__split_units(seg, ns, max_rows, share, every_unit, &unit, pc), m);
     size_t k = 0;
     for (size_t i = 0; i < ns; i++) {
       int64_t u = unit + (int64_t)i, at = seg[i].file_lo;
@@ -169,10 +171,10 @@ static void test_plan_pieces_end_at_units_where_they_can(void **state) {
         if (window_has_unit && !last) { /* a unit start near the size asked for */
           assert_int_equal(end % u, 0);
           assert_true(end >= lo && end <= hi);
-        } else if (!last && (next_unit - at) / 8 <= max_rows) { /* stretched to the unit */
+        } else if (!last && next_unit - at <= most) { /* stretched to the unit */
           assert_int_equal(end, next_unit);
-        } else if (!last) { /* a unit too long to keep whole */
-          assert_int_equal(n, max_rows);
+        } else if (!last) { /* a unit too long to keep whole: cut in pieces of most */
+          assert_int_equal(n, most);
         }
         at = end;
       }
@@ -183,10 +185,31 @@ static void test_plan_pieces_end_at_units_where_they_can(void **state) {
   }
 }
 
+static int64_t one_big_unit(void *ctx, size_t shard, int64_t row) {
+  (void)ctx, (void)shard;
+  return row == 0 ? 0 : 256;
+}
+
+/* One unit for the whole read: kept whole for one thread, cut in two (not
+   in four pieces of max_rows, each decoding it all) for two. */
+static void test_plan_unit_longer_than_a_share_is_cut_in_shares(void **state) {
+  (void)state;
+  sl_segment seg = {0, 0, 256, 0}, pc[8];
+  assert_int_equal(sl__split_units(&seg, 1, 64, 256, one_big_unit, NULL, pc), 1);
+  assert_int_equal(sl__split_units(&seg, 1, 64, 128, one_big_unit, NULL, pc), 2);
+  assert_int_equal(pc[0].file_hi, 128);
+  assert_int_equal(pc[1].file_lo, 128);
+  assert_int_equal(pc[1].dst_row, 128);
+  assert_int_equal(sl__split_units(&seg, 1, 64, 86, one_big_unit, NULL, pc), 3);
+  assert_int_equal(pc[1].file_hi, 172);
+  assert_int_equal(sl__split_units(&seg, 1, 16, 1000, one_big_unit, NULL, pc), 2); /* 8 pieces at most */
+  assert_int_equal(pc[0].file_hi, 128);
+}
+
 static void test_plan_units_unknown_split_evenly(void **state) {
   (void)state;
   sl_segment seg = {0, 0, 100, 0}, pc[8];
-  assert_int_equal(sl__split_units(&seg, 1, 30, no_answer, NULL, pc), 4);
+  assert_int_equal(sl__split_units(&seg, 1, 30, 100, no_answer, NULL, pc), 4);
   assert_int_equal(pc[0].file_hi, 30);
   assert_int_equal(pc[3].file_hi, 100);
 }
@@ -196,6 +219,7 @@ int main(void) {
       cmocka_unit_test(test_plan_every_row_read_once),
       cmocka_unit_test(test_plan_pieces_end_at_units_where_they_can),
       cmocka_unit_test(test_plan_units_unknown_split_evenly),
+      cmocka_unit_test(test_plan_unit_longer_than_a_share_is_cut_in_shares),
       cmocka_unit_test(test_plan_balanced_sizes_differ_by_at_most_one),
       cmocka_unit_test(test_plan_more_ranks_than_rows),
       cmocka_unit_test(test_plan_tiled_is_ceil_with_short_last_tile),

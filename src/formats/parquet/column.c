@@ -368,9 +368,9 @@ static sl_status index_disagrees(const pq_cursor *cs, const char *what, long lon
   return fail(cs, SL_EFORMAT, why);
 }
 
-/* With an offset index: the data page whose header is at start must be the
-   next one it lists, there, of that size, starting at that row and (when
-   its header tells) holding the rows up to the next one's. */
+/* With page locations: the data page whose header is at start must be the
+   next one listed, there, of that size, starting at that row and (when its
+   header tells) holding the rows up to the next one's. */
 static sl_status check_loc(pq_cursor *cs, const pq_page *h, size_t start) {
   if (start < cs->at || cs->page >= cs->nlocs)
     return fail(cs, SL_EFORMAT, "a data page lies where the offset index lists none");
@@ -382,7 +382,7 @@ static sl_status check_loc(pq_cursor *cs, const pq_page *h, size_t start) {
   if (size != l->size) return index_disagrees(cs, "a data page takes bytes", size, l->size);
   if (rows_so_far(cs) != l->first_row)
     return index_disagrees(cs, "a data page starts at row", rows_so_far(cs), l->first_row);
-  int64_t next = cs->page + 1 < cs->nlocs ? cs->locs[cs->page + 1].first_row : cs->group_rows;
+  int64_t next = cs->page + 1 < cs->nlocs ? cs->locs[cs->page + 1].first_row : cs->locs_end;
   int64_t rows = page_rows(cs, h);
   if (rows >= 0 && rows != next - l->first_row)
     return index_disagrees(cs, "a data page holds rows", rows, next - l->first_row);
@@ -414,7 +414,7 @@ static sl_status next_page(pq_cursor *cs, pq_page *h, const uint8_t **raw, bool 
     } /* other pages (index pages) are skipped */
   }
   if (cs->locs != NULL) { /* the pages read must end where the next listed one starts */
-    int64_t end = cs->page < cs->nlocs ? cs->locs[cs->page].first_row : cs->group_rows;
+    int64_t end = cs->page < cs->nlocs ? cs->locs[cs->page].first_row : cs->locs_end;
     if (rows_so_far(cs) != end)
       return index_disagrees(cs, "the pages read end at row", rows_so_far(cs), end);
   }
@@ -447,11 +447,12 @@ void pq_cursor_init(pq_cursor *cs, const char *path, const pq_chunk *c, const ui
                     .row = t->col->is_list ? -1 : 0, .err = err};
 }
 
-void pq_cursor_pages(pq_cursor *cs, const pq_loc *locs, size_t nlocs, size_t first,
-                     size_t at) {
+void pq_cursor_pages(pq_cursor *cs, const pq_loc *locs, size_t nlocs, int64_t end_row,
+                     size_t first, size_t at) {
   assert(first < nlocs && locs[first].first_row <= cs->t->a);
   cs->locs = locs;
   cs->nlocs = nlocs;
+  cs->locs_end = end_row;
   cs->page = first;
   cs->at = at;
   cs->base = locs[first].offset;

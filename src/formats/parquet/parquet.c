@@ -60,8 +60,8 @@ typedef struct pq_column {
   pq_scratch sc;
   pq_target t;
   pq_cursor cur;
-  pq_loc *locs;         /* the chunk's OffsetIndex, when read */
-  size_t nlocs;
+  pq_loc *locs;         /* the chunk's page locations, when needed */
+  size_t nlocs, locs_cap;
 } pq_column;
 
 /* One thread's decoding state, kept in the pool between reads so that its
@@ -584,12 +584,104 @@ static sl_status read_index(int fd, const sl_shard *s, const pq_file *f, const p
     SL_FAIL(err, SL_ENOMEM, "%s: out of memory for an offset index", s->path);
   SL_TRY(sl__pread_full(fd, s->path, k->sc.page.p, (size_t)c->index_len, c->index_off, err));
   sl__free(k->locs);
+  k->locs_cap = 0;
   bool oom;
   const char *why = pq_parse_offset_index(k->sc.page.p, (size_t)c->index_len, off, off + n,
                                           g->num_rows, &k->locs, &k->nlocs, &oom);
   if (why != NULL)
     SL_FAIL(err, oom ? SL_ENOMEM : SL_EFORMAT, "%s: column %.*s: %s (row group starting at "
             "row %lld)", s->path, col->name_len, col->name, why, (long long)g->first_row);
+  k->locs_cap = k->nlocs;
+  return SL_OK;
+}
+
+/* Page headers are read a window at a time while walking a chunk: 4 KiB
+   for each header of large pages, doubling (to 1 MiB) while a window holds
+   whole pages, so small pages come many to a read. */
+#define PQ_WALK_MIN (4 << 10)
+#define PQ_WALK_MAX (1 << 20)
+#define PQ_MAX_HEADER (16 << 20)
+
+/* A walk over a chunk's page headers: file bytes [at, at + len) are in buf. */
+typedef struct pq_walk {
+  int fd;
+  const sl_shard *s;
+  const pq_col *col;
+  int64_t first_row, end; /* the group's first row (messages); the chunk's end */
+  sl_buf *buf;
+  int64_t at, len, win;
+  sl_error *err;
+} pq_walk;
+
+static sl_status walk_fail(const pq_walk *w, const char *why) {
+  SL_FAIL(w->err, SL_EFORMAT, "%s: column %.*s: %s (row group starting at row %lld)",
+          w->s->path, w->col->name_len, w->col->name, why, (long long)w->first_row);
+}
+
+/* The page header at file offset pos. A header cut off by the window is
+   read again in a larger one. */
+static sl_status header_at(pq_walk *w, int64_t pos, pq_page *h) {
+  int64_t want = w->win;
+  for (;;) {
+    if (pos >= w->at && pos < w->at + w->len) {
+      const char *why = pq_parse_page(w->buf->p + (pos - w->at),
+                                      (size_t)(w->at + w->len - pos), h);
+      if (why == NULL && pos > w->at) w->win = SL_MIN(w->win * 2, PQ_WALK_MAX);
+      if (why == NULL) return SL_OK;
+      if (w->at + w->len == w->end || (w->at == pos && w->len >= PQ_MAX_HEADER))
+        return walk_fail(w, why);
+      if (w->at == pos) want = w->len * 16;
+    }
+    int64_t len = SL_MIN(want, w->end - pos);
+    if (!sl__buf_reserve(w->buf, (size_t)len))
+      SL_FAIL(w->err, SL_ENOMEM, "%s: out of memory for page headers", w->s->path);
+    SL_TRY(sl__pread_full(w->fd, w->s->path, w->buf->p, (size_t)len, pos, w->err));
+    w->at = pos;
+    w->len = len;
+  }
+}
+
+static bool add_loc(pq_column *k, pq_loc l) {
+  if (k->nlocs == k->locs_cap) {
+    size_t cap = k->locs_cap ? k->locs_cap * 2 : 64;
+    pq_loc *p = sl__grow(k->locs, k->locs_cap, cap, sizeof *p);
+    if (p == NULL) return false;
+    k->locs = p;
+    k->locs_cap = cap;
+  }
+  k->locs[k->nlocs++] = l;
+  return true;
+}
+
+/* For a chunk without an OffsetIndex (bytes [off, off + n)): its data pages
+   from the first to the one holding row upto - 1, found from their headers,
+   into k->locs; *end_row is the row after them. *ok is false where headers
+   do not tell a page's rows (v1 pages of a list column) or hold none. */
+static sl_status walk_pages(int fd, const sl_shard *s, const pq_group *g, int64_t off,
+                            int64_t n, int64_t upto, pq_column *k, int64_t *end_row, bool *ok,
+                            sl_error *err) {
+  pq_walk w = {fd, s, k->t.col, g->first_row, off + n, &k->sc.page, 0, 0, PQ_WALK_MIN, err};
+  int64_t pos = off, row = 0;
+  k->nlocs = 0;
+  *ok = false;
+  while (pos < w.end && row < upto) {
+    pq_page h;
+    SL_TRY(header_at(&w, pos, &h));
+    if ((int64_t)h.header_len + h.compressed > w.end - pos)
+      return walk_fail(&w, "a page runs past the end of its column chunk");
+    int64_t size = (int64_t)h.header_len + h.compressed;
+    if (h.type == PQ_DATA_PAGE || h.type == PQ_DATA_PAGE_V2) {
+      int64_t rows = h.type == PQ_DATA_PAGE_V2 ? h.num_rows : k->t.col->is_list ? -1 : h.num_values;
+      if (rows <= 0) return SL_OK;
+      if (!add_loc(k, (pq_loc){pos, (int32_t)size, row}))
+        SL_FAIL(err, SL_ENOMEM, "%s: out of memory for page locations", s->path);
+      if (rows > g->num_rows - row) return walk_fail(&w, "pages hold more rows than their row group");
+      row += rows;
+    }
+    pos += size;
+  }
+  *ok = k->nlocs > 0;
+  *end_row = row;
   return SL_OK;
 }
 
@@ -602,21 +694,36 @@ static sl_status append(int fd, const sl_shard *s, pq_scratch *sc, int64_t off, 
   return SL_OK;
 }
 
+/* Where chunk c's pages are, when only rows [a, b) of the group are wanted:
+   from its OffsetIndex, or else from the page headers. *ok false: unknown,
+   read it all. */
+static sl_status locate_pages(int fd, const sl_shard *s, const pq_file *f, const pq_group *g,
+                              const pq_chunk *c, int64_t off, int64_t n, pq_column *k,
+                              int64_t *end_row, bool *ok, sl_error *err) {
+  *ok = false;
+  if (k->t.a == 0 && k->t.b == g->num_rows) return SL_OK;
+  if (c->index_off < 0) return walk_pages(fd, s, g, off, n, k->t.b, k, end_row, ok, err);
+  SL_TRY(read_index(fd, s, f, g, c, off, n, k, err));
+  *end_row = g->num_rows;
+  *ok = true;
+  return SL_OK;
+}
+
 /* Column i's chunk in row group g into its buffer, and its cursor set up on
-   it for rows [t.a, t.b). With an OffsetIndex and only some rows wanted,
-   only the bytes before the first data page (the dictionary) and the pages
-   holding those rows are read. */
+   it for rows [t.a, t.b). Where only some rows are wanted and the pages can
+   be located, only the bytes before the first data page (the dictionary)
+   and the pages holding those rows are read. */
 static sl_status read_chunk(int fd, const sl_shard *s, const pq_file *f, const pq_group *g,
                             size_t i, pq_column *k, sl_error *err) {
   const pq_col *col = &f->cols[i];
   const pq_chunk *c = &g->cols[col->leaf];
-  int64_t off, n, a = k->t.a, b = k->t.b;
+  int64_t off, n, a = k->t.a, b = k->t.b, end_row = 0;
   SL_TRY(chunk_range(s->path, f, c, col, &off, &n, err));
-  bool paged = c->index_off >= 0 && (a > 0 || b < g->num_rows);
+  bool paged;
+  SL_TRY(locate_pages(fd, s, f, g, c, off, n, k, &end_row, &paged, err));
   size_t p0 = 0, p1 = 0, len = 0;
   int64_t lead = n, from = 0, to = 0;
   if (paged) {
-    SL_TRY(read_index(fd, s, f, g, c, off, n, k, err));
     while (p0 + 1 < k->nlocs && k->locs[p0 + 1].first_row <= a) p0++;
     for (p1 = p0; p1 + 1 < k->nlocs && k->locs[p1 + 1].first_row < b;) p1++;
     lead = k->locs[0].offset - off;
@@ -628,7 +735,7 @@ static sl_status read_chunk(int fd, const sl_shard *s, const pq_file *f, const p
   SL_TRY(append(fd, s, &k->sc, off, lead, &len, err));
   SL_TRY(append(fd, s, &k->sc, from, to - from, &len, err));
   pq_cursor_init(&k->cur, s->path, c, k->sc.chunk.p, len, g->num_rows, &k->t, &k->sc, err);
-  if (paged) pq_cursor_pages(&k->cur, k->locs, k->nlocs, p0, (size_t)lead);
+  if (paged) pq_cursor_pages(&k->cur, k->locs, k->nlocs, end_row, p0, (size_t)lead);
   return SL_OK;
 }
 
