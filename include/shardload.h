@@ -335,6 +335,8 @@ typedef struct sl_read_stats {
   int64_t last_shard;
   double seconds;        /* the read phase alone */
   double alloc_seconds;  /* allocating the tile (sl_load only) */
+  double fault_seconds;  /* faulting the tile's pages in ahead of a decoding
+                            driver (Parquet, Arrow), summed over threads */
   int threads;
   sl_variant variant;    /* the variant that ran */
   sl_io_mode io;         /* the mode that ran */

@@ -166,7 +166,11 @@ sl_status sl__leaf_piece(const sl_leaf *L, const sl_segment *seg, sl_error *err)
       st = sl__fail(err, SL_EFORMAT, "%s: driver %s cannot read these rows", s->path,
                     d->driver->name);
     else {
+      double t0 = sl__now();
       sl__prefault(dst, (size_t)want);
+      if (L->fault_ns != NULL)
+        atomic_fetch_add_explicit(L->fault_ns, (int64_t)((sl__now() - t0) * 1e9),
+                                  memory_order_relaxed);
       st = d->driver->read(s, seg->file_lo, seg->file_hi, dst, err);
     }
   }

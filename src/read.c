@@ -120,9 +120,11 @@ sl_status sl_dataset_read_rows(const sl_dataset *d, int64_t lo, int64_t hi, void
   SL_TRY(plan_pieces(d, lo, hi, o->chunk_bytes, threads, &pieces, &n, err));
   sl_status st = SL_OK;
   sl_leaf L = {0};
+  _Atomic int64_t fault_ns = 0;
   if (n > 0) st = sl__leaf_open(&L, d, pieces[0].shard, pieces[n - 1].shard, o->io, err);
   if (st == SL_OK && n > 0) {
     L.dst = dst;
+    L.fault_ns = &fault_ns;
     sl_exec_fn run = v == SL_VARIANT_OMP ? sl__exec_omp : sl__exec_cpu;
     st = run(&L, pieces, n, threads, err);
     sl__leaf_close(&L);
@@ -131,6 +133,7 @@ sl_status sl_dataset_read_rows(const sl_dataset *d, int64_t lo, int64_t hi, void
     memset(stats, 0, sizeof *stats);
     fill_stats(stats, d, pieces, n, lo, hi);
     stats->seconds = sl__now() - t0;
+    stats->fault_seconds = (double)atomic_load(&fault_ns) / 1e9;
     stats->threads = threads;
     stats->variant = v;
     stats->io = o->io;

@@ -4,6 +4,7 @@
 
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -255,6 +256,7 @@ typedef struct sl_leaf {
   int *dfds;              /* per shard: O_DIRECT fd or -1 */
   size_t *align;          /* per shard: O_DIRECT alignment */
   size_t first, last;
+  _Atomic int64_t *fault_ns; /* if set: += ns spent in sl__prefault, all threads */
 } sl_leaf;
 
 /* Opens the files of shards [first, last]. */

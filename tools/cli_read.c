@@ -10,7 +10,7 @@
 /* One rank's line of the report; gathered to rank 0 as bytes. */
 typedef struct rank_report {
   int64_t lo, hi, files, first_shard, last_shard, bytes, files_probed;
-  double seconds, alloc_seconds;
+  double seconds, alloc_seconds, fault_seconds;
   int threads, variant, io;
 } rank_report;
 
@@ -91,6 +91,7 @@ static rank_report local_report(const sl_array *arr, const sl_dataset *d,
   r.bytes = s->bytes;
   r.seconds = s->seconds;
   r.alloc_seconds = s->alloc_seconds;
+  r.fault_seconds = s->fault_seconds;
   r.threads = s->threads;
   r.variant = s->variant;
   r.io = s->io;
@@ -146,6 +147,7 @@ static void report_json(const rank_report *r, int P, const sl_dataset *d, const 
     cJSON_AddNumberToObject(o, "bytes", (double)r[i].bytes);
     cJSON_AddNumberToObject(o, "seconds", r[i].seconds);
     cJSON_AddNumberToObject(o, "alloc_seconds", r[i].alloc_seconds);
+    cJSON_AddNumberToObject(o, "fault_seconds", r[i].fault_seconds);
     cJSON_AddNumberToObject(o, "gbps", gbps(r[i].bytes, r[i].seconds));
     cJSON_AddNumberToObject(o, "threads", r[i].threads);
     cJSON_AddStringToObject(o, "variant", name_of(variants, r[i].variant));

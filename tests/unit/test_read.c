@@ -49,6 +49,7 @@ static void check_range(int64_t lo, int64_t hi, const sl_read_options *o) {
   sl_pattern_fill(SL_FLOAT32, 5, lo * 3, hi * 3 - lo * 3, want);
   assert_memory_equal(got, want, n * 4);
   assert_int_equal(st.rows, hi - lo);
+  assert_true(st.fault_seconds == 0.0); /* npy reads straight into the tile */
   free(raw);
   free(want);
 }
@@ -135,6 +136,42 @@ static const char *const failing_ext[] = {".failing", NULL};
 static const sl_driver failing_driver = {.name = "failing", .extensions = failing_ext,
                                          .probe = failing_probe, .read = failing_read};
 
+/* A decoding driver: row r of a 1000-row shard holds r % 251. */
+static sl_status counting_read(const sl_shard *s, int64_t lo, int64_t hi, void *dst,
+                               sl_error *err) {
+  (void)s, (void)err;
+  for (int64_t r = lo; r < hi; r++) ((uint8_t *)dst)[r - lo] = (uint8_t)(r % 251);
+  return SL_OK;
+}
+
+static const char *const counting_ext[] = {".counting", NULL};
+static const sl_driver counting_driver = {.name = "counting", .extensions = counting_ext,
+                                          .probe = failing_probe, .read = counting_read};
+
+/* The tile's pages are faulted in ahead of a decoding driver, and the time
+   that takes is reported, within the read's. */
+static void test_read_reports_fault_time_of_decoding_drivers(void **state) {
+  (void)state;
+  sl_error err = {0};
+  assert_int_equal(sl_register_driver(&counting_driver, &err), SL_OK);
+  char *d = make_tmpdir();
+  write_bytes(d, "shard_0000.counting", "x", 1);
+  write_bytes(d, "shard_0001.counting", "x", 1);
+  sl_dataset *cds;
+  assert_int_equal(sl__discover(d, NULL, &cds, &err), SL_OK);
+  uint8_t *buf = malloc(2000);
+  sl_read_stats st;
+  assert_int_equal(sl_dataset_read_rows(cds, 500, 2000, buf, NULL, &st, &err), SL_OK);
+  for (int64_t r = 500; r < 2000; r++) assert_int_equal(buf[r - 500], (r % 1000) % 251);
+  assert_true(st.fault_seconds >= 0.0 && st.fault_seconds <= st.seconds * st.threads);
+#ifdef SL_HAVE_MADV_POPULATE_WRITE
+  assert_true(st.fault_seconds > 0.0);
+#endif
+  free(buf);
+  sl_dataset_free(cds);
+  rm_tree(d);
+}
+
 /* Whichever thread fails first, the error is the first piece's, as with the
    cpu variant. */
 static void test_read_omp_reports_the_first_failing_piece(void **state) {
@@ -173,6 +210,7 @@ int main(void) {
       cmocka_unit_test(test_read_rejects_bad_ranges_and_options),
       cmocka_unit_test(test_read_empty_range_touches_nothing),
       cmocka_unit_test(test_read_omp_reports_the_first_failing_piece),
+      cmocka_unit_test(test_read_reports_fault_time_of_decoding_drivers),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
