@@ -671,11 +671,14 @@ static sl_status walk_pages(int fd, const sl_shard *s, const pq_group *g, int64_
       return walk_fail(&w, "a page runs past the end of its column chunk");
     int64_t size = (int64_t)h.header_len + h.compressed;
     if (h.type == PQ_DATA_PAGE || h.type == PQ_DATA_PAGE_V2) {
-      int64_t rows = h.type == PQ_DATA_PAGE_V2 ? h.num_rows : k->t.col->is_list ? -1 : h.num_values;
+      int64_t rows = h.type == PQ_DATA_PAGE_V2 ? h.num_rows
+                     : k->t.col->is_list      ? -1
+                                              : h.num_values;
       if (rows <= 0) return SL_OK;
+      if (rows > g->num_rows - row)
+        return walk_fail(&w, "pages hold more rows than their row group");
       if (!add_loc(k, (pq_loc){pos, (int32_t)size, row}))
         SL_FAIL(err, SL_ENOMEM, "%s: out of memory for page locations", s->path);
-      if (rows > g->num_rows - row) return walk_fail(&w, "pages hold more rows than their row group");
       row += rows;
     }
     pos += size;
