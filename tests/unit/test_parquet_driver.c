@@ -437,17 +437,13 @@ static void write_chunk_meta(tbuf *b, const tchunk *c, const tchunk_at *at) {
   stop(b);
 }
 
-/* A file of one row group of rows rows: schema[0] is the root. */
-static char *write_parquet(const char *name, const tschema *schema, size_t nschema,
-                           const tchunk *chunks, size_t nchunks, int64_t rows) {
-  tbuf f = {0}, meta = {0};
-  put(&f, "PAR1", 4);
-  tchunk_at at[16] = {{0}};
-  for (size_t i = 0; i < nchunks; i++) {
-    at[i].off = (int64_t)f.n;
-    for (size_t k = 0; k < chunks[i].npages; k++) write_page(&f, &chunks[i].pages[k], 0);
-    at[i].len = (int64_t)f.n - at[i].off;
-  }
+/* Ends file f, whose chunks lie at at[], with FileMetaData of one row group
+   of rows rows (schema[0] is the root), writes it to dir/name and frees f.
+   @return the file's path. */
+static char *finish_parquet(const char *name, tbuf *f, const tschema *schema, size_t nschema,
+                            const tchunk *chunks, const tchunk_at *at, size_t nchunks,
+                            int64_t rows) {
+  tbuf meta = {0};
   int last = 0;
   fint(&meta, &last, 1, 1);
   flist(&meta, &last, 2, 12, nschema);
@@ -461,14 +457,28 @@ static char *write_parquet(const char *name, const tschema *schema, size_t nsche
   fi64(&meta, &lg, 3, rows);
   stop(&meta);
   stop(&meta);
-  put(&f, meta.p, meta.n);
+  put(f, meta.p, meta.n);
   uint32_t len = (uint32_t)meta.n;
-  put(&f, &len, 4);
-  put(&f, "PAR1", 4);
-  write_bytes(dir, name, f.p, f.n);
-  free(f.p);
+  put(f, &len, 4);
+  put(f, "PAR1", 4);
+  write_bytes(dir, name, f->p, f->n);
+  free(f->p);
   free(meta.p);
   return path_in(dir, name);
+}
+
+/* A file of one row group of rows rows: schema[0] is the root. */
+static char *write_parquet(const char *name, const tschema *schema, size_t nschema,
+                           const tchunk *chunks, size_t nchunks, int64_t rows) {
+  tbuf f = {0};
+  put(&f, "PAR1", 4);
+  tchunk_at at[16] = {{0}};
+  for (size_t i = 0; i < nchunks; i++) {
+    at[i].off = (int64_t)f.n;
+    for (size_t k = 0; k < chunks[i].npages; k++) write_page(&f, &chunks[i].pages[k], 0);
+    at[i].len = (int64_t)f.n - at[i].off;
+  }
+  return finish_parquet(name, &f, schema, nschema, chunks, at, nchunks, rows);
 }
 
 #define ROOT(n) {"schema", -1, 0, -1, (n), -1, 0, 0, 0}
@@ -670,7 +680,7 @@ enum { IX_PAGES = 4, IX_ROWS = 100 }; /* pages of a column, rows of a page */
    with first. Page 0's header is garbage when bad_first: only a reader that
    skips the page by the index gets past it. */
 static char *write_pages(const char *name, int rows, bool bad_first, void (*edit)(tloc *)) {
-  tbuf f = {0}, ix = {0}, meta = {0};
+  tbuf f = {0}, ix = {0};
   put(&f, "PAR1", 4);
   tloc loc[IX_PAGES];
   tchunk_at at = {.off = (int64_t)f.n};
@@ -701,29 +711,10 @@ static char *write_pages(const char *name, int rows, bool bad_first, void (*edit
     at.index_len = (int64_t)ix.n;
     put(&f, ix.p, ix.n);
   }
+  free(ix.p);
   tschema sc[] = {ROOT(1), COL("x", 1, 0)};
   tchunk c = {1, 0, NULL, 0, IX_PAGES * rows};
-  int last = 0, lg = 0;
-  fint(&meta, &last, 1, 1);
-  flist(&meta, &last, 2, 12, 2);
-  for (size_t i = 0; i < 2; i++) write_schema_el(&meta, &sc[i]);
-  fi64(&meta, &last, 3, IX_PAGES * rows);
-  flist(&meta, &last, 4, 12, 1);
-  flist(&meta, &lg, 1, 12, 1);
-  write_chunk_meta(&meta, &c, &at);
-  fi64(&meta, &lg, 2, 0);
-  fi64(&meta, &lg, 3, IX_PAGES * rows);
-  stop(&meta);
-  stop(&meta);
-  put(&f, meta.p, meta.n);
-  uint32_t len = (uint32_t)meta.n;
-  put(&f, &len, 4);
-  put(&f, "PAR1", 4);
-  write_bytes(dir, name, f.p, f.n);
-  free(f.p);
-  free(ix.p);
-  free(meta.p);
-  return path_in(dir, name);
+  return finish_parquet(name, &f, sc, 2, &c, &at, 1, IX_PAGES * rows);
 }
 
 static char *write_indexed(const char *name, bool bad_first, void (*edit)(tloc *)) {
