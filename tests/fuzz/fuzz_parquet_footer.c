@@ -4,6 +4,7 @@
    FileMetaData bytes; the same bytes are also parsed as an OffsetIndex,
    whose accepted pages must be in order. Any bytes must give SL_OK or a one-line error, never a
    crash, hang, leak or out-of-bounds read. */
+#undef NDEBUG /* the checks below are the point, in every build type */
 #include <assert.h>
 #include <stddef.h>
 #include <stdint.h>

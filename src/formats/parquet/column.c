@@ -318,6 +318,9 @@ static sl_status decode_page(pq_cursor *cs, const pq_page *h, const uint8_t *raw
   int64_t cap;
   if (c->is_list && (c->max_def < 1 || c->max_rep != 1))
     return fail(cs, SL_EFORMAT, "a list column needs one repetition and a definition level");
+  if (!c->is_list && h->type == PQ_DATA_PAGE_V2 && h->num_rows != h->num_values)
+    return fail(cs, SL_EFORMAT, "a v2 page of a flat column holds a number of values other "
+                "than its rows");
   if (!sl__mul(cs->group_rows, SL_MAX(cs->t->width, 1), &cap) || (int64_t)n > cap)
     return fail(cs, SL_EFORMAT, "a page holds more values than its row group can");
   page_view pv = {0};
@@ -513,43 +516,94 @@ sl_status pq_cursor_read(pq_cursor *cs) {
   return pq_cursor_copy(cs, t->a, t->b - t->a, t->dst);
 }
 
-sl_status pq_read_chunk(const char *path, const pq_chunk *c, const uint8_t *buf, size_t n,
-                        int64_t group_rows, const pq_target *t, pq_scratch *sc,
-                        sl_error *err) {
-  pq_cursor cs;
-  pq_cursor_init(&cs, path, c, buf, n, group_rows, t, sc, err);
-  return pq_cursor_read(&cs);
-}
-
 void pq_scratch_free(pq_scratch *sc) {
   sl_buf *all[] = {&sc->chunk, &sc->page,  &sc->vals, &sc->dense,
                    &sc->idx,   &sc->dict,  &sc->def,  &sc->rep};
   for (size_t i = 0; i < SL_ARRAY_LEN(all); i++) sl__buf_free(all[i]);
 }
 
-/* Fuzz entry: buf is a column chunk of a flat column (or, with max_rep, a
-   list of 4 values per row); its first 256 rows are decoded, nulls as 0. */
-sl_status sl__parquet_decode_chunk(const uint8_t *buf, size_t n, int type, int codec,
-                                   int max_def, int max_rep, sl_error *err) {
-  enum { ROWS = 256, WIDTH = 4, GROUP_ROWS = 1 << 20 };
+/* ------------------------------------------------------------- fuzzing */
+
+enum { FUZZ_ROWS = 256, FUZZ_WIDTH = 4, FUZZ_GROUP_ROWS = 1 << 20 };
+
+/* Data page locations of an in-memory chunk from its headers (as the driver
+   walks a file without an OffsetIndex); 0 where a page's rows are unknown. */
+static size_t fuzz_walk(const uint8_t *buf, size_t n, bool list, pq_loc *locs, size_t cap,
+                        int64_t *end_row) {
+  size_t k = 0, pos = 0;
+  int64_t row = 0;
+  while (pos < n && k < cap) {
+    pq_page h;
+    if (pq_parse_page(buf + pos, n - pos, &h) != NULL) return 0;
+    size_t size = h.header_len + (size_t)h.compressed;
+    if (size > n - pos) return 0;
+    if (h.type == PQ_DATA_PAGE || h.type == PQ_DATA_PAGE_V2) {
+      int64_t rows = h.type == PQ_DATA_PAGE_V2 ? h.num_rows : list ? -1 : h.num_values;
+      if (rows <= 0 || rows > FUZZ_GROUP_ROWS - row) return 0;
+      locs[k++] = (pq_loc){(int64_t)pos, (int32_t)size, row};
+      row += rows;
+    } else if (k > 0) { /* a dictionary after data pages: not what the index form can say */
+      return 0;
+    }
+    pos += size;
+  }
+  *end_row = row;
+  return pos == n ? k : 0;
+}
+
+sl_status sl__parquet_decode_rows(const uint8_t *buf, size_t n, int type, int codec, int max_def,
+                                  int max_rep, int64_t lo, int64_t hi, bool paged, void *dst,
+                                  sl_error *err) {
   static const size_t widths[] = {1, 4, 8, 12, 4, 8, 0, 2};
   if (type < 0 || type > PQ_FLBA || type == PQ_INT96 || type == PQ_BYTE_ARRAY)
     SL_FAIL(err, SL_EINVAL, "<buffer>: type %d is not decodable", type);
+  if (lo < 0 || lo >= hi || hi > FUZZ_ROWS)
+    SL_FAIL(err, SL_EINVAL, "<buffer>: rows [%lld, %lld) are not decodable", (long long)lo,
+            (long long)hi);
   pq_col col = {.name = "fuzz", .name_len = 4, .type = type, .pw = widths[type],
                 .max_def = max_def, .max_rep = max_rep,
                 .list_def = max_rep ? (max_def >= 3 ? max_def - 1 : max_def) : 0,
                 .is_list = max_rep > 0};
-  int64_t width = max_rep ? WIDTH : 1;
+  int64_t width = max_rep ? FUZZ_WIDTH : 1;
   uint8_t fill[8] = {0};
-  uint8_t *dst = sl__malloc(ROWS * WIDTH * 8);
-  if (dst == NULL) SL_FAIL(err, SL_ENOMEM, "<buffer>: out of memory");
   size_t ow = col.pw;
-  pq_target t = {.col = &col, .a = 0, .b = ROWS, .dst = dst, .stride = (size_t)width * ow,
+  pq_target t = {.col = &col, .a = lo, .b = hi, .stride = (size_t)width * ow,
                  .ow = ow, .width = width, .fill = fill, .first_row = 0};
+  t.dst = (uint8_t *)dst + (size_t)lo * t.stride;
   pq_chunk c = {.type = type, .codec = codec};
   pq_scratch sc = {0};
-  sl_status st = pq_read_chunk("<buffer>", &c, buf, n, GROUP_ROWS, &t, &sc, err);
+  pq_cursor cs;
+  pq_loc locs[64];
+  int64_t end_row = 0;
+  size_t nlocs = paged ? fuzz_walk(buf, n, col.is_list, locs, 64, &end_row) : 0;
+  uint8_t *part = NULL;
+  if (nlocs > 0) { /* the bytes before the first data page, then those holding [lo, hi) */
+    size_t p0 = 0, p1;
+    while (p0 + 1 < nlocs && locs[p0 + 1].first_row <= lo) p0++;
+    for (p1 = p0; p1 + 1 < nlocs && locs[p1 + 1].first_row < hi;) p1++;
+    size_t lead = (size_t)locs[0].offset, from = (size_t)locs[p0].offset;
+    size_t len = (size_t)(locs[p1].offset + locs[p1].size) - from;
+    part = sl__malloc(lead + len);
+    if (part == NULL) SL_FAIL(err, SL_ENOMEM, "<buffer>: out of memory");
+    memcpy(part, buf, lead);
+    memcpy(part + lead, buf + from, len);
+    pq_cursor_init(&cs, "<buffer>", &c, part, lead + len, FUZZ_GROUP_ROWS, &t, &sc, err);
+    pq_cursor_pages(&cs, locs, nlocs, end_row, p0, lead);
+  } else {
+    pq_cursor_init(&cs, "<buffer>", &c, buf, n, FUZZ_GROUP_ROWS, &t, &sc, err);
+  }
+  sl_status st = pq_cursor_read(&cs);
   pq_scratch_free(&sc);
+  sl__free(part);
+  return st;
+}
+
+sl_status sl__parquet_decode_chunk(const uint8_t *buf, size_t n, int type, int codec,
+                                   int max_def, int max_rep, sl_error *err) {
+  uint8_t *dst = sl__malloc(FUZZ_ROWS * FUZZ_WIDTH * 8);
+  if (dst == NULL) SL_FAIL(err, SL_ENOMEM, "<buffer>: out of memory");
+  sl_status st = sl__parquet_decode_rows(buf, n, type, codec, max_def, max_rep, 0, FUZZ_ROWS,
+                                         false, dst, err);
   sl__free(dst);
   return st;
 }

@@ -275,12 +275,6 @@ sl_status pq_cursor_at(pq_cursor *cs, int64_t r, const uint8_t **vals, int64_t *
    or later. */
 sl_status pq_cursor_copy(pq_cursor *cs, int64_t r, int64_t n, uint8_t *dst);
 
-/* Decodes rows [t->a, t->b) of the chunk bytes buf[0..n) into t->dst (a
-   flat column: contiguous, stride == ow). */
-sl_status pq_read_chunk(const char *path, const pq_chunk *c, const uint8_t *buf, size_t n,
-                        int64_t group_rows, const pq_target *t, pq_scratch *sc,
-                        sl_error *err);
-
 /* The driver's write: one REQUIRED PLAIN uncompressed column per array column. */
 sl_status sl__parquet_write(const char *path, sl_dtype dtype, int ndim, const int64_t *shape,
                             const void *data, sl_error *err);
@@ -289,5 +283,13 @@ sl_status sl__parquet_write(const char *path, sl_dtype dtype, int ndim, const in
 sl_status sl__parquet_parse_footer(const uint8_t *buf, size_t n, sl_error *err);
 sl_status sl__parquet_decode_chunk(const uint8_t *buf, size_t n, int type, int codec,
                                    int max_def, int max_rep, sl_error *err);
+/* Rows [lo, hi) of the first 256 of such a chunk into their places in dst
+   (which holds rows [0, 256): 8 bytes a value at most, 4 values a row for
+   lists), nulls as 0: from the whole chunk, or (paged) from only the pages
+   holding them, located from the headers as the driver does for a file
+   without an OffsetIndex. */
+sl_status sl__parquet_decode_rows(const uint8_t *buf, size_t n, int type, int codec, int max_def,
+                                  int max_rep, int64_t lo, int64_t hi, bool paged, void *dst,
+                                  sl_error *err);
 
 #endif
