@@ -631,6 +631,17 @@ static void test_parquet_v2_rle_booleans_and_levels(void **state) {
   free(got);
   release(&p);
   free(path);
+  /* a flat column holds a value (or null) a row: 6 values cannot be 5 rows */
+  pg.num_rows = 5;
+  path = write_parquet("bool5.parquet", s, 2, &c, 1, 6);
+  assert_int_equal(probe(path, NULL, NULL, &p), SL_OK);
+  uint8_t six[6];
+  sl_error err = {0};
+  assert_int_equal(sl__parquet_driver.read(&p.s, 0, 6, six, &err), SL_EFORMAT);
+  expect_message(&err, SL_EFORMAT, "%s: column m: a v2 page of a flat column holds a number "
+                 "of values other than its rows (row group starting at row 0)", path);
+  release(&p);
+  free(path);
   free(body.p);
 }
 
