@@ -123,8 +123,7 @@ static sl_status emit_list(pq_cursor *cs, const uint8_t *def, const uint8_t *rep
   const pq_col *c = cs->col;
   size_t v = 0;
   if (cs->page_start && n > 0 && rep[0] != 0)
-    return fail(cs, SL_EFORMAT, "a page starts inside a row, though the offset index says "
-                "pages start rows");
+    return fail(cs, SL_EFORMAT, "a page starts inside a row, though pages must start rows");
   cs->page_start = false;
   for (size_t i = 0; i < n && !cs->done; i++) {
     if (rep[i] == 0) {
@@ -367,7 +366,7 @@ static int64_t rows_so_far(const pq_cursor *cs) {
 static sl_status index_disagrees(const pq_cursor *cs, const char *what, long long got,
                                  long long said) {
   char why[200];
-  snprintf(why, sizeof why, "%s %lld but its offset index says %lld", what, got, said);
+  snprintf(why, sizeof why, "%s %lld but %s says %lld", what, got, cs->locs_by, said);
   return fail(cs, SL_EFORMAT, why);
 }
 
@@ -375,8 +374,11 @@ static sl_status index_disagrees(const pq_cursor *cs, const char *what, long lon
    next one listed, there, of that size, starting at that row and (when its
    header tells) holding the rows up to the next one's. */
 static sl_status check_loc(pq_cursor *cs, const pq_page *h, size_t start) {
-  if (start < cs->at || cs->page >= cs->nlocs)
-    return fail(cs, SL_EFORMAT, "a data page lies where the offset index lists none");
+  if (start < cs->at || cs->page >= cs->nlocs) {
+    char why[200];
+    snprintf(why, sizeof why, "a data page lies where %s lists none", cs->locs_by);
+    return fail(cs, SL_EFORMAT, why);
+  }
   const pq_loc *l = &cs->locs[cs->page];
   int64_t size = (int64_t)h->header_len + h->compressed;
   if ((int64_t)(start - cs->at) != l->offset - cs->base)
@@ -451,9 +453,10 @@ void pq_cursor_init(pq_cursor *cs, const char *path, const pq_chunk *c, const ui
 }
 
 void pq_cursor_pages(pq_cursor *cs, const pq_loc *locs, size_t nlocs, int64_t end_row,
-                     size_t first, size_t at) {
+                     size_t first, size_t at, const char *by) {
   assert(first < nlocs && locs[first].first_row <= cs->t->a);
   cs->locs = locs;
+  cs->locs_by = by;
   cs->nlocs = nlocs;
   cs->locs_end = end_row;
   cs->page = first;
@@ -588,7 +591,7 @@ sl_status sl__parquet_decode_rows(const uint8_t *buf, size_t n, int type, int co
     memcpy(part, buf, lead);
     memcpy(part + lead, buf + from, len);
     pq_cursor_init(&cs, "<buffer>", &c, part, lead + len, FUZZ_GROUP_ROWS, &t, &sc, err);
-    pq_cursor_pages(&cs, locs, nlocs, end_row, p0, lead);
+    pq_cursor_pages(&cs, locs, nlocs, end_row, p0, lead, "a walk over its page headers");
   } else {
     pq_cursor_init(&cs, "<buffer>", &c, buf, n, FUZZ_GROUP_ROWS, &t, &sc, err);
   }

@@ -698,12 +698,13 @@ static sl_status append(int fd, const sl_shard *s, pq_scratch *sc, int64_t off, 
 }
 
 /* Where chunk c's pages are, when only rows [a, b) of the group are wanted:
-   from its OffsetIndex, or else from the page headers. *ok false: unknown,
-   read it all. */
+   from its OffsetIndex, or else from the page headers (*by says which).
+   *ok false: unknown, read it all. */
 static sl_status locate_pages(int fd, const sl_shard *s, const pq_file *f, const pq_group *g,
                               const pq_chunk *c, int64_t off, int64_t n, pq_column *k,
-                              int64_t *end_row, bool *ok, sl_error *err) {
+                              int64_t *end_row, const char **by, bool *ok, sl_error *err) {
   *ok = false;
+  *by = c->index_off < 0 ? "its page headers" : "its offset index";
   if (k->t.a == 0 && k->t.b == g->num_rows) return SL_OK;
   if (c->index_off < 0) return walk_pages(fd, s, g, off, n, k->t.b, k, end_row, ok, err);
   SL_TRY(read_index(fd, s, f, g, c, off, n, k, err));
@@ -723,7 +724,8 @@ static sl_status read_chunk(int fd, const sl_shard *s, const pq_file *f, const p
   int64_t off, n, a = k->t.a, b = k->t.b, end_row = 0;
   SL_TRY(chunk_range(s->path, f, c, col, &off, &n, err));
   bool paged;
-  SL_TRY(locate_pages(fd, s, f, g, c, off, n, k, &end_row, &paged, err));
+  const char *by;
+  SL_TRY(locate_pages(fd, s, f, g, c, off, n, k, &end_row, &by, &paged, err));
   size_t p0 = 0, p1 = 0, len = 0;
   int64_t lead = n, from = 0, to = 0;
   if (paged) {
@@ -738,7 +740,7 @@ static sl_status read_chunk(int fd, const sl_shard *s, const pq_file *f, const p
   SL_TRY(append(fd, s, &k->sc, off, lead, &len, err));
   SL_TRY(append(fd, s, &k->sc, from, to - from, &len, err));
   pq_cursor_init(&k->cur, s->path, c, k->sc.chunk.p, len, g->num_rows, &k->t, &k->sc, err);
-  if (paged) pq_cursor_pages(&k->cur, k->locs, k->nlocs, end_row, p0, (size_t)lead);
+  if (paged) pq_cursor_pages(&k->cur, k->locs, k->nlocs, end_row, p0, (size_t)lead, by);
   return SL_OK;
 }
 

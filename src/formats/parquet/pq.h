@@ -247,6 +247,7 @@ typedef struct pq_cursor {
   const pq_loc *locs;   /* page locations, when buf holds only some pages */
   size_t nlocs, page;   /* how many; the next data page's entry */
   int64_t locs_end;     /* the row after the last page listed */
+  const char *locs_by;  /* where they come from (messages) */
   size_t at;            /* where in buf the first listed page read begins */
   int64_t base;         /* that page's file offset */
   bool page_start;      /* list: the next entry must start a row */
@@ -259,11 +260,11 @@ void pq_cursor_init(pq_cursor *cs, const char *path, const pq_chunk *c, const ui
 /* buf holds bytes before the chunk's first data page (its dictionary), then,
    from buf + at, the pages of locs[first...] only: rows start at that
    page's first row, and every page read must lie and start where locs says
-   (locs: the OffsetIndex, or what the page headers said; pages listed end
-   at end_row). Pages not read are taken on the index's word, as other
-   readers do. */
+   (locs: the OffsetIndex, or what the page headers said, as `by` names
+   them; pages listed end at end_row). Pages not read are taken on the
+   index's word, as other readers do. */
 void pq_cursor_pages(pq_cursor *cs, const pq_loc *locs, size_t nlocs, int64_t end_row,
-                     size_t first, size_t at);
+                     size_t first, size_t at, const char *by);
 /* List columns (and flat ones, into t->dst): every wanted row. */
 sl_status pq_cursor_read(pq_cursor *cs);
 /* Flat columns: the value of row r of the row group (t->ow bytes, as the
