@@ -80,7 +80,8 @@ static int64_t piece_end(const sl_segment *seg, int64_t a, int64_t max_rows, int
 size_t sl__split_units(const sl_segment *seg, size_t n, int64_t max_rows, int64_t share,
                        sl_unit_fn unit, void *ctx, sl_segment *out) {
   assert(max_rows >= 1);
-  int64_t most = SL_MAX(max_rows, SL_MIN(share, SL_UNIT_STRETCH * max_rows));
+  int64_t stretch = max_rows > INT64_MAX / SL_UNIT_STRETCH ? INT64_MAX : SL_UNIT_STRETCH * max_rows;
+  int64_t most = SL_MAX(max_rows, SL_MIN(share, stretch));
   size_t k = 0;
   for (size_t i = 0; i < n; i++) {
     for (int64_t a = seg[i].file_lo, b; a < seg[i].file_hi; a = b) {

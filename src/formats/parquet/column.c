@@ -303,6 +303,39 @@ static sl_status page_levels(pq_cursor *cs, const pq_page *h, page_view *pv, siz
   return SL_OK;
 }
 
+/* A v2 page's rows by its header (which skipping and page locations go by)
+   must be its rows by its levels: a flat column's values, the repetition
+   levels of 0 of a list column's (rep, num_values of them). */
+static sl_status check_v2_rows(pq_cursor *cs, const pq_page *h, const uint8_t *rep) {
+  if (h->type != PQ_DATA_PAGE_V2) return SL_OK;
+  if (!cs->col->is_list) {
+    if (h->num_rows == h->num_values) return SL_OK;
+    return fail(cs, SL_EFORMAT, "a v2 page of a flat column holds a number of values other "
+                "than its rows");
+  }
+  int64_t starts = 0;
+  for (int32_t i = 0; i < h->num_values; i++) starts += rep[i] == 0;
+  if (starts == h->num_rows) return SL_OK;
+  char why[160];
+  snprintf(why, sizeof why, "a v2 page's header says %d rows but its repetition levels start "
+           "%lld", (int)h->num_rows, (long long)starts);
+  return fail(cs, SL_EFORMAT, why);
+}
+
+/* The rows of a v2 page about to be skipped, checked by its levels (stored
+   uncompressed ahead of the values, so nothing is decompressed). */
+static sl_status check_skipped_v2(pq_cursor *cs, const pq_page *h, const uint8_t *raw) {
+  if (!cs->col->is_list) return check_v2_rows(cs, h, NULL);
+  int64_t lv = (int64_t)h->rep_len + h->def_len;
+  if (lv > h->compressed) return fail(cs, SL_EFORMAT, "v2 page levels are longer than the page");
+  SL_TRY(reserve(cs, &cs->sc->rep, (size_t)h->num_values));
+  const uint8_t *p = raw;
+  size_t ignored;
+  SL_TRY(levels(cs, &p, raw + lv, (size_t)h->rep_len, false, PQ_RLE, cs->col->max_rep,
+                cs->sc->rep.p, (size_t)h->num_values, &ignored));
+  return check_v2_rows(cs, h, cs->sc->rep.p);
+}
+
 /* Levels and values of one data page: n entries, present of them with a
    value (def[i] == max_def; def is NULL without definition levels). */
 typedef struct page_data {
@@ -317,9 +350,6 @@ static sl_status decode_page(pq_cursor *cs, const pq_page *h, const uint8_t *raw
   int64_t cap;
   if (c->is_list && (c->max_def < 1 || c->max_rep != 1))
     return fail(cs, SL_EFORMAT, "a list column needs one repetition and a definition level");
-  if (!c->is_list && h->type == PQ_DATA_PAGE_V2 && h->num_rows != h->num_values)
-    return fail(cs, SL_EFORMAT, "a v2 page of a flat column holds a number of values other "
-                "than its rows");
   if (!sl__mul(cs->group_rows, SL_MAX(cs->t->width, 1), &cap) || (int64_t)n > cap)
     return fail(cs, SL_EFORMAT, "a page holds more values than its row group can");
   page_view pv = {0};
@@ -328,6 +358,7 @@ static sl_status decode_page(pq_cursor *cs, const pq_page *h, const uint8_t *raw
   if (c->max_rep > 0) SL_TRY(reserve(cs, &cs->sc->rep, n));
   size_t present;
   SL_TRY(page_levels(cs, h, &pv, n, &present));
+  SL_TRY(check_v2_rows(cs, h, cs->sc->rep.p));
   const uint8_t *def = c->max_def > 0 ? cs->sc->def.p : NULL;
   *pd = (page_data){.n = n, .present = present, .def = def,
                     .rep = c->max_rep > 0 ? cs->sc->rep.p : NULL};
@@ -341,14 +372,19 @@ static int64_t page_rows(const pq_cursor *cs, const pq_page *h) {
   return cs->col->is_list ? -1 : h->num_values;
 }
 
-/* A page wholly before the wanted rows: account for its rows, skip it. */
-static bool skip_page(pq_cursor *cs, const pq_page *h) {
+/* A page wholly before the wanted rows (raw: its body) is accounted for and
+   skipped (*skipped). */
+static sl_status skip_page(pq_cursor *cs, const pq_page *h, const uint8_t *raw,
+                           bool *skipped) {
   int64_t rows = page_rows(cs, h);
   int64_t first = cs->col->is_list ? cs->row + 1 : cs->row;
-  if (rows < 0 || first + rows > cs->t->a) return false;
+  *skipped = false;
+  if (rows < 0 || first + rows > cs->t->a) return SL_OK;
+  if (h->type == PQ_DATA_PAGE_V2) SL_TRY(check_skipped_v2(cs, h, raw));
   cs->row += rows;
   if (cs->col->is_list) cs->elems = cs->t->width; /* rows before a are not checked */
-  return true;
+  *skipped = true;
+  return SL_OK;
 }
 
 static sl_status chunk_ends(pq_cursor *cs) {
@@ -382,8 +418,8 @@ static sl_status check_loc(pq_cursor *cs, const pq_page *h, size_t start) {
   const pq_loc *l = &cs->locs[cs->page];
   int64_t size = (int64_t)h->header_len + h->compressed;
   if ((int64_t)(start - cs->at) != l->offset - cs->base)
-    return index_disagrees(cs, "a data page starts at chunk byte", (long long)(start - cs->at),
-                           (long long)(l->offset - cs->base));
+    return index_disagrees(cs, "a data page starts at file offset",
+                           (long long)(cs->base + (int64_t)(start - cs->at)), (long long)l->offset);
   if (size != l->size) return index_disagrees(cs, "a data page takes bytes", size, l->size);
   if (rows_so_far(cs) != l->first_row)
     return index_disagrees(cs, "a data page starts at row", rows_so_far(cs), l->first_row);
@@ -411,9 +447,11 @@ static sl_status next_page(pq_cursor *cs, pq_page *h, const uint8_t **raw, bool 
     cs->pos += (size_t)h->compressed;
     bool data = h->type == PQ_DATA_PAGE || h->type == PQ_DATA_PAGE_V2;
     if (data && cs->locs != NULL) SL_TRY(check_loc(cs, h, start));
+    bool skipped = false;
+    if (data) SL_TRY(skip_page(cs, h, *raw, &skipped));
     if (h->type == PQ_DICT_PAGE) {
       SL_TRY(dictionary_page(cs, h, *raw));
-    } else if (data && !skip_page(cs, h)) {
+    } else if (data && !skipped) {
       *found = true;
       return SL_OK;
     } /* other pages (index pages) are skipped */
@@ -543,7 +581,7 @@ static size_t fuzz_walk(const uint8_t *buf, size_t n, bool list, pq_loc *locs, s
     if (h.type == PQ_DATA_PAGE || h.type == PQ_DATA_PAGE_V2) {
       int64_t rows = h.type == PQ_DATA_PAGE_V2 ? h.num_rows : list ? -1 : h.num_values;
       if (rows <= 0 || rows > FUZZ_GROUP_ROWS - row) return 0;
-      locs[k++] = (pq_loc){(int64_t)pos, (int32_t)size, row};
+      locs[k++] = (pq_loc){(int64_t)pos, (int64_t)size, row};
       row += rows;
     } else if (k > 0) { /* a dictionary after data pages: not what the index form can say */
       return 0;

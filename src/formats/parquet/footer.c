@@ -84,6 +84,7 @@ static void parse_column_meta(pq_thrift *t, pq_chunk *c) {
 
 static void parse_column_chunk(pq_thrift *t, pq_chunk *c) {
   c->dict_off = c->index_off = -1;
+  int64_t index_len = 0;
   FIELDS(t) {
     if (id == 1) { /* file_path: the chunk lives in another file */
       c->external = true;
@@ -94,12 +95,14 @@ static void parse_column_chunk(pq_thrift *t, pq_chunk *c) {
     } else if (id == 4) {
       c->index_off = pq_int(t, type);
     } else if (id == 5) {
-      c->index_len = pq_i32(t, type, 0, INT32_MAX);
+      index_len = pq_int(t, type);
     } else {
       pq_skip(t, type);
     }
   }
-  if (c->index_off < 0 || c->index_len == 0) c->index_off = -1, c->index_len = 0;
+  /* the index only speeds up reads: one that cannot be located is ignored */
+  if (c->index_off < 0 || index_len <= 0 || index_len > INT32_MAX) c->index_off = -1;
+  else c->index_len = (int32_t)index_len;
 }
 
 /* ------------------------------------------------------- lists of structs */
@@ -294,13 +297,13 @@ static void parse_location(pq_thrift *t, pq_loc *l) {
   FIELDS(t) {
     switch (id) {
       case 1: l->offset = pq_int(t, type); break;
-      case 2: l->size = pq_i32(t, type, 1, INT32_MAX); break;
+      case 2: l->size = pq_int(t, type); break;
       case 3: l->first_row = pq_int(t, type); break;
       default: pq_skip(t, type); break;
     }
   }
-  if (l->offset < 0 || l->size <= 0 || l->first_row < 0)
-    pq_fail(t, "a PageLocation lacks its offset, size or first row");
+  if (l->offset < 0 || l->size <= 0 || l->size > INT32_MAX || l->first_row < 0)
+    pq_fail(t, "the offset index lists a page without a valid offset, size or first row");
 }
 
 /* Pages in file order, inside [lo, hi), rows from 0 up within the group. */

@@ -563,9 +563,9 @@ static sl_status chunk_range(const char *path, const pq_file *f, const pq_chunk 
   *len = c->compressed;
   int64_t end, data_end = f->file_size - 8 - (int64_t)f->footer_len;
   if (*off < 4 || !sl__add(*off, *len, &end) || end > data_end)
-    SL_FAIL(err, SL_EFORMAT, "%s: column %.*s: chunk bytes %lld..%lld lie outside the data "
-            "section (bytes 4..%lld)", path, col->name_len, col->name, (long long)*off,
-            (long long)*off + (long long)*len, (long long)data_end);
+    SL_FAIL(err, SL_EFORMAT, "%s: column %.*s: the chunk (%lld bytes at %lld) lies outside the "
+            "data section (bytes 4..%lld)", path, col->name_len, col->name, (long long)*len,
+            (long long)*off, (long long)data_end);
   return SL_OK;
 }
 
@@ -576,10 +576,9 @@ static sl_status read_index(int fd, const sl_shard *s, const pq_file *f, const p
   const pq_col *col = k->t.col;
   int64_t end, data_end = f->file_size - 8 - (int64_t)f->footer_len;
   if (c->index_off < 4 || !sl__add(c->index_off, c->index_len, &end) || end > data_end)
-    SL_FAIL(err, SL_EFORMAT, "%s: column %.*s: offset index bytes %lld..%lld lie outside the "
-            "data section (bytes 4..%lld)", s->path, col->name_len, col->name,
-            (long long)c->index_off, (long long)c->index_off + c->index_len,
-            (long long)data_end);
+    SL_FAIL(err, SL_EFORMAT, "%s: column %.*s: the offset index (%lld bytes at %lld) lies "
+            "outside the data section (bytes 4..%lld)", s->path, col->name_len, col->name,
+            (long long)c->index_len, (long long)c->index_off, (long long)data_end);
   if (!sl__buf_reserve(&k->sc.page, (size_t)c->index_len))
     SL_FAIL(err, SL_ENOMEM, "%s: out of memory for an offset index", s->path);
   SL_TRY(sl__pread_full(fd, s->path, k->sc.page.p, (size_t)c->index_len, c->index_off, err));
@@ -656,7 +655,8 @@ static bool add_loc(pq_column *k, pq_loc l) {
 /* For a chunk without an OffsetIndex (bytes [off, off + n)): its data pages
    from the first to the one holding row upto - 1, found from their headers,
    into k->locs; *end_row is the row after them. *ok is false where headers
-   do not tell a page's rows (v1 pages of a list column) or hold none. */
+   do not tell a page's rows (v1 pages of a list column) or hold none, or
+   where another page (a dictionary) follows a data page. */
 static sl_status walk_pages(int fd, const sl_shard *s, const pq_group *g, int64_t off,
                             int64_t n, int64_t upto, pq_column *k, int64_t *end_row, bool *ok,
                             sl_error *err) {
@@ -677,9 +677,11 @@ static sl_status walk_pages(int fd, const sl_shard *s, const pq_group *g, int64_
       if (rows <= 0) return SL_OK;
       if (rows > g->num_rows - row)
         return walk_fail(&w, "pages hold more rows than their row group");
-      if (!add_loc(k, (pq_loc){pos, (int32_t)size, row}))
+      if (!add_loc(k, (pq_loc){pos, size, row}))
         SL_FAIL(err, SL_ENOMEM, "%s: out of memory for page locations", s->path);
       row += rows;
+    } else if (k->nlocs > 0) {
+      return SL_OK; /* a dictionary after data pages: only a whole read finds it */
     }
     pos += size;
   }
@@ -713,6 +715,15 @@ static sl_status locate_pages(int fd, const sl_shard *s, const pq_file *f, const
   return SL_OK;
 }
 
+/* Whether pages [0, last] follow each other with nothing between: else
+   something the index does not list (a dictionary page written after data
+   pages) may be needed, and only a whole read finds it. */
+static bool pages_adjoin(const pq_loc *l, size_t last) {
+  for (size_t i = 1; i <= last; i++)
+    if (l[i - 1].offset + l[i - 1].size != l[i].offset) return false;
+  return true;
+}
+
 /* Column i's chunk in row group g into its buffer, and its cursor set up on
    it for rows [t.a, t.b). Where only some rows are wanted and the pages can
    be located, only the bytes before the first data page (the dictionary)
@@ -731,6 +742,9 @@ static sl_status read_chunk(int fd, const sl_shard *s, const pq_file *f, const p
   if (paged) {
     while (p0 + 1 < k->nlocs && k->locs[p0 + 1].first_row <= a) p0++;
     for (p1 = p0; p1 + 1 < k->nlocs && k->locs[p1 + 1].first_row < b;) p1++;
+    paged = pages_adjoin(k->locs, p1);
+  }
+  if (paged) {
     lead = k->locs[0].offset - off;
     from = k->locs[p0].offset;
     to = k->locs[p1].offset + k->locs[p1].size;

@@ -141,7 +141,7 @@ typedef struct pq_page {
 /* A data page as the chunk's OffsetIndex places it. */
 typedef struct pq_loc {
   int64_t offset;       /* of its header in the file */
-  int32_t size;         /* header and body */
+  int64_t size;         /* header and body, at most INT32_MAX */
   int64_t first_row;    /* within the row group */
 } pq_loc;
 
