@@ -860,6 +860,67 @@ static void test_parquet_offset_index_that_lies_is_refused(void **state) {
   free(path);
 }
 
+/* A v2 page of a list column: rows x 3 values (row r holds 10r, 10r+1,
+   10r+2), its header claiming claimed rows. */
+static void v2_list_page(tbuf *body, int first, int rows, int claimed, tpage *pg) {
+  const int rep[][2] = {{1, 0}, {2, 1}};
+  for (int r = 0; r < rows; r++) rle_levels(body, rep, 2, false);
+  size_t rep_len = body->n;
+  const int def[][2] = {{rows * 3, 2}};
+  rle_levels(body, def, 1, false);
+  int def_len = (int)(body->n - rep_len);
+  for (int r = first; r < first + rows; r++)
+    for (int k = 0; k < 3; k++) {
+      int32_t v = r * 10 + k;
+      put(body, &v, 4);
+    }
+  *pg = (tpage){3, 0, rows * 3, claimed, 0, def_len, (int)rep_len, body->p, body->n};
+}
+
+/* A v2 list page whose header miscounts its rows: whole reads refuse it,
+   and so do reads of later rows, which locate their page by the headers
+   before it (rather than load rows shifted by the miscount). */
+static void test_parquet_v2_list_rows_checked_by_levels(void **state) {
+  (void)state;
+  tbuf a = {0}, b = {0};
+  tpage pages[2];
+  v2_list_page(&a, 0, 2, 1, &pages[0]); /* says 1 row, holds 2 */
+  v2_list_page(&b, 2, 2, 2, &pages[1]);
+  tschema s[] = {ROOT(1), {"vec", -1, 0, 1, 1, 3, 3, 0, 0}, {"list", -1, 0, 2, 1, -1, 0, 0, 0},
+                 COL("element", 1, 0)};
+  tchunk c = {1, 0, pages, 2, 12};
+  char *path = write_parquet("v2list.parquet", s, 4, &c, 1, 4);
+  probed p;
+  assert_int_equal(probe(path, NULL, NULL, &p), SL_OK);
+  assert_int_equal(p.info.shape[1], 3);
+  int32_t got[12];
+  const int64_t cuts[][2] = {{0, 4}, {2, 3}, {1, 3}};
+  for (size_t i = 0; i < SL_ARRAY_LEN(cuts); i++) {
+    sl_error err = {0};
+    assert_int_equal(sl__parquet_driver.read(&p.s, cuts[i][0], cuts[i][1], got, &err),
+                     SL_EFORMAT);
+    if (strstr(err.message, "a v2 page's header says 1 rows but its repetition levels start 2") ==
+            NULL || strstr(err.message, path) == NULL)
+      fail_msg("rows [%lld, %lld): %s", (long long)cuts[i][0], (long long)cuts[i][1],
+               err.message);
+  }
+  release(&p);
+  free(path);
+  pages[0].num_rows = 2; /* the same file, told right */
+  path = write_parquet("v2list_ok.parquet", s, 4, &c, 1, 4);
+  assert_int_equal(probe(path, NULL, NULL, &p), SL_OK);
+  for (size_t i = 0; i < SL_ARRAY_LEN(cuts); i++) {
+    int32_t *rows = read_rows(&p.s, &p, cuts[i][0], cuts[i][1]);
+    for (int64_t r = cuts[i][0]; r < cuts[i][1]; r++)
+      for (int k = 0; k < 3; k++) assert_int_equal(rows[(r - cuts[i][0]) * 3 + k], r * 10 + k);
+    free(rows);
+  }
+  release(&p);
+  free(path);
+  free(a.p);
+  free(b.p);
+}
+
 static void test_parquet_unsupported_codec_and_encoding_are_named(void **state) {
   (void)state;
   double v[2] = {1, 2};
@@ -1128,6 +1189,7 @@ int main(void) {
       cmocka_unit_test(test_parquet_offset_index_reads_only_the_pages_needed),
       cmocka_unit_test(test_parquet_offset_index_that_lies_is_refused),
       cmocka_unit_test(test_parquet_partial_reads_take_only_their_pages),
+      cmocka_unit_test(test_parquet_v2_list_rows_checked_by_levels),
       cmocka_unit_test(test_parquet_unsupported_codec_and_encoding_are_named),
       cmocka_unit_test(test_parquet_late_dictionary_found_by_partial_reads),
       cmocka_unit_test(test_parquet_dictionary_index_out_of_range),

@@ -617,6 +617,17 @@ static sl_status walk_fail(const pq_walk *w, const char *why) {
           w->s->path, w->col->name_len, w->col->name, why, (long long)w->first_row);
 }
 
+/* Reads the window afresh: len bytes from pos (fewer at the chunk's end). */
+static sl_status refill(pq_walk *w, int64_t pos, int64_t len) {
+  len = SL_MIN(len, w->end - pos);
+  if (!sl__buf_reserve(w->buf, (size_t)len))
+    SL_FAIL(w->err, SL_ENOMEM, "%s: out of memory for page headers", w->s->path);
+  SL_TRY(sl__pread_full(w->fd, w->s->path, w->buf->p, (size_t)len, pos, w->err));
+  w->at = pos;
+  w->len = len;
+  return SL_OK;
+}
+
 /* The page header at file offset pos. A header cut off by the window is
    read again in a larger one. */
 static sl_status header_at(pq_walk *w, int64_t pos, pq_page *h) {
@@ -631,13 +642,41 @@ static sl_status header_at(pq_walk *w, int64_t pos, pq_page *h) {
         return walk_fail(w, why);
       if (w->at == pos) want = w->len * 16;
     }
-    int64_t len = SL_MIN(want, w->end - pos);
-    if (!sl__buf_reserve(w->buf, (size_t)len))
-      SL_FAIL(w->err, SL_ENOMEM, "%s: out of memory for page headers", w->s->path);
-    SL_TRY(sl__pread_full(w->fd, w->s->path, w->buf->p, (size_t)len, pos, w->err));
-    w->at = pos;
-    w->len = len;
+    SL_TRY(refill(w, pos, want));
   }
+}
+
+/* File bytes [pos, pos + len) of the chunk (inside it), through the window. */
+static sl_status bytes_at(pq_walk *w, int64_t pos, int64_t len, const uint8_t **p) {
+  if (pos < w->at || pos + len > w->at + w->len) SL_TRY(refill(w, pos, SL_MAX(w->win, len)));
+  *p = w->buf->p + (pos - w->at);
+  return SL_OK;
+}
+
+/* A v2 page's rows by its header, which locate the pages after it, checked
+   as decoding checks them: a flat column's values, or a list's repetition
+   levels of 0 (stored uncompressed right after the header). */
+static sl_status walk_v2_rows(pq_walk *w, const pq_page *h, int64_t pos, sl_buf *rep) {
+  if (!w->col->is_list) {
+    if (h->num_rows == h->num_values) return SL_OK;
+    return walk_fail(w, "a v2 page of a flat column holds a number of values other than its "
+                     "rows");
+  }
+  if ((int64_t)h->rep_len + h->def_len > h->compressed)
+    return walk_fail(w, "v2 page levels are longer than the page");
+  const uint8_t *p;
+  SL_TRY(bytes_at(w, pos + (int64_t)h->header_len, h->rep_len, &p));
+  if (!sl__buf_reserve(rep, (size_t)h->num_values))
+    SL_FAIL(w->err, SL_ENOMEM, "%s: out of memory for levels", w->s->path);
+  size_t starts;
+  const char *why = pq_levels(p, (size_t)h->rep_len, pq_bit_width((uint32_t)w->col->max_rep),
+                              rep->p, (size_t)h->num_values, 0, &starts);
+  if (why != NULL) return walk_fail(w, why);
+  if ((int64_t)starts == h->num_rows) return SL_OK;
+  char msg[160];
+  snprintf(msg, sizeof msg, "a v2 page's header says %d rows but its repetition levels start "
+           "%zu", (int)h->num_rows, starts);
+  return walk_fail(w, msg);
 }
 
 static bool add_loc(pq_column *k, pq_loc l) {
@@ -675,6 +714,7 @@ static sl_status walk_pages(int fd, const sl_shard *s, const pq_group *g, int64_
                      : k->t.col->is_list      ? -1
                                               : h.num_values;
       if (rows <= 0) return SL_OK;
+      if (h.type == PQ_DATA_PAGE_V2) SL_TRY(walk_v2_rows(&w, &h, pos, &k->sc.rep));
       if (rows > g->num_rows - row)
         return walk_fail(&w, "pages hold more rows than their row group");
       if (!add_loc(k, (pq_loc){pos, size, row}))
