@@ -63,7 +63,8 @@ void sl__close(int fd) {
   if (fd >= 0) close(fd);
 }
 
-/* Bytes the library has read from files (tests: what a read touched). */
+/* Bytes the library has read through sl__pread_some/full (tests: what a
+   buffered read touched; O_DIRECT reads are not counted). */
 static _Atomic int64_t bytes_read;
 
 int64_t sl__bytes_read(void) { return atomic_load_explicit(&bytes_read, memory_order_relaxed); }
