@@ -303,37 +303,38 @@ static sl_status page_levels(pq_cursor *cs, const pq_page *h, page_view *pv, siz
   return SL_OK;
 }
 
-/* A v2 page's rows by its header (which skipping and page locations go by)
-   must be its rows by its levels: a flat column's values, the repetition
-   levels of 0 of a list column's (rep, num_values of them). */
-static sl_status check_v2_rows(pq_cursor *cs, const pq_page *h, const uint8_t *rep) {
-  if (h->type != PQ_DATA_PAGE_V2) return SL_OK;
-  if (!cs->col->is_list) {
-    if (h->num_rows == h->num_values) return SL_OK;
-    return fail(cs, SL_EFORMAT, "a v2 page of a flat column holds a number of values other "
-                "than its rows");
-  }
-  int64_t starts = 0;
-  for (int32_t i = 0; i < h->num_values; i++) starts += rep[i] == 0;
-  if (starts == h->num_rows) return SL_OK;
-  char why[160];
-  snprintf(why, sizeof why, "a v2 page's header says %d rows but its repetition levels start "
-           "%lld", (int)h->num_rows, (long long)starts);
-  return fail(cs, SL_EFORMAT, why);
+/* A v2 page of a flat column holds one value (or null) a row. */
+static sl_status check_flat_v2(pq_cursor *cs, const pq_page *h) {
+  if (cs->col->is_list || h->type != PQ_DATA_PAGE_V2 || h->num_rows == h->num_values)
+    return SL_OK;
+  return fail(cs, SL_EFORMAT, "a v2 page of a flat column holds a number of values other "
+              "than its rows");
 }
 
-/* The rows of a v2 page about to be skipped, checked by its levels (stored
-   uncompressed ahead of the values, so nothing is decompressed). */
-static sl_status check_skipped_v2(pq_cursor *cs, const pq_page *h, const uint8_t *raw) {
-  if (!cs->col->is_list) return check_v2_rows(cs, h, NULL);
+static sl_status values_fit(pq_cursor *cs, int32_t n) {
+  int64_t cap;
+  if (sl__mul(cs->group_rows, SL_MAX(cs->t->width, 1), &cap) && n <= cap) return SL_OK;
+  return fail(cs, SL_EFORMAT, "a page holds more values than its row group can");
+}
+
+/* The rows a v2 page of a list column starts, counted from its repetition
+   levels (stored uncompressed ahead of the values: nothing is
+   decompressed). Its header's num_rows is not used: Arrow C++ before 12.0
+   wrote num_values there (PARQUET-2066). */
+static sl_status v2_list_rows(pq_cursor *cs, const pq_page *h, const uint8_t *raw,
+                              int64_t *rows) {
+  SL_TRY(values_fit(cs, h->num_values));
   int64_t lv = (int64_t)h->rep_len + h->def_len;
-  if (lv > h->compressed) return fail(cs, SL_EFORMAT, "v2 page levels are longer than the page");
+  if (lv > h->compressed || lv > h->uncompressed)
+    return fail(cs, SL_EFORMAT, "v2 page levels are longer than the page");
   SL_TRY(reserve(cs, &cs->sc->rep, (size_t)h->num_values));
   const uint8_t *p = raw;
-  size_t ignored;
+  size_t ignored, starts = 0;
   SL_TRY(levels(cs, &p, raw + lv, (size_t)h->rep_len, false, PQ_RLE, cs->col->max_rep,
                 cs->sc->rep.p, (size_t)h->num_values, &ignored));
-  return check_v2_rows(cs, h, cs->sc->rep.p);
+  for (int32_t i = 0; i < h->num_values; i++) starts += cs->sc->rep.p[i] == 0;
+  *rows = (int64_t)starts;
+  return SL_OK;
 }
 
 /* Levels and values of one data page: n entries, present of them with a
@@ -347,18 +348,16 @@ static sl_status decode_page(pq_cursor *cs, const pq_page *h, const uint8_t *raw
                              page_data *pd) {
   const pq_col *c = cs->col;
   size_t n = (size_t)h->num_values;
-  int64_t cap;
   if (c->is_list && (c->max_def < 1 || c->max_rep != 1))
     return fail(cs, SL_EFORMAT, "a list column needs one repetition and a definition level");
-  if (!sl__mul(cs->group_rows, SL_MAX(cs->t->width, 1), &cap) || (int64_t)n > cap)
-    return fail(cs, SL_EFORMAT, "a page holds more values than its row group can");
+  SL_TRY(values_fit(cs, h->num_values));
+  SL_TRY(check_flat_v2(cs, h));
   page_view pv = {0};
   SL_TRY(open_page(cs, h, raw, &pv));
   if (c->max_def > 0) SL_TRY(reserve(cs, &cs->sc->def, n));
   if (c->max_rep > 0) SL_TRY(reserve(cs, &cs->sc->rep, n));
   size_t present;
   SL_TRY(page_levels(cs, h, &pv, n, &present));
-  SL_TRY(check_v2_rows(cs, h, cs->sc->rep.p));
   const uint8_t *def = c->max_def > 0 ? cs->sc->def.p : NULL;
   *pd = (page_data){.n = n, .present = present, .def = def,
                     .rep = c->max_rep > 0 ? cs->sc->rep.p : NULL};
@@ -366,10 +365,11 @@ static sl_status decode_page(pq_cursor *cs, const pq_page *h, const uint8_t *raw
                        &pd->vals);
 }
 
-/* Rows a data page holds when the header says so without decoding. */
+/* Rows a data page holds as its header says (-1: a list's, which the header
+   does not tell reliably). */
 static int64_t page_rows(const pq_cursor *cs, const pq_page *h) {
-  if (h->type == PQ_DATA_PAGE_V2) return h->num_rows;
-  return cs->col->is_list ? -1 : h->num_values;
+  if (cs->col->is_list) return -1;
+  return h->type == PQ_DATA_PAGE_V2 ? h->num_rows : h->num_values;
 }
 
 /* A page wholly before the wanted rows (raw: its body) is accounted for and
@@ -379,8 +379,10 @@ static sl_status skip_page(pq_cursor *cs, const pq_page *h, const uint8_t *raw,
   int64_t rows = page_rows(cs, h);
   int64_t first = cs->col->is_list ? cs->row + 1 : cs->row;
   *skipped = false;
+  if (first >= cs->t->a) return SL_OK;
+  if (cs->col->is_list && h->type == PQ_DATA_PAGE_V2) SL_TRY(v2_list_rows(cs, h, raw, &rows));
   if (rows < 0 || first + rows > cs->t->a) return SL_OK;
-  if (h->type == PQ_DATA_PAGE_V2) SL_TRY(check_skipped_v2(cs, h, raw));
+  SL_TRY(check_flat_v2(cs, h));
   cs->row += rows;
   if (cs->col->is_list) cs->elems = cs->t->width; /* rows before a are not checked */
   *skipped = true;
@@ -567,6 +569,22 @@ void pq_scratch_free(pq_scratch *sc) {
 
 enum { FUZZ_ROWS = 256, FUZZ_WIDTH = 4, FUZZ_GROUP_ROWS = 1 << 20 };
 
+/* The rows of a data page as the driver's walk counts them; -1: unknown. */
+static int64_t fuzz_rows(const uint8_t *page, const pq_page *h, bool list) {
+  if (!list) return h->type == PQ_DATA_PAGE_V2 && h->num_rows != h->num_values ? -1
+                                                                               : h->num_values;
+  int64_t lv = (int64_t)h->rep_len + h->def_len;
+  if (h->type != PQ_DATA_PAGE_V2 || h->num_values > FUZZ_GROUP_ROWS * FUZZ_WIDTH ||
+      lv > h->compressed || lv > h->uncompressed || h->num_values == 0)
+    return -1;
+  uint8_t *rep = sl__malloc((size_t)h->num_values);
+  size_t starts = 0;
+  bool ok = rep != NULL && pq_levels(page + h->header_len, (size_t)h->rep_len, 1, rep,
+                                     (size_t)h->num_values, 0, &starts) == NULL && rep[0] == 0;
+  sl__free(rep);
+  return ok ? (int64_t)starts : -1;
+}
+
 /* Data page locations of an in-memory chunk from its headers (as the driver
    walks a file without an OffsetIndex); 0 where a page's rows are unknown. */
 static size_t fuzz_walk(const uint8_t *buf, size_t n, bool list, pq_loc *locs, size_t cap,
@@ -579,7 +597,7 @@ static size_t fuzz_walk(const uint8_t *buf, size_t n, bool list, pq_loc *locs, s
     size_t size = h.header_len + (size_t)h.compressed;
     if (size > n - pos) return 0;
     if (h.type == PQ_DATA_PAGE || h.type == PQ_DATA_PAGE_V2) {
-      int64_t rows = h.type == PQ_DATA_PAGE_V2 ? h.num_rows : list ? -1 : h.num_values;
+      int64_t rows = fuzz_rows(buf + pos, &h, list);
       if (rows <= 0 || rows > FUZZ_GROUP_ROWS - row) return 0;
       locs[k++] = (pq_loc){(int64_t)pos, (int64_t)size, row};
       row += rows;

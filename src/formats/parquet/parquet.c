@@ -653,16 +653,26 @@ static sl_status bytes_at(pq_walk *w, int64_t pos, int64_t len, const uint8_t **
   return SL_OK;
 }
 
-/* A v2 page's rows by its header, which locate the pages after it, checked
-   as decoding checks them: a flat column's values, or a list's repetition
-   levels of 0 (stored uncompressed right after the header). */
-static sl_status walk_v2_rows(pq_walk *w, const pq_page *h, int64_t pos, sl_buf *rep) {
+/* The rows of data page h at pos as the walk counts them (-1: it cannot).
+   Flat: its values, one a row (a v2 header's num_rows must agree). List:
+   v1 headers do not tell; a v2 page's repetition levels of 0 (stored
+   uncompressed right after the header) do, where the page starts a row;
+   its num_rows is not used (Arrow C++ before 12.0 wrote num_values there,
+   PARQUET-2066). */
+static sl_status walk_rows(pq_walk *w, const pq_page *h, int64_t pos, int64_t cap, sl_buf *rep,
+                           int64_t *rows) {
+  *rows = -1;
   if (!w->col->is_list) {
-    if (h->num_rows == h->num_values) return SL_OK;
-    return walk_fail(w, "a v2 page of a flat column holds a number of values other than its "
-                     "rows");
+    if (h->type == PQ_DATA_PAGE_V2 && h->num_rows != h->num_values)
+      return walk_fail(w, "a v2 page of a flat column holds a number of values other than "
+                       "its rows");
+    *rows = h->num_values;
+    return SL_OK;
   }
-  if ((int64_t)h->rep_len + h->def_len > h->compressed)
+  if (h->type != PQ_DATA_PAGE_V2) return SL_OK;
+  if (h->num_values > cap) return walk_fail(w, "a page holds more values than its row group can");
+  int64_t lv = (int64_t)h->rep_len + h->def_len;
+  if (lv > h->compressed || lv > h->uncompressed)
     return walk_fail(w, "v2 page levels are longer than the page");
   const uint8_t *p;
   SL_TRY(bytes_at(w, pos + (int64_t)h->header_len, h->rep_len, &p));
@@ -672,11 +682,8 @@ static sl_status walk_v2_rows(pq_walk *w, const pq_page *h, int64_t pos, sl_buf 
   const char *why = pq_levels(p, (size_t)h->rep_len, pq_bit_width((uint32_t)w->col->max_rep),
                               rep->p, (size_t)h->num_values, 0, &starts);
   if (why != NULL) return walk_fail(w, why);
-  if ((int64_t)starts == h->num_rows) return SL_OK;
-  char msg[160];
-  snprintf(msg, sizeof msg, "a v2 page's header says %d rows but its repetition levels start "
-           "%zu", (int)h->num_rows, starts);
-  return walk_fail(w, msg);
+  if (h->num_values > 0 && rep->p[0] == 0) *rows = (int64_t)starts; /* else: starts inside a row */
+  return SL_OK;
 }
 
 static bool add_loc(pq_column *k, pq_loc l) {
@@ -693,14 +700,16 @@ static bool add_loc(pq_column *k, pq_loc l) {
 
 /* For a chunk without an OffsetIndex (bytes [off, off + n)): its data pages
    from the first to the one holding row upto - 1, found from their headers,
-   into k->locs; *end_row is the row after them. *ok is false where headers
-   do not tell a page's rows (v1 pages of a list column) or hold none, or
-   where another page (a dictionary) follows a data page. */
+   into k->locs; *end_row is the row after them. *ok is false where a page's
+   rows cannot be told (v1 pages of a list column, a v2 page starting inside
+   a row) or it holds none, or where another page (a dictionary) follows a
+   data page. */
 static sl_status walk_pages(int fd, const sl_shard *s, const pq_group *g, int64_t off,
                             int64_t n, int64_t upto, pq_column *k, int64_t *end_row, bool *ok,
                             sl_error *err) {
   pq_walk w = {fd, s, k->t.col, g->first_row, off + n, &k->sc.page, 0, 0, PQ_WALK_MIN, err};
-  int64_t pos = off, row = 0;
+  int64_t pos = off, row = 0, cap;
+  if (!sl__mul(g->num_rows, SL_MAX(k->t.width, 1), &cap)) cap = INT64_MAX;
   k->nlocs = 0;
   *ok = false;
   while (pos < w.end && row < upto) {
@@ -710,11 +719,9 @@ static sl_status walk_pages(int fd, const sl_shard *s, const pq_group *g, int64_
       return walk_fail(&w, "a page runs past the end of its column chunk");
     int64_t size = (int64_t)h.header_len + h.compressed;
     if (h.type == PQ_DATA_PAGE || h.type == PQ_DATA_PAGE_V2) {
-      int64_t rows = h.type == PQ_DATA_PAGE_V2 ? h.num_rows
-                     : k->t.col->is_list      ? -1
-                                              : h.num_values;
+      int64_t rows;
+      SL_TRY(walk_rows(&w, &h, pos, cap, &k->sc.rep, &rows));
       if (rows <= 0) return SL_OK;
-      if (h.type == PQ_DATA_PAGE_V2) SL_TRY(walk_v2_rows(&w, &h, pos, &k->sc.rep));
       if (rows > g->num_rows - row)
         return walk_fail(&w, "pages hold more rows than their row group");
       if (!add_loc(k, (pq_loc){pos, size, row}))
