@@ -824,40 +824,44 @@ static void swap_pages(tloc *l) {
 static void not_from_zero(tloc *l) { l[0].first_row = 5; }
 static void past_chunk(tloc *l) { l[3].size += 4096; }
 
-/* An index that disagrees with the pages it lists, or with itself, is an
-   error naming the file and column, never rows loaded from the wrong place. */
+/* An index that disagrees with the pages it lists is an error naming the
+   file and column, for a read of some rows and of all of them alike, never
+   rows loaded from the wrong place. One that disagrees with itself, or
+   leaves bytes between pages (where a dictionary written late would be), is
+   not used: the pages are found as if there were no index. */
 static void test_parquet_offset_index_that_lies_is_refused(void **state) {
   (void)state;
   static const struct {
     void (*edit)(tloc *);
-    const char *says;
+    const char *says; /* NULL: ignored */
   } lies[] = {
-      {shift_row, "a data page holds rows 100 but its offset index says 90"},
-      {grow_size, "a data page takes bytes"},
-      {swap_pages, "the offset index's pages overlap or are out of order"},
-      {not_from_zero, "the offset index's first page does not start at row 0"},
-      {past_chunk, "the offset index places a page outside its column chunk"},
+      {shift_row, "a data page holds rows 100 but its offset index says "},
+      {grow_size, "a data page takes bytes 420 but its offset index says 421"},
+      {swap_pages, NULL},
+      {not_from_zero, NULL},
+      {past_chunk, NULL},
+      {leave_gap, NULL},
   };
   int32_t got[IX_PAGES * IX_ROWS];
+  const int64_t cuts[][2] = {{250, 390}, {0, 400}};
   for (size_t i = 0; i < SL_ARRAY_LEN(lies); i++) {
     char name[32];
     snprintf(name, sizeof name, "lie%zu.parquet", i);
     char *path = write_indexed(name, false, lies[i].edit);
-    sl_error err = {0};
-    assert_int_equal(read_x(path, 250, 390, got, &err), SL_EFORMAT);
-    if (strstr(err.message, lies[i].says) == NULL || strstr(err.message, path) == NULL ||
-        strstr(err.message, "column x") == NULL)
-      fail_msg("case %zu: %s", i, err.message);
-    assert_int_equal(read_x(path, 0, 400, got, &err), SL_OK); /* whole groups: no index */
+    for (size_t c = 0; c < SL_ARRAY_LEN(cuts); c++) {
+      sl_error err = {0};
+      sl_status st = read_x(path, cuts[c][0], cuts[c][1], got, &err);
+      if (lies[i].says == NULL) {
+        if (st != SL_OK) fail_msg("case %zu: %s", i, err.message);
+        for (int64_t r = cuts[c][0]; r < cuts[c][1]; r++) assert_int_equal(got[r - cuts[c][0]], r);
+      } else if (st != SL_EFORMAT || strstr(err.message, lies[i].says) == NULL ||
+                 strstr(err.message, path) == NULL || strstr(err.message, "column x") == NULL) {
+        fail_msg("case %zu rows [%lld, %lld): %s", i, (long long)cuts[c][0],
+                 (long long)cuts[c][1], err.message);
+      }
+    }
     free(path);
   }
-  /* bytes between listed pages (where a dictionary written late would be):
-     the index is not used, the pages themselves are read */
-  char *path = write_indexed("gap.parquet", false, leave_gap);
-  sl_error err = {0};
-  assert_int_equal(read_x(path, 250, 390, got, &err), SL_OK);
-  for (int64_t r = 250; r < 390; r++) assert_int_equal(got[r - 250], r);
-  free(path);
 }
 
 /* A v2 page of a list column: rows x 3 values (row r holds 10r, 10r+1,

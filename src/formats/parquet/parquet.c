@@ -569,16 +569,18 @@ static sl_status chunk_range(const char *path, const pq_file *f, const pq_chunk 
   return SL_OK;
 }
 
-/* The OffsetIndex of chunk c (its bytes at off, n long), parsed into k. */
+/* The OffsetIndex of chunk c (its bytes at off, n long), parsed into k;
+   *usable false (and k->nlocs 0) when it lies outside the data section or
+   does not parse as pages in order inside the chunk: an index only speeds
+   reads up, and one that cannot be used is ignored, for every read alike. */
 static sl_status read_index(int fd, const sl_shard *s, const pq_file *f, const pq_group *g,
                             const pq_chunk *c, int64_t off, int64_t n, pq_column *k,
-                            sl_error *err) {
-  const pq_col *col = k->t.col;
+                            bool *usable, sl_error *err) {
   int64_t end, data_end = f->file_size - 8 - (int64_t)f->footer_len;
+  *usable = false;
+  k->nlocs = 0;
   if (c->index_off < 4 || !sl__add(c->index_off, c->index_len, &end) || end > data_end)
-    SL_FAIL(err, SL_EFORMAT, "%s: column %.*s: the offset index (%lld bytes at %lld) lies "
-            "outside the data section (bytes 4..%lld)", s->path, col->name_len, col->name,
-            (long long)c->index_len, (long long)c->index_off, (long long)data_end);
+    return SL_OK;
   if (!sl__buf_reserve(&k->sc.page, (size_t)c->index_len))
     SL_FAIL(err, SL_ENOMEM, "%s: out of memory for an offset index", s->path);
   SL_TRY(sl__pread_full(fd, s->path, k->sc.page.p, (size_t)c->index_len, c->index_off, err));
@@ -587,10 +589,9 @@ static sl_status read_index(int fd, const sl_shard *s, const pq_file *f, const p
   bool oom;
   const char *why = pq_parse_offset_index(k->sc.page.p, (size_t)c->index_len, off, off + n,
                                           g->num_rows, &k->locs, &k->nlocs, &oom);
-  if (why != NULL)
-    SL_FAIL(err, oom ? SL_ENOMEM : SL_EFORMAT, "%s: column %.*s: %s (row group starting at "
-            "row %lld)", s->path, col->name_len, col->name, why, (long long)g->first_row);
+  if (oom) SL_FAIL(err, SL_ENOMEM, "%s: out of memory for an offset index", s->path);
   k->locs_cap = k->nlocs;
+  *usable = why == NULL;
   return SL_OK;
 }
 
@@ -746,20 +747,20 @@ static sl_status append(int fd, const sl_shard *s, pq_scratch *sc, int64_t off, 
   return SL_OK;
 }
 
-/* Where chunk c's pages are, when only rows [a, b) of the group are wanted:
-   from its OffsetIndex, or else from the page headers (*by says which).
-   *ok false: unknown, read it all. */
+/* Where chunk c's pages are, for rows [a, b) of the group: from its
+   OffsetIndex (for whole reads too, so that every read checks the pages
+   against it alike), or else, when only some rows are wanted, from the page
+   headers (*by says which). *ok false: unknown, read the chunk whole. */
 static sl_status locate_pages(int fd, const sl_shard *s, const pq_file *f, const pq_group *g,
                               const pq_chunk *c, int64_t off, int64_t n, pq_column *k,
                               int64_t *end_row, const char **by, bool *ok, sl_error *err) {
   *ok = false;
-  *by = c->index_off < 0 ? "its page headers" : "its offset index";
-  if (k->t.a == 0 && k->t.b == g->num_rows) return SL_OK;
-  if (c->index_off < 0) return walk_pages(fd, s, g, off, n, k->t.b, k, end_row, ok, err);
-  SL_TRY(read_index(fd, s, f, g, c, off, n, k, err));
   *end_row = g->num_rows;
-  *ok = true;
-  return SL_OK;
+  *by = "its offset index";
+  if (c->index_off >= 0) SL_TRY(read_index(fd, s, f, g, c, off, n, k, ok, err));
+  if (*ok || (k->t.a == 0 && k->t.b == g->num_rows)) return SL_OK;
+  *by = "its page headers";
+  return walk_pages(fd, s, g, off, n, k->t.b, k, end_row, ok, err);
 }
 
 /* Whether pages [0, last] follow each other with nothing between: else
