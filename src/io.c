@@ -1,10 +1,10 @@
 /* Every system call on files lives here: opening read-only, pread loops that
    survive short reads and EINTR, O_DIRECT alignment, and the temporary-name
    dance that keeps half-written files from appearing under a final name. */
-#include <errno.h>
-#include <stdatomic.h>
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>

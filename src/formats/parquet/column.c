@@ -4,10 +4,11 @@
  * and values compressed together, each level run prefixed by its length;
  * v2: levels stored uncompressed before the possibly compressed values).
  * Pages wholly before the wanted rows are skipped without decompressing
- * when their row count is known from the header (flat columns, and every
- * v2 page); decoding stops at the first page past them. With the chunk's
- * OffsetIndex the driver reads only the pages holding the wanted rows, and
- * each of them is checked against the index as it comes.
+ * when their row count is known without it (flat columns from the header,
+ * v2 list pages from their uncompressed repetition levels); decoding stops
+ * at the first page past them. Where the driver located the pages (by the
+ * chunk's OffsetIndex or by walking the headers) it reads only those
+ * holding the wanted rows, and each is checked against its location.
  *
  * Levels map entries to rows. Flat column: one entry per row, present when
  * its definition level is the maximum. List column (one repetition level):
@@ -303,38 +304,44 @@ static sl_status page_levels(pq_cursor *cs, const pq_page *h, page_view *pv, siz
   return SL_OK;
 }
 
+static const char flat_v2_bad[] =
+    "a v2 page of a flat column holds a number of values other than its rows";
+static const char too_many_values[] = "a page holds more values than its row group can";
+
 /* A v2 page of a flat column holds one value (or null) a row. */
 static sl_status check_flat_v2(pq_cursor *cs, const pq_page *h) {
   if (cs->col->is_list || h->type != PQ_DATA_PAGE_V2 || h->num_rows == h->num_values)
     return SL_OK;
-  return fail(cs, SL_EFORMAT, "a v2 page of a flat column holds a number of values other "
-              "than its rows");
+  return fail(cs, SL_EFORMAT, flat_v2_bad);
 }
 
-static sl_status values_fit(pq_cursor *cs, int32_t n) {
+/* The most values a page of the cursor's row group can hold. */
+static int64_t values_cap(const pq_cursor *cs) {
   int64_t cap;
-  if (sl__mul(cs->group_rows, SL_MAX(cs->t->width, 1), &cap) && n <= cap) return SL_OK;
-  return fail(cs, SL_EFORMAT, "a page holds more values than its row group can");
+  return sl__mul(cs->group_rows, SL_MAX(cs->t->width, 1), &cap) ? cap : INT64_MAX;
 }
 
-/* The rows a v2 page of a list column starts, counted from its repetition
-   levels (stored uncompressed ahead of the values: nothing is
-   decompressed). Its header's num_rows is not used: Arrow C++ before 12.0
-   wrote num_values there (PARQUET-2066). */
-static sl_status v2_list_rows(pq_cursor *cs, const pq_page *h, const uint8_t *raw,
-                              int64_t *rows) {
-  SL_TRY(values_fit(cs, h->num_values));
+const char *pq_page_rows(const pq_col *c, const pq_page *h, const uint8_t *body, int64_t cap,
+                         sl_buf *rep, int64_t *rows, bool *starts_row) {
+  *rows = -1;
+  *starts_row = true;
+  if (h->num_values > cap) return too_many_values;
+  if (!c->is_list) {
+    if (h->type == PQ_DATA_PAGE_V2 && h->num_rows != h->num_values) return flat_v2_bad;
+    *rows = h->num_values;
+    return NULL;
+  }
+  if (h->type != PQ_DATA_PAGE_V2) return NULL; /* v1 levels are compressed with the values */
   int64_t lv = (int64_t)h->rep_len + h->def_len;
-  if (lv > h->compressed || lv > h->uncompressed)
-    return fail(cs, SL_EFORMAT, "v2 page levels are longer than the page");
-  SL_TRY(reserve(cs, &cs->sc->rep, (size_t)h->num_values));
-  const uint8_t *p = raw;
-  size_t ignored, starts = 0;
-  SL_TRY(levels(cs, &p, raw + lv, (size_t)h->rep_len, false, PQ_RLE, cs->col->max_rep,
-                cs->sc->rep.p, (size_t)h->num_values, &ignored));
-  for (int32_t i = 0; i < h->num_values; i++) starts += cs->sc->rep.p[i] == 0;
+  if (lv > h->compressed || lv > h->uncompressed) return "v2 page levels are longer than the page";
+  if (!sl__buf_reserve(rep, (size_t)h->num_values)) return pq_oom;
+  size_t starts;
+  const char *why = pq_levels(body, (size_t)h->rep_len, pq_bit_width((uint32_t)c->max_rep),
+                              rep->p, (size_t)h->num_values, 0, &starts);
+  if (why != NULL) return why;
   *rows = (int64_t)starts;
-  return SL_OK;
+  *starts_row = h->num_values == 0 || rep->p[0] == 0;
+  return NULL;
 }
 
 /* Levels and values of one data page: n entries, present of them with a
@@ -350,7 +357,7 @@ static sl_status decode_page(pq_cursor *cs, const pq_page *h, const uint8_t *raw
   size_t n = (size_t)h->num_values;
   if (c->is_list && (c->max_def < 1 || c->max_rep != 1))
     return fail(cs, SL_EFORMAT, "a list column needs one repetition and a definition level");
-  SL_TRY(values_fit(cs, h->num_values));
+  if (h->num_values > values_cap(cs)) return fail(cs, SL_EFORMAT, too_many_values);
   SL_TRY(check_flat_v2(cs, h));
   page_view pv = {0};
   SL_TRY(open_page(cs, h, raw, &pv));
@@ -376,13 +383,14 @@ static int64_t page_rows(const pq_cursor *cs, const pq_page *h) {
    skipped (*skipped). */
 static sl_status skip_page(pq_cursor *cs, const pq_page *h, const uint8_t *raw,
                            bool *skipped) {
-  int64_t rows = page_rows(cs, h);
-  int64_t first = cs->col->is_list ? cs->row + 1 : cs->row;
+  int64_t first = cs->col->is_list ? cs->row + 1 : cs->row, rows;
+  bool starts_row; /* a row continued from the page before is before a too */
   *skipped = false;
   if (first >= cs->t->a) return SL_OK;
-  if (cs->col->is_list && h->type == PQ_DATA_PAGE_V2) SL_TRY(v2_list_rows(cs, h, raw, &rows));
+  const char *why = pq_page_rows(cs->col, h, raw, values_cap(cs), &cs->sc->rep, &rows,
+                                 &starts_row);
+  if (why != NULL) return fail(cs, SL_EFORMAT, why);
   if (rows < 0 || first + rows > cs->t->a) return SL_OK;
-  SL_TRY(check_flat_v2(cs, h));
   cs->row += rows;
   if (cs->col->is_list) cs->elems = cs->t->width; /* rows before a are not checked */
   *skipped = true;
@@ -492,6 +500,17 @@ void pq_cursor_init(pq_cursor *cs, const char *path, const pq_chunk *c, const ui
                     .row = t->col->is_list ? -1 : 0, .err = err};
 }
 
+bool pq_pages_for(const pq_loc *l, size_t n, int64_t a, int64_t b, size_t *p0, size_t *p1) {
+  size_t i = 0;
+  while (i + 1 < n && l[i + 1].first_row <= a) i++;
+  *p0 = i;
+  while (i + 1 < n && l[i + 1].first_row < b) i++;
+  *p1 = i;
+  for (i = 1; i <= *p1; i++)
+    if (l[i - 1].offset + l[i - 1].size != l[i].offset) return false;
+  return true;
+}
+
 void pq_cursor_pages(pq_cursor *cs, const pq_loc *locs, size_t nlocs, int64_t end_row,
                      size_t first, size_t at, const char *by) {
   assert(first < nlocs && locs[first].first_row <= cs->t->a);
@@ -569,40 +588,25 @@ void pq_scratch_free(pq_scratch *sc) {
 
 enum { FUZZ_ROWS = 256, FUZZ_WIDTH = 4, FUZZ_GROUP_ROWS = 1 << 20 };
 
-/* The rows of a data page as the driver's walk counts them; -1: unknown. */
-static int64_t fuzz_rows(const uint8_t *page, const pq_page *h, bool list) {
-  if (!list) return h->type == PQ_DATA_PAGE_V2 && h->num_rows != h->num_values ? -1
-                                                                               : h->num_values;
-  int64_t lv = (int64_t)h->rep_len + h->def_len;
-  if (h->type != PQ_DATA_PAGE_V2 || h->num_values > FUZZ_GROUP_ROWS * FUZZ_WIDTH ||
-      lv > h->compressed || lv > h->uncompressed || h->num_values == 0)
-    return -1;
-  uint8_t *rep = sl__malloc((size_t)h->num_values);
-  size_t starts = 0;
-  bool ok = rep != NULL && pq_levels(page + h->header_len, (size_t)h->rep_len, 1, rep,
-                                     (size_t)h->num_values, 0, &starts) == NULL && rep[0] == 0;
-  sl__free(rep);
-  return ok ? (int64_t)starts : -1;
-}
-
 /* Data page locations of an in-memory chunk from its headers (as the driver
    walks a file without an OffsetIndex); 0 where a page's rows are unknown. */
-static size_t fuzz_walk(const uint8_t *buf, size_t n, bool list, pq_loc *locs, size_t cap,
-                        int64_t *end_row) {
+static size_t fuzz_walk(const uint8_t *buf, size_t n, const pq_col *col, pq_loc *locs,
+                        size_t cap, sl_buf *rep, int64_t *end_row) {
   size_t k = 0, pos = 0;
-  int64_t row = 0;
+  int64_t row = 0, rows;
+  bool starts_row;
   while (pos < n && k < cap) {
     pq_page h;
     if (pq_parse_page(buf + pos, n - pos, &h) != NULL) return 0;
     size_t size = h.header_len + (size_t)h.compressed;
     if (size > n - pos) return 0;
     if (h.type == PQ_DATA_PAGE || h.type == PQ_DATA_PAGE_V2) {
-      int64_t rows = fuzz_rows(buf + pos, &h, list);
-      if (rows <= 0 || rows > FUZZ_GROUP_ROWS - row) return 0;
+      if (pq_page_rows(col, &h, buf + pos + h.header_len, FUZZ_GROUP_ROWS * FUZZ_WIDTH, rep,
+                       &rows, &starts_row) != NULL || rows <= 0 || !starts_row ||
+          rows > FUZZ_GROUP_ROWS - row)
+        return 0;
       locs[k++] = (pq_loc){(int64_t)pos, (int64_t)size, row};
       row += rows;
-    } else if (k > 0) { /* a dictionary after data pages: not what the index form can say */
-      return 0;
     }
     pos += size;
   }
@@ -634,12 +638,10 @@ sl_status sl__parquet_decode_rows(const uint8_t *buf, size_t n, int type, int co
   pq_cursor cs;
   pq_loc locs[64];
   int64_t end_row = 0;
-  size_t nlocs = paged ? fuzz_walk(buf, n, col.is_list, locs, 64, &end_row) : 0;
+  size_t nlocs = paged ? fuzz_walk(buf, n, &col, locs, 64, &sc.rep, &end_row) : 0, p0, p1;
   uint8_t *part = NULL;
-  if (nlocs > 0) { /* the bytes before the first data page, then those holding [lo, hi) */
-    size_t p0 = 0, p1;
-    while (p0 + 1 < nlocs && locs[p0 + 1].first_row <= lo) p0++;
-    for (p1 = p0; p1 + 1 < nlocs && locs[p1 + 1].first_row < hi;) p1++;
+  if (nlocs > 0 && pq_pages_for(locs, nlocs, lo, hi, &p0, &p1)) {
+    /* the bytes before the first data page, then those holding [lo, hi) */
     size_t lead = (size_t)locs[0].offset, from = (size_t)locs[p0].offset;
     size_t len = (size_t)(locs[p1].offset + locs[p1].size) - from;
     part = sl__malloc(lead + len);

@@ -556,13 +556,20 @@ static sl_status get_file(const sl_shard *s, const pq_file **out, sl_error *err)
   return st;
 }
 
+/* Whether file bytes [off, off + len) lie between the magic and the footer. */
+static bool in_data(const pq_file *f, int64_t off, int64_t len, int64_t *data_end) {
+  int64_t end;
+  *data_end = f->file_size - 8 - (int64_t)f->footer_len;
+  return off >= 4 && sl__add(off, len, &end) && end <= *data_end;
+}
+
 /* The bytes of a chunk: from its dictionary page (if any) to its end. */
 static sl_status chunk_range(const char *path, const pq_file *f, const pq_chunk *c,
                              const pq_col *col, int64_t *off, int64_t *len, sl_error *err) {
   *off = c->dict_off > 0 && c->dict_off < c->data_off ? c->dict_off : c->data_off;
   *len = c->compressed;
-  int64_t end, data_end = f->file_size - 8 - (int64_t)f->footer_len;
-  if (*off < 4 || !sl__add(*off, *len, &end) || end > data_end)
+  int64_t data_end;
+  if (!in_data(f, *off, *len, &data_end))
     SL_FAIL(err, SL_EFORMAT, "%s: column %.*s: the chunk (%lld bytes at %lld) lies outside the "
             "data section (bytes 4..%lld)", path, col->name_len, col->name, (long long)*len,
             (long long)*off, (long long)data_end);
@@ -576,11 +583,10 @@ static sl_status chunk_range(const char *path, const pq_file *f, const pq_chunk 
 static sl_status read_index(int fd, const sl_shard *s, const pq_file *f, const pq_group *g,
                             const pq_chunk *c, int64_t off, int64_t n, pq_column *k,
                             bool *usable, sl_error *err) {
-  int64_t end, data_end = f->file_size - 8 - (int64_t)f->footer_len;
+  int64_t data_end;
   *usable = false;
   k->nlocs = 0;
-  if (c->index_off < 4 || !sl__add(c->index_off, c->index_len, &end) || end > data_end)
-    return SL_OK;
+  if (!in_data(f, c->index_off, c->index_len, &data_end)) return SL_OK;
   if (!sl__buf_reserve(&k->sc.page, (size_t)c->index_len))
     SL_FAIL(err, SL_ENOMEM, "%s: out of memory for an offset index", s->path);
   SL_TRY(sl__pread_full(fd, s->path, k->sc.page.p, (size_t)c->index_len, c->index_off, err));
@@ -654,36 +660,19 @@ static sl_status bytes_at(pq_walk *w, int64_t pos, int64_t len, const uint8_t **
   return SL_OK;
 }
 
-/* The rows of data page h at pos as the walk counts them (-1: it cannot).
-   Flat: its values, one a row (a v2 header's num_rows must agree). List:
-   v1 headers do not tell; a v2 page's repetition levels of 0 (stored
-   uncompressed right after the header) do, where the page starts a row;
-   its num_rows is not used (Arrow C++ before 12.0 wrote num_values there,
-   PARQUET-2066). */
+/* The rows of data page h at pos as pq_page_rows counts them (-1: they
+   cannot be told, or the page starts inside a row and so cannot be read
+   alone); its repetition levels are read through the window where needed. */
 static sl_status walk_rows(pq_walk *w, const pq_page *h, int64_t pos, int64_t cap, sl_buf *rep,
                            int64_t *rows) {
-  *rows = -1;
-  if (!w->col->is_list) {
-    if (h->type == PQ_DATA_PAGE_V2 && h->num_rows != h->num_values)
-      return walk_fail(w, "a v2 page of a flat column holds a number of values other than "
-                       "its rows");
-    *rows = h->num_values;
-    return SL_OK;
-  }
-  if (h->type != PQ_DATA_PAGE_V2) return SL_OK;
-  if (h->num_values > cap) return walk_fail(w, "a page holds more values than its row group can");
-  int64_t lv = (int64_t)h->rep_len + h->def_len;
-  if (lv > h->compressed || lv > h->uncompressed)
-    return walk_fail(w, "v2 page levels are longer than the page");
-  const uint8_t *p;
-  SL_TRY(bytes_at(w, pos + (int64_t)h->header_len, h->rep_len, &p));
-  if (!sl__buf_reserve(rep, (size_t)h->num_values))
-    SL_FAIL(w->err, SL_ENOMEM, "%s: out of memory for levels", w->s->path);
-  size_t starts;
-  const char *why = pq_levels(p, (size_t)h->rep_len, pq_bit_width((uint32_t)w->col->max_rep),
-                              rep->p, (size_t)h->num_values, 0, &starts);
+  const uint8_t *body = NULL;
+  if (w->col->is_list && h->type == PQ_DATA_PAGE_V2)
+    SL_TRY(bytes_at(w, pos + (int64_t)h->header_len, SL_MIN(h->rep_len, h->compressed), &body));
+  bool starts_row;
+  const char *why = pq_page_rows(w->col, h, body, cap, rep, rows, &starts_row);
+  if (why == pq_oom) SL_FAIL(w->err, SL_ENOMEM, "%s: out of memory for levels", w->s->path);
   if (why != NULL) return walk_fail(w, why);
-  if (h->num_values > 0 && rep->p[0] == 0) *rows = (int64_t)starts; /* else: starts inside a row */
+  if (!starts_row) *rows = -1;
   return SL_OK;
 }
 
@@ -703,8 +692,7 @@ static bool add_loc(pq_column *k, pq_loc l) {
    from the first to the one holding row upto - 1, found from their headers,
    into k->locs; *end_row is the row after them. *ok is false where a page's
    rows cannot be told (v1 pages of a list column, a v2 page starting inside
-   a row) or it holds none, or where another page (a dictionary) follows a
-   data page. */
+   a row) or it holds none. */
 static sl_status walk_pages(int fd, const sl_shard *s, const pq_group *g, int64_t off,
                             int64_t n, int64_t upto, pq_column *k, int64_t *end_row, bool *ok,
                             sl_error *err) {
@@ -728,8 +716,6 @@ static sl_status walk_pages(int fd, const sl_shard *s, const pq_group *g, int64_
       if (!add_loc(k, (pq_loc){pos, size, row}))
         SL_FAIL(err, SL_ENOMEM, "%s: out of memory for page locations", s->path);
       row += rows;
-    } else if (k->nlocs > 0) {
-      return SL_OK; /* a dictionary after data pages: only a whole read finds it */
     }
     pos += size;
   }
@@ -763,15 +749,6 @@ static sl_status locate_pages(int fd, const sl_shard *s, const pq_file *f, const
   return walk_pages(fd, s, g, off, n, k->t.b, k, end_row, ok, err);
 }
 
-/* Whether pages [0, last] follow each other with nothing between: else
-   something the index does not list (a dictionary page written after data
-   pages) may be needed, and only a whole read finds it. */
-static bool pages_adjoin(const pq_loc *l, size_t last) {
-  for (size_t i = 1; i <= last; i++)
-    if (l[i - 1].offset + l[i - 1].size != l[i].offset) return false;
-  return true;
-}
-
 /* Column i's chunk in row group g into its buffer, and its cursor set up on
    it for rows [t.a, t.b). Where only some rows are wanted and the pages can
    be located, only the bytes before the first data page (the dictionary)
@@ -787,11 +764,7 @@ static sl_status read_chunk(int fd, const sl_shard *s, const pq_file *f, const p
   SL_TRY(locate_pages(fd, s, f, g, c, off, n, k, &end_row, &by, &paged, err));
   size_t p0 = 0, p1 = 0, len = 0;
   int64_t lead = n, from = 0, to = 0;
-  if (paged) {
-    while (p0 + 1 < k->nlocs && k->locs[p0 + 1].first_row <= a) p0++;
-    for (p1 = p0; p1 + 1 < k->nlocs && k->locs[p1 + 1].first_row < b;) p1++;
-    paged = pages_adjoin(k->locs, p1);
-  }
+  paged = paged && pq_pages_for(k->locs, k->nlocs, a, b, &p0, &p1);
   if (paged) {
     lead = k->locs[0].offset - off;
     from = k->locs[p0].offset;

@@ -257,6 +257,23 @@ typedef struct pq_cursor {
 void pq_cursor_init(pq_cursor *cs, const char *path, const pq_chunk *c, const uint8_t *buf,
                     size_t n, int64_t group_rows, const pq_target *t, pq_scratch *sc,
                     sl_error *err);
+/* The rows data page h holds as its header tells and, for a v2 page of a
+   list column, its repetition levels (stored uncompressed at body, the
+   bytes after the header) count; its num_rows is not used there, Arrow C++
+   before 12.0 wrote num_values in it (PARQUET-2066). *rows is -1 where they
+   cannot be told (a v1 list page); *starts_row is false for a list page
+   whose first value continues a row. cap: the most values its row group
+   can hold; rep: scratch for the levels. @return NULL or why the page is
+   bad (pq_oom: out of memory). */
+const char *pq_page_rows(const pq_col *c, const pq_page *h, const uint8_t *body, int64_t cap,
+                         sl_buf *rep, int64_t *rows, bool *starts_row);
+
+/* The located pages [*p0, *p1] that hold rows [a, b); false when pages
+   [0, *p1] do not follow each other with nothing between (something not
+   listed, such as a dictionary written after data pages, may be needed:
+   read the chunk whole). */
+bool pq_pages_for(const pq_loc *l, size_t n, int64_t a, int64_t b, size_t *p0, size_t *p1);
+
 /* buf holds bytes before the chunk's first data page (its dictionary), then,
    from buf + at, the pages of locs[first...] only: rows start at that
    page's first row, and every page read must lie and start where locs says
