@@ -1,8 +1,8 @@
 /* Fuzz target for Parquet pages: page headers, decompression, levels and
    every value encoding. The first four bytes choose the physical type, the
    codec and the definition and repetition levels; the rest is a column chunk
-   of a 256-row group (a list of 4 values per row when there is a repetition
-   level). Any bytes must decode or fail with a one-line error.
+   (a list of 4 values per row when there is a repetition level) whose first
+   256 rows are decoded. Any bytes must decode or fail with a one-line error.
 
    Where the first 256 rows decode, rows [lo, 256) (lo from the second byte)
    are decoded again from only the pages that hold them, located from the

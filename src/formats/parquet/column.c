@@ -658,13 +658,3 @@ sl_status sl__parquet_decode_rows(const uint8_t *buf, size_t n, int type, int co
   sl__free(part);
   return st;
 }
-
-sl_status sl__parquet_decode_chunk(const uint8_t *buf, size_t n, int type, int codec,
-                                   int max_def, int max_rep, sl_error *err) {
-  uint8_t *dst = sl__malloc(FUZZ_ROWS * FUZZ_WIDTH * 8);
-  if (dst == NULL) SL_FAIL(err, SL_ENOMEM, "<buffer>: out of memory");
-  sl_status st = sl__parquet_decode_rows(buf, n, type, codec, max_def, max_rep, 0, FUZZ_ROWS,
-                                         false, dst, err);
-  sl__free(dst);
-  return st;
-}

@@ -299,9 +299,9 @@ sl_status sl__parquet_write(const char *path, sl_dtype dtype, int ndim, const in
 
 /* For the fuzz targets: whole-buffer entry points that never touch files. */
 sl_status sl__parquet_parse_footer(const uint8_t *buf, size_t n, sl_error *err);
-sl_status sl__parquet_decode_chunk(const uint8_t *buf, size_t n, int type, int codec,
-                                   int max_def, int max_rep, sl_error *err);
-/* Rows [lo, hi) of the first 256 of such a chunk into their places in dst
+/* A column chunk of a flat column (or, with max_rep, a list of 4 values per
+   row) of a row group of 2^20 rows: rows [lo, hi) of its first 256 into
+   their places in dst
    (which holds rows [0, 256): 8 bytes a value at most, 4 values a row for
    lists), nulls as 0: from the whole chunk, or (paged) from only the pages
    holding them, located from the headers as the driver does for a file
