@@ -9,10 +9,12 @@ if(NOT SL_WITH_PARQUET STREQUAL "OFF")
   find_library(SL_ZSTD_LIB zstd)
   find_path(SL_LZ4_INCLUDE lz4.h)
   find_library(SL_LZ4_LIB lz4)
+  find_path(SL_BROTLI_INCLUDE brotli/decode.h)
+  find_library(SL_BROTLI_LIB brotlidec)
   find_package(ZLIB)
   set(_sl_pq_missing "")
   foreach(v SL_SNAPPY_INCLUDE SL_SNAPPY_LIB SL_ZSTD_INCLUDE SL_ZSTD_LIB SL_LZ4_INCLUDE
-            SL_LZ4_LIB)
+            SL_LZ4_LIB SL_BROTLI_INCLUDE SL_BROTLI_LIB)
     if(NOT ${v})
       list(APPEND _sl_pq_missing ${v})
     endif()
@@ -22,9 +24,9 @@ if(NOT SL_WITH_PARQUET STREQUAL "OFF")
   endif()
   if(_sl_pq_missing)
     sl_dependency(SL_WITH_PARQUET FALSE
-      "a Parquet codec library (${_sl_pq_missing}; install libsnappy-dev libzstd-dev liblz4-dev zlib1g-dev)")
+      "a Parquet codec library (${_sl_pq_missing}; install libsnappy-dev libzstd-dev liblz4-dev libbrotli-dev zlib1g-dev)")
     message(STATUS "Parquet driver left out: missing ${_sl_pq_missing} "
-                   "(install libsnappy-dev libzstd-dev liblz4-dev zlib1g-dev)")
+                   "(install libsnappy-dev libzstd-dev liblz4-dev libbrotli-dev zlib1g-dev)")
   else()
     set(SL_HAVE_PARQUET 1)
     set(_sl_pq ${CMAKE_CURRENT_LIST_DIR}/parquet)
@@ -33,8 +35,10 @@ if(NOT SL_WITH_PARQUET STREQUAL "OFF")
                                   ${_sl_pq}/write.c)
     # plain library paths, not ZLIB::ZLIB: the exported static library's link
     # interface must not name a target the consumer has not imported
-    list(APPEND SL_FORMAT_LIBS ${SL_SNAPPY_LIB} ${SL_ZSTD_LIB} ${SL_LZ4_LIB} ${ZLIB_LIBRARIES} m)
+    list(APPEND SL_FORMAT_LIBS ${SL_SNAPPY_LIB} ${SL_ZSTD_LIB} ${SL_LZ4_LIB} ${SL_BROTLI_LIB}
+         ${ZLIB_LIBRARIES} m)
     list(APPEND SL_FORMAT_INCLUDES ${SL_SNAPPY_INCLUDE} ${SL_ZSTD_INCLUDE} ${SL_LZ4_INCLUDE}
+         ${SL_BROTLI_INCLUDE}
          ${ZLIB_INCLUDE_DIRS})
     list(APPEND SL_FEATURES parquet)
   endif()

@@ -4,11 +4,12 @@
  * a buffer of exactly that size and a different result size is corruption.
  * GZIP may be several concatenated members; windowBits 15+32 accepts gzip
  * and zlib headers alike. LZ4_RAW is a bare LZ4 block. The deprecated LZ4
- * (Hadoop framing), LZO and BROTLI are not built in.
+ * (Hadoop framing) and LZO are not built in.
  */
 #include <limits.h>
 #include <string.h>
 
+#include <brotli/decode.h>
 #include <lz4.h>
 #include <snappy-c.h>
 #include <zlib.h>
@@ -85,6 +86,17 @@ static sl_status lz4_raw(const uint8_t *src, size_t n, uint8_t *dst, size_t m,
   return SL_OK;
 }
 
+static sl_status brotli(const uint8_t *src, size_t n, uint8_t *dst, size_t m,
+                        const char **why) {
+  size_t got = m;
+  if (BrotliDecoderDecompress(n, src, &got, dst) != BROTLI_DECODER_RESULT_SUCCESS ||
+      got != m) {
+    *why = "brotli data is corrupt or does not give the page's uncompressed size";
+    return SL_EFORMAT;
+  }
+  return SL_OK;
+}
+
 sl_status pq_decompress(int codec, const uint8_t *src, size_t n, uint8_t *dst, size_t m,
                         const char **why) {
   switch (codec) {
@@ -97,11 +109,12 @@ sl_status pq_decompress(int codec, const uint8_t *src, size_t n, uint8_t *dst, s
       return SL_OK;
     case PQ_SNAPPY: return snappy(src, n, dst, m, why);
     case PQ_GZIP: return gzip(src, n, dst, m, why);
+    case PQ_BROTLI: return brotli(src, n, dst, m, why);
     case PQ_ZSTD: return zstd(src, n, dst, m, why);
     case PQ_LZ4_RAW: return lz4_raw(src, n, dst, m, why);
     default:
       *why = "compression codec is not supported (supported: UNCOMPRESSED, SNAPPY, GZIP, "
-             "ZSTD, LZ4_RAW)";
+             "BROTLI, ZSTD, LZ4_RAW)";
       return SL_ENOTSUP;
   }
 }

@@ -207,7 +207,7 @@ static sl_status decompress(pq_cursor *cs, const uint8_t *src, size_t n, size_t 
   if (st == SL_ENOTSUP) {
     const pq_col *c = cs->col;
     SL_FAIL(cs->err, st, "%s: column %.*s uses compression %s, which this build cannot "
-            "decode (supported: UNCOMPRESSED, SNAPPY, GZIP, ZSTD, LZ4_RAW)", cs->path,
+            "decode (supported: UNCOMPRESSED, SNAPPY, GZIP, BROTLI, ZSTD, LZ4_RAW)", cs->path,
             c->name_len, c->name, pq_codec_name(codec));
   }
   return st == SL_OK ? SL_OK : fail(cs, st, why);

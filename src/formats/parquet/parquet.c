@@ -171,8 +171,17 @@ static sl_dtype int_dtype(int type, int bits, bool sign) {
 }
 
 /* Integers: a LogicalType INTEGER, a ConvertedType INT_n/UINT_n, or none. */
+/* DATE, TIME and TIMESTAMP load as the integers they are stored as (days,
+   or units since midnight or the epoch), as numpy's datetime64 views do. */
+static bool temporal(const pq_schema *e) {
+  if (e->logical != 0)
+    return e->logical == PQ_LT_DATE || e->logical == PQ_LT_TIME || e->logical == PQ_LT_TIMESTAMP;
+  return e->converted >= PQ_CT_DATE && e->converted <= PQ_CT_TIMESTAMP_MICROS;
+}
+
 static sl_dtype integer_of(const pq_schema *e, const char **what) {
   if (e->logical == PQ_LT_INTEGER) return int_dtype(e->type, e->int_bits, e->int_signed);
+  if (temporal(e)) return e->type == PQ_INT32 ? SL_INT32 : SL_INT64;
   if (e->logical != 0) {
     *what = logical_name(e->logical);
     return SL_DTYPE_COUNT;

@@ -73,12 +73,15 @@ enum { PQ_BOOLEAN, PQ_INT32, PQ_INT64, PQ_INT96, PQ_FLOAT, PQ_DOUBLE, PQ_BYTE_AR
 enum { PQ_REQUIRED, PQ_OPTIONAL, PQ_REPEATED };
 enum { PQ_PLAIN = 0, PQ_PLAIN_DICT = 2, PQ_RLE = 3, PQ_BIT_PACKED = 4, PQ_DELTA_BP = 5,
        PQ_RLE_DICT = 8, PQ_BSS = 9 };
-enum { PQ_UNCOMPRESSED = 0, PQ_SNAPPY = 1, PQ_GZIP = 2, PQ_ZSTD = 6, PQ_LZ4_RAW = 7 };
+enum { PQ_UNCOMPRESSED = 0, PQ_SNAPPY = 1, PQ_GZIP = 2, PQ_BROTLI = 4, PQ_ZSTD = 6,
+       PQ_LZ4_RAW = 7 };
 enum { PQ_DATA_PAGE = 0, PQ_INDEX_PAGE = 1, PQ_DICT_PAGE = 2, PQ_DATA_PAGE_V2 = 3 };
 /* LogicalType union members we look at (the field ids). */
-enum { PQ_LT_STRING = 1, PQ_LT_LIST = 3, PQ_LT_INTEGER = 10, PQ_LT_FLOAT16 = 15 };
+enum { PQ_LT_STRING = 1, PQ_LT_LIST = 3, PQ_LT_DATE = 6, PQ_LT_TIME = 7, PQ_LT_TIMESTAMP = 8,
+       PQ_LT_INTEGER = 10, PQ_LT_FLOAT16 = 15 };
 /* ConvertedType values we look at. */
-enum { PQ_CT_UTF8 = 0, PQ_CT_LIST = 3, PQ_CT_UINT_8 = 11, PQ_CT_INT_64 = 18 };
+enum { PQ_CT_UTF8 = 0, PQ_CT_LIST = 3, PQ_CT_DATE = 6, PQ_CT_TIMESTAMP_MICROS = 10,
+       PQ_CT_UINT_8 = 11, PQ_CT_INT_64 = 18 };
 
 typedef struct pq_schema {
   const char *name; /* points into the footer bytes; not NUL-terminated */
