@@ -2,11 +2,18 @@
  * shardload: load a sharded on-disk dataset into a row-partitioned array
  * spread over the ranks of a process group (MPI, or one plain process).
  *
- * The one public header. Everything with a lifetime is an opaque handle with
- * a create/free pair (every *_free accepts NULL); the visible structs are
- * plain values the caller owns. Every fallible call returns an sl_status and,
- * when given a non-NULL sl_error, fills it with a one-line message that names
- * the file and what is wrong with it.
+ * The public API. Everything with a lifetime is an opaque handle with a
+ * create/free pair (every *_free accepts NULL); the visible structs are plain
+ * values the caller owns. Every fallible call returns an sl_status and, when
+ * given a non-NULL sl_error, first clears it and then fills it with a
+ * one-line message that names the file and what is wrong with it.
+ *
+ * ABI: the option and stats structs start with struct_size, set by their
+ * _init function. The library reads (and, for stats, writes) only the fields
+ * that struct_size covers, so a program built against an older header, with
+ * fewer fields, keeps working: the fields it does not know take their
+ * defaults. Fields are only ever appended. What a format driver sees is in
+ * shardload_driver.h.
  *
  * Typical use:
  *
@@ -30,19 +37,21 @@ extern "C" {
 #if defined(__GNUC__)
 #define SL_API __attribute__((visibility("default")))
 #define SL_NODISCARD __attribute__((warn_unused_result))
+#define SL_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #else
 #define SL_API
 #define SL_NODISCARD
+#define SL_PRINTF(f, a)
 #endif
 
 /* ------------------------------------------------------------------ version */
 
 #define SL_VERSION_MAJOR 0
-#define SL_VERSION_MINOR 1
+#define SL_VERSION_MINOR 2
 #define SL_VERSION_PATCH 0
 #define SL_VERSION_NUMBER \
   (SL_VERSION_MAJOR * 10000 + SL_VERSION_MINOR * 100 + SL_VERSION_PATCH)
-#define SL_VERSION_STRING "0.1.0"
+#define SL_VERSION_STRING "0.2.0"
 
 /** @return the runtime library's SL_VERSION_NUMBER (compare with the header's). */
 SL_API unsigned sl_version_number(void);
@@ -53,17 +62,18 @@ SL_API const char *sl_features(void);
 /* ------------------------------------------------------------------- errors */
 
 /* Values are pinned: never renumber, only append. */
-#define SL_STATUS_MAP(X)                                       \
-  X(SL_OK, 0, "success")                                       \
-  X(SL_EINVAL, 1, "invalid argument")                          \
-  X(SL_ENOMEM, 2, "out of memory")                             \
-  X(SL_EIO, 3, "I/O error")                                    \
-  X(SL_EFORMAT, 4, "bad or unsupported file")                  \
-  X(SL_ELAYOUT, 5, "inconsistent dataset layout")              \
-  X(SL_ENOTSUP, 6, "not supported by this build")              \
-  X(SL_EPEER, 7, "ranks disagree")                             \
-  X(SL_ENOENT, 8, "no such file or directory")                 \
-  X(SL_EVERIFY, 9, "verification failed")
+#define SL_STATUS_MAP(X)                                         \
+  X(SL_OK, 0, "success")                                         \
+  X(SL_EINVAL, 1, "invalid argument")                            \
+  X(SL_ENOMEM, 2, "out of memory")                               \
+  X(SL_EIO, 3, "I/O error")                                      \
+  X(SL_EFORMAT, 4, "bad or unsupported file")                    \
+  X(SL_ELAYOUT, 5, "inconsistent dataset layout")                \
+  X(SL_ENOTSUP, 6, "not supported by this build")                \
+  X(SL_EPEER, 7, "ranks disagree")                               \
+  X(SL_ENOENT, 8, "no such file or directory")                   \
+  X(SL_EVERIFY, 9, "verification failed")                        \
+  X(SL_ECHANGED, 10, "file changed since the dataset was opened")
 
 typedef enum sl_status {
 #define SL__STATUS_ENUM(name, value, text) name = value,
@@ -73,8 +83,9 @@ typedef enum sl_status {
 
 /**
  * Caller-allocated error report. Fixed size so the error path never allocates
- * and it can be broadcast as bytes. The first error set wins: outer layers
- * never overwrite an inner, more specific message. message is one line.
+ * and it can be broadcast as bytes. Every call that takes one clears it
+ * first; inside a call the first error set wins, so outer layers never
+ * overwrite an inner, more specific message. message is one line.
  */
 typedef struct sl_error {
   sl_status code;
@@ -122,6 +133,7 @@ SL_API const char *sl_dtype_str(sl_dtype t);
  * Parses a numpy dtype string ("<f4", ">i8", "|b1", "f4") or a name
  * ("float32", "int64", "bool", "complex64").
  * @param swap set to 1 when the spelling asks for non-native byte order.
+ * @return SL_EINVAL when s is not a dtype this library knows.
  */
 SL_API sl_status sl_dtype_parse(const char *s, sl_dtype *out, int *swap);
 
@@ -159,7 +171,9 @@ SL_API int sl_comm_size(const sl_comm *c);
 SL_API int sl_comm_is_mpi(const sl_comm *c);
 /**
  * Collective: every rank passes its own outcome; every rank returns the same
- * one. When any rank failed, err on every rank receives the message of the
+ * one. err is the one report that is read as well as written: on entry it
+ * holds this rank's message for a failed local (or nothing), on return the
+ * agreed one. When any rank failed, every rank receives the message of the
  * lowest failing rank. NULL comm means a single process.
  */
 SL_API sl_status sl_comm_agree(sl_comm *c, sl_status local, sl_error *err);
@@ -169,16 +183,11 @@ SL_API sl_status sl_comm_gather(sl_comm *c, const void *send, size_t n, void *re
 /** Collective: broadcasts n bytes from rank 0. */
 SL_API sl_status sl_comm_bcast(sl_comm *c, void *buf, size_t n, sl_error *err);
 
-/* ------------------------------------------------------------------ drivers */
-
-/** A byte range of a file. */
-typedef struct sl_extent {
-  int64_t offset;
-  int64_t length;
-} sl_extent;
+/* ------------------------------------------------------------------ dataset */
 
 /** Options that name and shape a dataset. Set defaults with sl_open_options_init. */
 typedef struct sl_open_options {
+  size_t struct_size;       /* sizeof(sl_open_options), set by _init */
   const char *format;       /* driver name; NULL (default): from the file names */
   const char *pattern;      /* glob inside the directory; NULL: shard_NNNN.<ext> */
   const char *dataset;      /* HDF5 dataset name or '/group/ *' pattern; NULL */
@@ -191,83 +200,14 @@ typedef struct sl_open_options {
 
 SL_API void sl_open_options_init(sl_open_options *o);
 
-/**
- * One shard as a driver describes it. probe fills rows, swap and param;
- * the library fills path, member and opts. param is broadcast to every rank as
- * numbers; priv is per-process state the driver may create lazily (under its
- * own lock) and frees in release.
- */
-typedef struct sl_shard {
-  const char *path;   /* owned by the dataset */
-  const char *member; /* e.g. the HDF5 dataset name; NULL when unused */
-  int64_t rows;
-  int64_t file_size;
-  int swap;           /* stored byte order differs from native */
-  uint64_t param[8];  /* driver-defined numbers (data offset, flags, ...) */
-  void *priv;
-  const sl_open_options *opts; /* the dataset's options, on every rank */
-} sl_shard;
-
-/** What probe learns about the array stored in one shard. */
-typedef struct sl_shard_info {
-  sl_dtype dtype;
-  int ndim;                     /* >= 1 */
-  int64_t shape[SL_MAX_DIMS];   /* shape[0] = rows; a trailing extent may be
-                                   -1 when the shard holds no rows and its
-                                   format cannot tell it (a list column with
-                                   no values): it then matches any extent */
-} sl_shard_info;
-
-/**
- * A format driver: a table of functions. NULL optional slots mean the
- * generic path. Every function may be called from several threads at once
- * for different or equal shards.
- */
-typedef struct sl_driver {
-  const char *name;                   /* "npy" */
-  const char *const *extensions;      /* {".npy", NULL} */
-  /* Optional: lists the shards inside one file (e.g. HDF5 datasets); NULL
-     means one file is one shard. *members is allocated with malloc. */
-  sl_status (*expand)(const char *path, const sl_open_options *o, char ***members,
-                      size_t *n, sl_error *err);
-  /* Reads metadata only. */
-  sl_status (*probe)(const char *path, const char *member, const sl_open_options *o,
-                     sl_shard *shard, sl_shard_info *info, sl_error *err);
-  /* Optional: rows [lo, hi) as byte ranges that concatenate to the rows in C
-     order; *n in: capacity, out: count. Return with *n = 0 to ask for read. */
-  sl_status (*extents)(const sl_shard *s, int64_t lo, int64_t hi, sl_extent *out,
-                       size_t *n, sl_error *err);
-  /* Optional when extents always answers: decodes rows [lo, hi) into dst,
-     C order, native byte order. */
-  sl_status (*read)(const sl_shard *s, int64_t lo, int64_t hi, void *dst, sl_error *err);
-  /* Optional: frees s->priv. */
-  void (*release)(sl_shard *s);
-  /* Optional: writes one shard file (for `shardload write`). */
-  sl_status (*write)(const char *path, sl_dtype dtype, int ndim, const int64_t *shape,
-                     const void *data, sl_error *err);
-  /* Optional, for drivers that decode: the first row at or after row where a
-     unit of decoding starts (a row group, a record batch); s->rows when none
-     does, -1 when it cannot tell. Read pieces end there where they can, so
-     that no unit is decoded twice. Called before reading, on one thread. */
-  int64_t (*unit_start)(const sl_shard *s, int64_t row);
-} sl_driver;
-
-/**
- * Registers a driver before datasets are opened; later registrations take
- * precedence by name. The table must outlive its use. Not thread-safe.
- */
-SL_API sl_status sl_register_driver(const sl_driver *d, sl_error *err);
-/** @return the driver named name (built in or registered), NULL if none. */
-SL_API const sl_driver *sl_find_driver(const char *name);
-
-/* ------------------------------------------------------------------ dataset */
-
 typedef struct sl_dataset sl_dataset;
 
 /**
  * Discovers a dataset: PATH is a directory of shard_NNNN.<ext> files
  * (contiguous from 0, four or more digits), a single file, or a directory
- * searched with o->pattern. Only headers are read.
+ * searched with o->pattern. Only headers are read; each shard file's device,
+ * inode, size and modification time are recorded, and every later open for
+ * reading checks them (SL_ECHANGED names a file that changed).
  * Collective over comm (NULL: this process alone): rank 0 discovers, every
  * rank receives the same dataset or the same error.
  */
@@ -289,6 +229,13 @@ SL_API int64_t sl_dataset_nbytes(const sl_dataset *d);
 /** @return number of files opened for metadata by this process (discovery). */
 SL_API int64_t sl_dataset_files_probed(const sl_dataset *d);
 
+/**
+ * A format built into (or registered with) this library: its first file
+ * extension (".npy"), NULL when there is no such format; *writable (may be
+ * NULL) says whether sl_write_shard can write it.
+ */
+SL_API const char *sl_format_extension(const char *format, int *writable);
+
 /* ------------------------------------------------------------------ reading */
 
 typedef enum sl_variant {
@@ -309,25 +256,24 @@ typedef enum sl_partition_kind {
   SL_PARTITION_TILED = 1     /* tile_rows = ceil(N/P), last tile short */
 } sl_partition_kind;
 
+/** How to read: sl_dataset_read_rows and sl_load. Defaults: sl_read_options_init. */
 typedef struct sl_read_options {
-  sl_variant variant;   /* default AUTO */
-  int threads;          /* 0 (default): OpenMP's default; >= 0 */
-  sl_io_mode io;        /* default AUTO */
-  int64_t chunk_bytes;  /* work unit of the threads; default 16 MiB, >= 4096;
-                           formats that must decode get 4x this */
+  size_t struct_size;          /* sizeof(sl_read_options), set by _init */
+  sl_variant variant;          /* default AUTO */
+  int threads;                 /* 0 (default): the executor's default; >= 0 */
+  sl_io_mode io;               /* default AUTO */
+  int64_t chunk_bytes;         /* work unit of the threads; default 16 MiB, >= 4096;
+                                  formats that must decode get 4x this */
+  sl_partition_kind partition; /* sl_load only; default BALANCED */
+  int64_t min_rows;            /* sl_load only: tiles are at least this many rows;
+                                  default 1 */
 } sl_read_options;
 
-typedef struct sl_load_options {
-  sl_read_options read;
-  sl_partition_kind partition; /* default BALANCED */
-  int64_t min_rows;            /* tiles are at least this many rows; default 1 */
-} sl_load_options;
-
 SL_API void sl_read_options_init(sl_read_options *o);
-SL_API void sl_load_options_init(sl_load_options *o);
 
-/** What one read did. */
+/** What one read did (this process). Set struct_size with sl_read_stats_init. */
 typedef struct sl_read_stats {
+  size_t struct_size;    /* sizeof(sl_read_stats), set by _init */
   int64_t rows;
   int64_t bytes;
   int64_t files;         /* distinct files touched */
@@ -340,12 +286,21 @@ typedef struct sl_read_stats {
   int threads;
   sl_variant variant;    /* the variant that ran */
   sl_io_mode io;         /* the mode that ran */
+  int64_t files_opened;  /* descriptors this read opened (both kinds with
+                            O_DIRECT); a file kept open from an earlier read
+                            is not opened again */
+  int64_t open_files_peak; /* most descriptors the file cache held at once in
+                              this process, so far */
+  int64_t open_files_limit; /* what the file cache may hold (from RLIMIT_NOFILE) */
 } sl_read_stats;
+
+SL_API void sl_read_stats_init(sl_read_stats *s);
 
 /**
  * Reads global rows [lo, hi) into dst (host memory, C order, native byte
  * order, (hi-lo) x row bytes). Thread-safe, no MPI, not collective.
- * stats may be NULL.
+ * stats may be NULL. Files stay open in the dataset's bounded cache between
+ * calls.
  */
 SL_API SL_NODISCARD sl_status sl_dataset_read_rows(const sl_dataset *d, int64_t lo,
                                                    int64_t hi, void *dst,
@@ -360,11 +315,12 @@ typedef enum sl_memory_kind { SL_MEMORY_HOST = 1, SL_MEMORY_CUDA = 2 } sl_memory
 
 /**
  * Collective: partitions the rows over the ranks of comm, allocates each
- * rank's tile and reads it. Every rank returns the same status; on failure
- * *out is NULL. stats (local to this rank) may be NULL.
+ * rank's tile in the memory of the variant's executor and reads it. Every
+ * rank returns the same status; on failure *out is NULL. stats (local to
+ * this rank) may be NULL.
  */
 SL_API SL_NODISCARD sl_status sl_load(sl_comm *comm, const sl_dataset *d,
-                                      const sl_load_options *o, sl_array **out,
+                                      const sl_read_options *o, sl_array **out,
                                       sl_read_stats *stats, sl_error *err);
 SL_API void sl_array_free(sl_array *a);
 SL_API sl_dtype sl_array_dtype(const sl_array *a);
@@ -376,16 +332,17 @@ SL_API int sl_array_num_parts(const sl_array *a);
 SL_API void sl_array_part(const sl_array *a, int p, int64_t *lo, int64_t *hi);
 /** @return this rank's part index. */
 SL_API int sl_array_local_part(const sl_array *a);
-/** @return the local tile (rows x row bytes, C order); NULL for an empty tile. */
+/** @return the local tile (rows x row bytes, C order) in the memory that
+    sl_array_memory_kind says; NULL for an empty tile. */
 SL_API void *sl_array_local_data(const sl_array *a);
 SL_API int64_t sl_array_local_rows(const sl_array *a);
 SL_API sl_memory_kind sl_array_memory_kind(const sl_array *a);
 
 struct DLManagedTensor;
 /**
- * Exports the local tile as a DLPack tensor (dlpack.h) without a copy. The
- * tensor keeps its own reference: it stays valid after sl_array_free until
- * its deleter runs.
+ * Exports the local tile as a DLPack tensor (dlpack.h) without a copy, on
+ * the device its executor put it. The tensor keeps its own reference: it
+ * stays valid after sl_array_free until its deleter runs.
  */
 SL_API SL_NODISCARD sl_status sl_array_to_dlpack(sl_array *a,
                                                  struct DLManagedTensor **out,

@@ -1,4 +1,4 @@
-# Parquet driver tests: the unit test (tests/unit/test_parquet_driver.c) is
+# Parquet driver tests: the unit test (tests/unit/test_parquet.c) is
 # picked up with the other driver tests; the fixture cases parquet_* are
 # registered by tests/CMakeLists.txt once SL_HAVE_PARQUET is set. Here: the
 # fuzz targets for the footer (Thrift, FileMetaData, schema) and for pages

@@ -15,7 +15,7 @@ enum { EXIT_DATA = 1, EXIT_USAGE = 2 };
 typedef struct args {
   const char *cmd, *path;
   sl_open_options open;
-  sl_load_options load;
+  sl_read_options read;
   const char *output, *shape, *dtype_name;
   int64_t num_shards, seed;
   bool verify, json, progress, force, have_seed;
@@ -33,6 +33,9 @@ void say(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints the error (rank 0) and @return its exit code. */
 int data_error(const sl_error *e);
+/* Tests only: SHARDLOAD_TEST_AFTER_OPEN runs on rank 0 between discovery and
+   the load, every rank waiting for it. */
+void test_hook_after_open(sl_comm *comm);
 const char *name_of(const choice *c, int v);
 void shape_text(const int64_t *s, int n, char *buf, size_t cap);
 double now(void);

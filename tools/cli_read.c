@@ -10,6 +10,7 @@
 /* One rank's line of the report; gathered to rank 0 as bytes. */
 typedef struct rank_report {
   int64_t lo, hi, files, first_shard, last_shard, bytes, files_probed;
+  int64_t files_opened, open_files_peak, open_files_limit;
   double seconds, alloc_seconds, fault_seconds;
   int threads, variant, io;
 } rank_report;
@@ -96,6 +97,9 @@ static rank_report local_report(const sl_array *arr, const sl_dataset *d,
   r.variant = s->variant;
   r.io = s->io;
   r.files_probed = sl_dataset_files_probed(d);
+  r.files_opened = s->files_opened;
+  r.open_files_peak = s->open_files_peak;
+  r.open_files_limit = s->open_files_limit;
   return r;
 }
 
@@ -107,7 +111,7 @@ static void report_text(const rank_report *r, int P, const sl_dataset *d, const 
   describe(d, a->path, line, sizeof line);
   say(stdout, "%s\n", line);
   say(stdout, "%d rank%s, partition %s, variant %s, io %s\n", P, P == 1 ? "" : "s",
-      name_of(partitions, a->load.partition), name_of(variants, r[0].variant),
+      name_of(partitions, a->read.partition), name_of(variants, r[0].variant),
       name_of(io_modes, r[0].io));
   double slowest = 0;
   for (int i = 0; i < P; i++) {
@@ -144,6 +148,9 @@ static void report_json(const rank_report *r, int P, const sl_dataset *d, const 
     cJSON_AddNumberToObject(o, "first_shard", (double)r[i].first_shard);
     cJSON_AddNumberToObject(o, "last_shard", (double)r[i].last_shard);
     cJSON_AddNumberToObject(o, "files", (double)r[i].files);
+    cJSON_AddNumberToObject(o, "files_opened", (double)r[i].files_opened);
+    cJSON_AddNumberToObject(o, "open_files_peak", (double)r[i].open_files_peak);
+    cJSON_AddNumberToObject(o, "open_files_limit", (double)r[i].open_files_limit);
     cJSON_AddNumberToObject(o, "bytes", (double)r[i].bytes);
     cJSON_AddNumberToObject(o, "seconds", r[i].seconds);
     cJSON_AddNumberToObject(o, "alloc_seconds", r[i].alloc_seconds);
@@ -157,7 +164,7 @@ static void report_json(const rank_report *r, int P, const sl_dataset *d, const 
     probed += r[i].files_probed;
   }
   cJSON_AddNumberToObject(j, "ranks", P);
-  cJSON_AddStringToObject(j, "partition", name_of(partitions, a->load.partition));
+  cJSON_AddStringToObject(j, "partition", name_of(partitions, a->read.partition));
   cJSON_AddNumberToObject(j, "files_probed", (double)probed);
   cJSON_AddNumberToObject(j, "seconds", slowest);
   cJSON_AddNumberToObject(j, "gbps", gbps(sl_dataset_nbytes(d), slowest));
@@ -224,7 +231,9 @@ int cmd_read(sl_comm *comm, args *a) {
   progress(a, "loading");
   sl_array *arr;
   sl_read_stats stats;
-  if (sl_load(comm, d, &a->load, &arr, &stats, &err) != SL_OK) {
+  sl_read_stats_init(&stats);
+  test_hook_after_open(comm);
+  if (sl_load(comm, d, &a->read, &arr, &stats, &err) != SL_OK) {
     sl_dataset_free(d);
     return data_error(&err);
   }

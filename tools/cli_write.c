@@ -78,11 +78,12 @@ static int make_plan(args *a, plan *p) {
   p->nshards = a->num_shards ? a->num_shards : 4;
   if (p->nshards > MAX_SHARDS) return usage_error("--num-shards: at most %d", MAX_SHARDS);
   p->format = a->open.format ? a->open.format : "npy";
-  const sl_driver *d = sl_find_driver(p->format);
-  if (d == NULL || d->write == NULL)
+  int writable = 0;
+  const char *ext = sl_format_extension(p->format, &writable);
+  if (ext == NULL || !writable)
     return usage_error("--format: '%s' cannot be written by this build (%s)", p->format,
                        sl_features());
-  p->ext = d->extensions[0];
+  p->ext = ext;
   return split_rows(p, (uint64_t)a->seed);
 }
 

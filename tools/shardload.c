@@ -77,9 +77,49 @@ int usage_error(const char *fmt, ...) {
   return EXIT_USAGE;
 }
 
+/* The library names its options ("option columns"); the command line has
+   flags for them: the message says the flag. */
+static const struct {
+  const char *option, *flag;
+} flags[] = {{"option columns", "--columns"},   {"option fill_nulls", "--fill-nulls"},
+             {"option dtype", "--dtype"},       {"option trailing", "--trailing"},
+             {"option header_bytes", "--header-bytes"}, {"option dataset", "--dataset"},
+             {"option pattern", "--pattern"},   {"option format", "--format"},
+             {"option variant", "--variant"},   {"option threads", "--threads"},
+             {"option io", "--io"},             {"option partition", "--partition"},
+             {"option min_rows", "--min-rows"}};
+
+static void with_flags(const char *msg, char *out, size_t cap) {
+  size_t k = 0;
+  while (*msg && k + 1 < cap) {
+    size_t i = 0;
+    while (i < sizeof flags / sizeof flags[0] &&
+           strncmp(msg, flags[i].option, strlen(flags[i].option)) != 0)
+      i++;
+    if (i < sizeof flags / sizeof flags[0]) {
+      k += (size_t)snprintf(out + k, cap - k, "%s", flags[i].flag);
+      msg += strlen(flags[i].option);
+    } else {
+      out[k++] = *msg++;
+    }
+  }
+  out[k < cap ? k : cap - 1] = '\0';
+}
+
 int data_error(const sl_error *e) {
-  say(stderr, "shardload: %s\n", e->message[0] ? e->message : sl_strerror(e->code));
+  char msg[sizeof e->message + 256];
+  with_flags(e->message[0] ? e->message : sl_strerror(e->code), msg, sizeof msg);
+  say(stderr, "shardload: %s\n", msg);
   return e->code == SL_EINVAL ? EXIT_USAGE : EXIT_DATA;
+}
+
+void test_hook_after_open(sl_comm *comm) {
+  const char *cmd = getenv("SHARDLOAD_TEST_AFTER_OPEN");
+  if (cmd == NULL || *cmd == '\0') return;
+  sl_error err = {0};
+  sl_status st = SL_OK;
+  if (sl_comm_rank(comm) == 0 && system(cmd) != 0) st = SL_EIO;
+  (void)sl_comm_agree(comm, st, &err); /* the others wait until it is done */
 }
 
 /* ------------------------------------------------------------ arguments */
@@ -132,23 +172,23 @@ static int set_value(args *a, const char *opt, const char *v) {
   else if (strcmp(opt, "--shard-dir") == 0) a->path = v;
   else if (strcmp(opt, "--variant") == 0) {
     if (!pick(variants, v, &iv)) return usage_error("--variant: expected auto|cpu|omp|gpu, got '%s'", v);
-    a->load.read.variant = (sl_variant)iv;
+    a->read.variant = (sl_variant)iv;
   } else if (strcmp(opt, "--io") == 0) {
     if (!pick(io_modes, v, &iv)) return usage_error("--io: expected auto|buffered|direct, got '%s'", v);
-    a->load.read.io = (sl_io_mode)iv;
+    a->read.io = (sl_io_mode)iv;
   } else if (strcmp(opt, "--partition") == 0) {
     if (!pick(partitions, v, &iv)) return usage_error("--partition: expected balanced|tiled, got '%s'", v);
-    a->load.partition = (sl_partition_kind)iv;
+    a->read.partition = (sl_partition_kind)iv;
   } else if (!parse_i64(v, &n) || n < 0) {
     return usage_error("%s: expected a non-negative integer, got '%s'", opt, v);
   } else if (strcmp(opt, "--threads") == 0) {
-    a->load.read.threads = (int)n;
+    a->read.threads = (int)n;
   } else if (strcmp(opt, "--min-rows") == 0) {
     if (n < 1) return usage_error("--min-rows: expected >= 1, got %lld", (long long)n);
-    a->load.min_rows = n;
+    a->read.min_rows = n;
   } else if (strcmp(opt, "--chunk-mib") == 0) {
     if (n < 1) return usage_error("--chunk-mib: expected >= 1, got %lld", (long long)n);
-    a->load.read.chunk_bytes = n << 20;
+    a->read.chunk_bytes = n << 20;
   } else if (strcmp(opt, "--header-bytes") == 0) a->open.header_bytes = n;
   else if (strcmp(opt, "--num-shards") == 0) a->num_shards = n;
   else if (strcmp(opt, "--seed") == 0) {
@@ -181,7 +221,7 @@ static int set_flag(args *a, const char *opt) {
 
 static int parse_args(int argc, char **argv, args *a) {
   sl_open_options_init(&a->open);
-  sl_load_options_init(&a->load);
+  sl_read_options_init(&a->read);
   for (int i = 1; i < argc; i++) {
     const char *s = argv[i];
     if (strncmp(s, "--", 2) != 0 || strcmp(s, "--") == 0) {

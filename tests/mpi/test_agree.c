@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sl_internal.h"
+#include "core.h"
 
 static int check_same(sl_comm *c, const sl_error *e, const char *what) {
   int P = sl_comm_size(c);
@@ -46,9 +46,9 @@ int main(int argc, char **argv) {
     return 1;
   }
   if (rank == P - 1) sl__io_fail_at(1, true, false);
-  sl_load_options o;
-  sl_load_options_init(&o);
-  o.read.io = SL_IO_BUFFERED;
+  sl_read_options o;
+  sl_read_options_init(&o);
+  o.io = SL_IO_BUFFERED;
   sl_array *a = NULL;
   sl_error_clear(&err);
   st = sl_load(c, d, &o, &a, NULL, &err);

@@ -8,7 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "sl_internal.h"
+#include "core.h"
+#include "sl_tshard.h"
 
 /* A fresh directory under $TMPDIR (or /tmp); removed by rm_tree. */
 static inline char *make_tmpdir(void) {
@@ -128,5 +129,20 @@ static inline int write_pattern_shards(const char *d, sl_dtype t, uint64_t seed,
   }
   return 0;
 }
+
+/* Whether the omp executor is in this build. */
+static inline bool have_omp(void) {
+  sl_error e = {0};
+  return sl__exec_omp.available(&e) == SL_OK;
+}
+
+/* Skips the current cmocka test loudly unless the omp variant is built. */
+#define NEED_OMP()                                                     \
+  do {                                                                 \
+    if (!have_omp()) {                                                 \
+      print_message("SKIPPED: the omp variant is not in this build\n"); \
+      skip();                                                          \
+    }                                                                  \
+  } while (0)
 
 #endif

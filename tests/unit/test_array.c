@@ -106,8 +106,8 @@ static void test_array_write_npy_round_trips(void **state) {
 
 static void test_array_rejects_bad_load_options(void **state) {
   (void)state;
-  sl_load_options o;
-  sl_load_options_init(&o);
+  sl_read_options o;
+  sl_read_options_init(&o);
   o.min_rows = 0;
   sl_array *a = (sl_array *)1;
   sl_error err = {0};

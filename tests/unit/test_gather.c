@@ -11,7 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "sl_internal.h"
+#include "core.h"
 
 /* Column c, row r, byte k of a source with src_stride bytes a row. */
 static uint8_t src_byte(size_t c, size_t r, size_t k) {

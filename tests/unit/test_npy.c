@@ -8,25 +8,27 @@
 
 #include "sl_test.h"
 
-static sl_status probe(const char *name, sl_shard *s, sl_shard_info *info, sl_error *err) {
-  char *p = path_in(dir, name);
-  memset(s, 0, sizeof *s);
-  s->path = p;
-  sl_error_clear(err);
-  sl_status st = sl__npy_driver.probe(p, NULL, NULL, s, info, err);
-  return st;
+extern const sl_driver sl__npy_driver;
+
+/* Probes dir/name; the caller releases p and frees p->s.path. */
+static sl_status probe(const char *name, tshard *p) {
+  tshard_init(p, &sl__npy_driver);
+  return tshard_probe(p, path_in(dir, name), NULL);
+}
+
+static void done(tshard *p) {
+  tshard_release(p);
+  free((char *)p->s.path);
 }
 
 static void expect_error(const char *name, const char *phrase) {
-  sl_shard s;
-  sl_shard_info info;
-  sl_error err;
-  sl_status st = probe(name, &s, &info, &err);
+  tshard p;
+  sl_status st = probe(name, &p);
   assert_int_equal(st, SL_EFORMAT);
-  assert_non_null(strstr(err.message, name));
-  if (strstr(err.message, phrase) == NULL) fail_msg("'%s' lacks '%s'", err.message, phrase);
-  assert_null(strchr(err.message, '\n'));
-  free((char *)s.path);
+  assert_non_null(strstr(p.err.message, name));
+  if (strstr(p.err.message, phrase) == NULL) fail_msg("'%s' lacks '%s'", p.err.message, phrase);
+  assert_null(strchr(p.err.message, '\n'));
+  done(&p);
 }
 
 static void test_npy_reads_versions_1_2_3(void **state) {
@@ -36,30 +38,26 @@ static void test_npy_reads_versions_1_2_3(void **state) {
     char name[32];
     sprintf(name, "v%d.npy", v);
     write_npy_raw(dir, name, v, d, 24);
-    sl_shard s;
-    sl_shard_info info;
-    sl_error err;
-    assert_int_equal(probe(name, &s, &info, &err), SL_OK);
-    assert_int_equal(info.dtype, SL_FLOAT32);
-    assert_int_equal(info.ndim, 2);
-    assert_int_equal(info.shape[0], 3);
-    assert_int_equal(info.shape[1], 2);
-    assert_int_equal(s.rows, 3);
-    assert_int_equal(s.swap, 0);
-    free((char *)s.path);
+    tshard p;
+    assert_int_equal(probe(name, &p), SL_OK);
+    assert_int_equal(p.info.dtype, SL_FLOAT32);
+    assert_int_equal(p.info.ndim, 2);
+    assert_int_equal(p.info.shape[0], 3);
+    assert_int_equal(p.info.shape[1], 2);
+    assert_int_equal(p.s.rows, 3);
+    assert_int_equal(p.s.swap, 0);
+    done(&p);
   }
 }
 
 static void test_npy_big_endian_sets_swap(void **state) {
   (void)state;
   write_npy_raw(dir, "be.npy", 1, "{'descr': '>i8', 'fortran_order': False, 'shape': (2,), }", 16);
-  sl_shard s;
-  sl_shard_info info;
-  sl_error err;
-  assert_int_equal(probe("be.npy", &s, &info, &err), SL_OK);
-  assert_int_equal(info.dtype, SL_INT64);
-  assert_int_equal(s.swap, 1);
-  free((char *)s.path);
+  tshard p;
+  assert_int_equal(probe("be.npy", &p), SL_OK);
+  assert_int_equal(p.info.dtype, SL_INT64);
+  assert_int_equal(p.s.swap, 1);
+  done(&p);
 }
 
 static void test_npy_rejects_bad_magic(void **state) {
@@ -138,24 +136,24 @@ static void test_npy_fortran_order_reads_c_order(void **state) {
         fwrite(&v, 4, 1, f);
       }
   fclose(f);
-  sl_shard s;
-  sl_shard_info info;
-  sl_error err;
-  assert_int_equal(probe("f.npy", &s, &info, &err), SL_OK);
+  tshard t;
+  sl_error err = {0};
+  assert_int_equal(probe("f.npy", &t), SL_OK);
   size_t n = 1;
   sl_extent ex;
-  assert_int_equal(sl__npy_driver.extents(&s, 0, 5, &ex, &n, &err), SL_OK);
+  assert_int_equal(tshard_extents(&t, 0, 5, &ex, &n, &err), SL_OK);
   assert_int_equal(n, 0); /* Fortran order must be decoded */
   int32_t out[3 * 6];
-  assert_int_equal(sl__npy_driver.read(&s, 1, 4, out, &err), SL_OK);
+  assert_int_equal(tshard_read(&t, 1, 4, out, &err), SL_OK);
   for (int r = 1; r < 4; r++)
     for (int i = 0; i < I; i++)
       for (int j = 0; j < J; j++) assert_int_equal(out[(r - 1) * 6 + i * 3 + j], r * 100 + i * 10 + j);
   free(p);
-  free((char *)s.path);
+  done(&t);
 }
 
-static void test_npy_parse_buffer_matches_probe(void **state) {
+/* The header writer's output parses, from memory, with the same code. */
+static void test_npy_header_parses_from_memory(void **state) {
   (void)state;
   char buf[256];
   size_t hl;
@@ -164,11 +162,45 @@ static void test_npy_parse_buffer_matches_probe(void **state) {
   assert_int_equal(sl__npy_header(SL_UINT16, 2, shape, buf, sizeof buf, &hl, &err), SL_OK);
   assert_int_equal(hl % 64, 0);
   memset(buf + hl, 0, 24);
-  sl_shard_info info;
-  assert_int_equal(sl__npy_parse_buffer(buf, hl + 24, &info, &err), SL_OK);
-  assert_int_equal(info.dtype, SL_UINT16);
-  assert_int_equal(info.shape[1], 3);
-  assert_int_equal(sl__npy_parse_buffer(buf, hl + 23, &info, &err), SL_EFORMAT);
+  tshard p;
+  tshard_init(&p, &sl__npy_driver);
+  assert_int_equal(tshard_probe_mem(&p, "<buffer>", buf, hl + 24), SL_OK);
+  assert_int_equal(p.info.dtype, SL_UINT16);
+  assert_int_equal(p.info.shape[1], 3);
+  tshard_release(&p);
+  tshard_init(&p, &sl__npy_driver);
+  assert_int_equal(tshard_probe_mem(&p, "<buffer>", buf, hl + 23), SL_EFORMAT);
+  tshard_release(&p);
+}
+
+/* open reads the header again and says what it found: the library holds
+   that against discovery. A header moved (same dtype and shape, longer
+   padding) is a changed file too. */
+static void test_npy_open_rereads_the_header(void **state) {
+  (void)state;
+  const char *d4 = "{'descr': '<f4', 'fortran_order': False, 'shape': (3, 2), }";
+  write_npy_raw(dir, "again.npy", 1, d4, 24);
+  tshard p;
+  sl_error err = {0};
+  assert_int_equal(probe("again.npy", &p), SL_OK);
+  write_npy_raw(dir, "again.npy", 1, "{'descr': '<f8', 'fortran_order': False, 'shape': (3, 4), }",
+                96);
+  void *h = NULL;
+  sl_shard_info info = {0};
+  sl__source_close(&p.src);
+  assert_int_equal(sl__source_open(&p.src, p.s.path, &err), SL_OK);
+  assert_int_equal(sl__npy_driver.open(NULL, &p.s, &p.src, &h, &info, &err), SL_OK);
+  assert_int_equal(info.dtype, SL_FLOAT64);
+  assert_int_equal(info.shape[1], 4);
+  sl__npy_driver.close(h);
+  char pad[300];
+  snprintf(pad, sizeof pad, "%s%200s", d4, "");
+  write_npy_raw(dir, "again.npy", 1, pad, 24);
+  sl__source_close(&p.src);
+  assert_int_equal(sl__source_open(&p.src, p.s.path, &err), SL_OK);
+  assert_int_equal(sl__npy_driver.open(NULL, &p.s, &p.src, &h, &info, &err), SL_ECHANGED);
+  assert_non_null(strstr(err.message, "changed since the dataset was opened"));
+  done(&p);
 }
 
 int main(void) {
@@ -183,7 +215,8 @@ int main(void) {
       cmocka_unit_test(test_npy_rejects_overflowing_shape),
       cmocka_unit_test(test_npy_rejects_header_length_past_end),
       cmocka_unit_test(test_npy_fortran_order_reads_c_order),
-      cmocka_unit_test(test_npy_parse_buffer_matches_probe),
+      cmocka_unit_test(test_npy_header_parses_from_memory),
+      cmocka_unit_test(test_npy_open_rereads_the_header),
   };
   return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }

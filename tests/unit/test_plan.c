@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "sl_internal.h"
+#include "core.h"
 
 static uint64_t rng = 0x1234567;
 static uint64_t next(void) {

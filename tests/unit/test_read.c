@@ -44,6 +44,7 @@ static void check_range(int64_t lo, int64_t hi, const sl_read_options *o) {
   float *got = (float *)(raw + skew), *want = malloc(n * 4 + 1);
   sl_error err = {0};
   sl_read_stats st;
+  sl_read_stats_init(&st);
   sl_status s = sl_dataset_read_rows(ds, lo, hi, got, o, &st, &err);
   if (s != SL_OK) fail_msg("%s", err.message);
   sl_pattern_fill(SL_FLOAT32, 5, lo * 3, hi * 3 - lo * 3, want);
@@ -55,10 +56,7 @@ static void check_range(int64_t lo, int64_t hi, const sl_read_options *o) {
 }
 
 static void run_modes(sl_variant v) {
-  if (v == SL_VARIANT_OMP && !sl__have_omp()) {
-    print_message("omp variant not built: skipped\n");
-    return;
-  }
+  if (v == SL_VARIANT_OMP) NEED_OMP();
   int64_t N = ds->shape[0];
   sl_io_mode modes[] = {SL_IO_BUFFERED, SL_IO_DIRECT, SL_IO_AUTO};
   for (size_t m = 0; m < SL_ARRAY_LEN(modes); m++) {
@@ -109,6 +107,7 @@ static void test_read_rejects_bad_ranges_and_options(void **state) {
 static void test_read_empty_range_touches_nothing(void **state) {
   (void)state;
   sl_read_stats st;
+  sl_read_stats_init(&st);
   sl_error err = {0};
   assert_int_equal(sl_dataset_read_rows(ds, 70000, 70000, NULL, NULL, &st, &err), SL_OK);
   assert_int_equal(st.files, 0);
@@ -117,35 +116,39 @@ static void test_read_empty_range_touches_nothing(void **state) {
 
 /* A driver whose every read fails, naming its first row; the read of row 0
    is slow, so with threads the other pieces fail first. */
-static sl_status failing_probe(const char *path, const char *member, const sl_open_options *o,
+static sl_status failing_probe(const void *state, const sl_source *src, const char *member,
                                sl_shard *s, sl_shard_info *info, sl_error *err) {
-  (void)path, (void)member, (void)o, (void)err;
+  (void)state, (void)src, (void)member, (void)err;
   s->rows = 1000;
   *info = (sl_shard_info){.dtype = SL_UINT8, .ndim = 1, .shape = {1000}};
   return SL_OK;
 }
 
-static sl_status failing_read(const sl_shard *s, int64_t lo, int64_t hi, void *dst,
-                              sl_error *err) {
-  (void)hi, (void)dst;
+static sl_status failing_read(const sl_shard *s, const void *h, const sl_source *src,
+                              int64_t lo, int64_t hi, void *dst, sl_error *err) {
+  (void)h, (void)src, (void)hi, (void)dst;
   if (lo == 0 && strstr(s->path, "shard_0000") != NULL) usleep(100 * 1000);
   SL_FAIL(err, SL_EFORMAT, "%s: failed at row %lld", s->path, (long long)lo);
 }
 
 static const char *const failing_ext[] = {".failing", NULL};
-static const sl_driver failing_driver = {.name = "failing", .extensions = failing_ext,
+static const sl_driver failing_driver = {.abi = SL_DRIVER_ABI,
+                                         .struct_size = sizeof(sl_driver),
+                                         .name = "failing", .extensions = failing_ext,
                                          .probe = failing_probe, .read = failing_read};
 
 /* A decoding driver: row r of a 1000-row shard holds r % 251. */
-static sl_status counting_read(const sl_shard *s, int64_t lo, int64_t hi, void *dst,
-                               sl_error *err) {
-  (void)s, (void)err;
+static sl_status counting_read(const sl_shard *s, const void *h, const sl_source *src,
+                               int64_t lo, int64_t hi, void *dst, sl_error *err) {
+  (void)s, (void)h, (void)src, (void)err;
   for (int64_t r = lo; r < hi; r++) ((uint8_t *)dst)[r - lo] = (uint8_t)(r % 251);
   return SL_OK;
 }
 
 static const char *const counting_ext[] = {".counting", NULL};
-static const sl_driver counting_driver = {.name = "counting", .extensions = counting_ext,
+static const sl_driver counting_driver = {.abi = SL_DRIVER_ABI,
+                                          .struct_size = sizeof(sl_driver),
+                                          .name = "counting", .extensions = counting_ext,
                                           .probe = failing_probe, .read = counting_read};
 
 /* The tile's pages are faulted in ahead of a decoding driver, and the time
@@ -161,6 +164,7 @@ static void test_read_reports_fault_time_of_decoding_drivers(void **state) {
   assert_int_equal(sl__discover(d, NULL, &cds, &err), SL_OK);
   uint8_t *buf = malloc(2000);
   sl_read_stats st;
+  sl_read_stats_init(&st);
   assert_int_equal(sl_dataset_read_rows(cds, 500, 2000, buf, NULL, &st, &err), SL_OK);
   for (int64_t r = 500; r < 2000; r++) assert_int_equal(buf[r - 500], (r % 1000) % 251);
   assert_true(st.fault_seconds >= 0.0 && st.fault_seconds <= st.seconds * st.threads);
@@ -176,10 +180,7 @@ static void test_read_reports_fault_time_of_decoding_drivers(void **state) {
    cpu variant. */
 static void test_read_omp_reports_the_first_failing_piece(void **state) {
   (void)state;
-  if (!sl__have_omp()) {
-    print_message("omp variant not built: skipped\n");
-    return;
-  }
+  NEED_OMP();
   sl_error err = {0};
   assert_int_equal(sl_register_driver(&failing_driver, &err), SL_OK);
   char *d = make_tmpdir();

@@ -6,7 +6,7 @@
  * uncompressed length, -1 meaning "stored as is", then the codec's bytes),
  * interleaved into the row-major destination, and then checked against the
  * validity bitmaps: a null is an error naming the file, column and row, or
- * is replaced by --fill-nulls.
+ * is replaced by option fill_nulls.
  *
  * Columns are interleaved row by row (sl__gather) from per-thread buffers:
  * uncompressed batches a slice of rows at a time small enough to stay in
@@ -17,17 +17,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <lz4frame.h>
-#include <zstd.h>
-
 #include "flatbuf.h"
 #include "ipc.h"
 
 /* Room a decompressed buffer may take beyond what its values need: writers
    pad buffers (to 8 or 64 bytes). */
 #define ARROW_SLACK 4096
-/* parse_buffer decodes the rows only up to this size. */
-#define ARROW_FUZZ_DECODE_MAX (16 << 20)
 
 /* One thread's buffers: a column's values each, the compressed bytes of
    the buffer being decoded, and a validity bitmap. */
@@ -40,7 +35,7 @@ typedef struct arrow_work {
 
 typedef struct reader {
   const arrow_file *f;
-  const arrow_src *src;
+  const sl_source *src;
   size_t esize;
   bool fill;
   uint8_t fill_value[8];
@@ -82,34 +77,17 @@ static arrow_work *work_get(size_t n) {
 
 /* ------------------------------------------------------------ codecs */
 
-static sl_status lz4_frame(const reader *R, const uint8_t *in, size_t n, uint8_t *out,
-                           size_t cap, size_t *got, sl_error *err) {
-  LZ4F_dctx *ctx;
-  if (LZ4F_isError(LZ4F_createDecompressionContext(&ctx, LZ4F_VERSION)))
-    SL_FAIL(err, SL_ENOMEM, "%s: out of memory for an LZ4 decoder", R->src->path);
-  size_t in_pos = 0, r = 0;
-  *got = 0;
-  while (in_pos < n) { /* several frames may follow each other */
-    size_t in_n = n - in_pos, out_n = cap - *got;
-    r = LZ4F_decompress(ctx, out + *got, &out_n, in + in_pos, &in_n, NULL);
-    if (LZ4F_isError(r) || (in_n == 0 && out_n == 0)) break;
-    in_pos += in_n;
-    *got += out_n;
-  }
-  LZ4F_freeDecompressionContext(ctx);
-  if (LZ4F_isError(r) || in_pos < n || r != 0)
-    SL_FAIL(err, SL_EFORMAT, "%s: Arrow buffer does not decompress as LZ4 frame: %s",
-            R->src->path, LZ4F_isError(r) ? LZ4F_getErrorName(r) : "truncated or too long");
-  return SL_OK;
-}
-
 static sl_status decompress(const reader *R, int codec, const uint8_t *in, size_t n,
                             uint8_t *out, size_t cap, size_t *got, sl_error *err) {
-  if (codec == ARROW_CODEC_LZ4_FRAME) return lz4_frame(R, in, n, out, cap, got, err);
-  *got = ZSTD_decompress(out, cap, in, n);
-  if (ZSTD_isError(*got))
-    SL_FAIL(err, SL_EFORMAT, "%s: Arrow buffer does not decompress as ZSTD: %s",
-            R->src->path, ZSTD_getErrorName(*got));
+  sl_codec c = codec == ARROW_CODEC_LZ4_FRAME ? SL_CODEC_LZ4_FRAME : SL_CODEC_ZSTD;
+  const char *why = NULL;
+  sl_status st = sl__decompress_some(c, in, n, out, cap, got, &why);
+  if (st == SL_ENOTSUP)
+    SL_FAIL(err, st, "%s: Arrow buffer is compressed with %s, which this build cannot "
+            "decode; install %s", R->src->path, sl__codec_name(c), why);
+  if (st != SL_OK)
+    SL_FAIL(err, st, "%s: Arrow buffer does not decompress as %s: %s", R->src->path,
+            sl__codec_name(c), why);
   return SL_OK;
 }
 
@@ -217,10 +195,10 @@ static sl_status column_values(const reader *R, const arrow_batch *b, size_t k, 
 static sl_status null_found(const reader *R, const arrow_col *c, int64_t row, int64_t elem,
                             sl_error *err) {
   if (elem < 0)
-    SL_FAIL(err, SL_EFORMAT, "%s: column '%s' has a null at row %lld (pass --fill-nulls "
-            "VALUE to load nulls as a number)", R->src->path, c->name, (long long)row);
-  SL_FAIL(err, SL_EFORMAT, "%s: column '%s' has a null in element %lld of row %lld (pass "
-          "--fill-nulls VALUE to load nulls as a number)", R->src->path, c->name,
+    SL_FAIL(err, SL_EFORMAT, "%s: column '%s' has a null at row %lld (give option fill_nulls "
+            "a value to load nulls as a number)", R->src->path, c->name, (long long)row);
+  SL_FAIL(err, SL_EFORMAT, "%s: column '%s' has a null in element %lld of row %lld (give "
+          "option fill_nulls a value to load nulls as a number)", R->src->path, c->name,
           (long long)elem, (long long)row);
 }
 
@@ -317,8 +295,8 @@ static sl_status read_rows(const reader *R, int64_t lo, int64_t hi, char *dst,
   return SL_OK;
 }
 
-sl_status sl__arrow_read_rows(const arrow_file *f, const arrow_src *src,
-                              const sl_open_options *o, int64_t lo, int64_t hi, void *dst,
+sl_status sl__arrow_read_rows(const arrow_file *f, const sl_source *src,
+                              const arrow_options *o, int64_t lo, int64_t hi, void *dst,
                               sl_error *err) {
   reader R = {.f = f, .src = src, .esize = sl_dtype_size(f->dtype)};
   if (lo < 0 || hi > f->rows || lo > hi)
@@ -333,28 +311,5 @@ sl_status sl__arrow_read_rows(const arrow_file *f, const arrow_src *src,
   if (R.w == NULL) SL_FAIL(err, SL_ENOMEM, "%s: out of memory for decoding buffers", src->path);
   sl_status st = read_rows(&R, lo, hi, dst, err);
   sl__pool_put(&pool, R.w);
-  return st;
-}
-
-sl_status sl__arrow_parse_buffer(const void *buf, size_t n, const sl_open_options *o,
-                                 sl_shard_info *info, sl_error *err) {
-  arrow_src src = {"<buffer>", -1, buf, (int64_t)n};
-  arrow_file f;
-  SL_TRY(sl__arrow_parse(&src, o, &f, err));
-  memset(info, 0, sizeof *info);
-  info->dtype = f.dtype;
-  info->ndim = 2;
-  info->shape[0] = f.rows;
-  info->shape[1] = f.width;
-  int64_t bytes;
-  sl_status st = SL_OK;
-  if (sl__mul(f.rows, f.width * (int64_t)sl_dtype_size(f.dtype), &bytes) &&
-      bytes <= ARROW_FUZZ_DECODE_MAX) {
-    void *rows = sl__malloc(bytes > 0 ? (size_t)bytes : 1);
-    if (rows == NULL) st = sl__fail(err, SL_ENOMEM, "<buffer>: out of memory");
-    else st = sl__arrow_read_rows(&f, &src, o, 0, f.rows, rows, err);
-    sl__free(rows);
-  }
-  sl__arrow_file_free(&f);
   return st;
 }

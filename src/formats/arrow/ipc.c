@@ -49,22 +49,18 @@ static sl_status bad(const char *path, sl_error *err, const char *what) {
 
 /* ------------------------------------------------------------ byte source */
 
-sl_status sl__arrow_src_read(const arrow_src *src, int64_t off, int64_t n, void *buf,
+sl_status sl__arrow_src_read(const sl_source *src, int64_t off, int64_t n, void *buf,
                              sl_error *err) {
   int64_t end;
   if (off < 0 || n < 0 || !sl__add(off, n, &end) || end > src->size)
     SL_FAIL(err, SL_EFORMAT, "%s: Arrow data at byte %lld (+%lld) lies past the end of "
             "the file (%lld bytes)", src->path, (long long)off, (long long)n,
             (long long)src->size);
-  if (src->fd < 0) {
-    if (n > 0) memcpy(buf, src->mem + off, (size_t)n);
-    return SL_OK;
-  }
-  return sl__pread_full(src->fd, src->path, buf, (size_t)n, off, err);
+  return sl_source_read(src, off, (size_t)n, buf, err);
 }
 
 /* Reads [off, off + n) into a fresh allocation. */
-static sl_status read_alloc(const arrow_src *src, int64_t off, int64_t n, uint8_t **out,
+static sl_status read_alloc(const sl_source *src, int64_t off, int64_t n, uint8_t **out,
                             sl_error *err) {
   *out = sl__malloc(n > 0 ? (size_t)n : 1);
   if (*out == NULL) SL_FAIL(err, SL_ENOMEM, "%s: out of memory (%lld bytes)", src->path,
@@ -295,16 +291,6 @@ static sl_status load_types(schema_view *v, sl_error *err) {
   return SL_OK;
 }
 
-/* The top-level field named name[0, len), or -1. */
-static int64_t find_field(const schema_view *v, const char *name, size_t len) {
-  for (size_t i = 0; i < v->fields.len; i++) {
-    const char *s;
-    int n;
-    field_name(v, i, &s, &n);
-    if ((size_t)n == len && memcmp(s, name, len) == 0) return (int64_t)i;
-  }
-  return -1;
-}
 
 /* Checks that the chosen fields can be stacked: loadable, one type, and an
    FSL column only alone. */
@@ -325,34 +311,32 @@ static sl_status check_choice(const schema_view *v, const int64_t *sel, size_t n
               "other columns", v->path, len, s, t->name);
     if (t->dtype != v->types[sel[0]].dtype)
       SL_FAIL(err, SL_EFORMAT, "%s: selected columns have different types (%s); choose "
-              "columns of one type with --columns", v->path,
+              "columns of one type with option columns", v->path,
               describe_sel(v, sel, n, list, sizeof list));
   }
   return SL_OK;
 }
 
-/* --columns a,b,c: each name looked up in order. */
-static sl_status choose_named(const schema_view *v, const char *spec, int64_t *sel,
+/* Option columns: each name looked up in order, by the shared module. */
+static sl_status choose_named(const schema_view *v, const sl_columns *want, int64_t *sel,
                               size_t *n, sl_error *err) {
-  char list[700];
-  *n = 0;
-  for (const char *p = spec;; p++) {
-    const char *end = strchr(p, ',');
-    size_t len = end ? (size_t)(end - p) : strlen(p);
-    while (len > 0 && *p == ' ') p++, len--; /* "a, b" names a and b */
-    while (len > 0 && p[len - 1] == ' ') len--;
-    int64_t i = find_field(v, p, len);
-    if (i < 0)
-      SL_FAIL(err, SL_EFORMAT, "%s: no column '%.*s' (the file has: %s)", v->path,
-              (int)SL_MIN(len, 256), p, describe(v, false, list, sizeof list));
-    sel[(*n)++] = i;
-    if (end == NULL) break;
-    p = end;
+  sl_name *have = sl__malloc((v->fields.len ? v->fields.len : 1) * sizeof *have);
+  size_t *idx = sl__malloc(want->n * sizeof *idx);
+  sl_status st = have && idx ? SL_OK : sl__fail(err, SL_ENOMEM, "%s: out of memory", v->path);
+  for (size_t i = 0; st == SL_OK && i < v->fields.len; i++) {
+    int len;
+    field_name(v, i, &have[i].p, &len);
+    have[i].len = (size_t)len;
   }
-  return SL_OK;
+  if (st == SL_OK) st = sl__columns_resolve(v->path, want, have, v->fields.len, idx, err);
+  for (size_t i = 0; st == SL_OK && i < want->n; i++) sel[i] = (int64_t)idx[i];
+  *n = st == SL_OK ? want->n : 0;
+  sl__free(have);
+  sl__free(idx);
+  return st;
 }
 
-/* No --columns: every numeric column, or else the only FixedSizeList one. */
+/* No option columns: every numeric column, or else the only FixedSizeList one. */
 static sl_status choose_default(const schema_view *v, int64_t *sel, size_t *n,
                                 sl_error *err) {
   char list[700];
@@ -370,7 +354,7 @@ static sl_status choose_default(const schema_view *v, int64_t *sel, size_t *n,
   for (size_t k = 1; k < *n; k++)
     if (v->types[sel[k]].dtype != v->types[sel[0]].dtype)
       SL_FAIL(err, SL_EFORMAT, "%s: numeric columns have different types (%s); choose "
-              "columns of one type with --columns", v->path,
+              "columns of one type with option columns", v->path,
               describe(v, true, list, sizeof list));
   return SL_OK;
 }
@@ -422,18 +406,16 @@ static sl_status place_columns(const schema_view *v, const int64_t *sel, size_t 
   return st;
 }
 
-static sl_status select_columns(schema_view *v, const sl_open_options *o, arrow_file *f,
+static sl_status select_columns(schema_view *v, const arrow_options *o, arrow_file *f,
                                 sl_error *err) {
   SL_TRY(load_types(v, err));
-  const char *spec = o ? o->columns : NULL;
-  size_t cap = 1;
-  for (const char *p = spec; p && *p; p++) cap += *p == ',';
-  cap = SL_MAX(cap, (size_t)v->fields.len);
+  bool named = o != NULL && o->columns.n > 0;
+  size_t cap = SL_MAX(named ? o->columns.n : 0, (size_t)v->fields.len);
   int64_t *sel = sl__malloc((cap ? cap : 1) * sizeof *sel);
   if (sel == NULL) SL_FAIL(err, SL_ENOMEM, "%s: out of memory", v->path);
   size_t n = 0;
-  sl_status st = spec && *spec ? choose_named(v, spec, sel, &n, err)
-                               : choose_default(v, sel, &n, err);
+  sl_status st = named ? choose_named(v, &o->columns, sel, &n, err)
+                       : choose_default(v, sel, &n, err);
   if (st == SL_OK) st = check_choice(v, sel, n, err);
   if (st == SL_OK) {
     f->dtype = v->types[sel[0]].dtype;
@@ -486,7 +468,7 @@ static bool big_enough(const arrow_batch *b, const sl_extent *e, int64_t need) {
   return b->codec != ARROW_CODEC_NONE || e->length >= need;
 }
 
-static sl_status locate_part(const arrow_src *src, const arrow_file *f, size_t bi,
+static sl_status locate_part(const sl_source *src, const arrow_file *f, size_t bi,
                              const arrow_col *c, const batch_meta *m, arrow_batch *b,
                              arrow_part *p, sl_error *err) {
   int64_t buf = c->buffer, len, values;
@@ -522,7 +504,7 @@ static sl_status locate_part(const arrow_src *src, const arrow_file *f, size_t b
 }
 
 /* Message flatbuffer -> RecordBatch numbers. */
-static sl_status parse_message(const arrow_src *src, size_t bi, const uint8_t *fb,
+static sl_status parse_message(const sl_source *src, size_t bi, const uint8_t *fb,
                                size_t n, batch_meta *m, sl_error *err) {
   fb_table msg, rb, comp;
   uint8_t tag, codec = 0, method = 0;
@@ -549,7 +531,7 @@ static sl_status parse_message(const arrow_src *src, size_t bi, const uint8_t *f
 
 /* Encapsulated message: 0xFFFFFFFF, int32 length, flatbuffer (older files
    lack the 0xFFFFFFFF). */
-static sl_status parse_meta_bytes(const arrow_src *src, size_t bi, const uint8_t *p,
+static sl_status parse_meta_bytes(const sl_source *src, size_t bi, const uint8_t *p,
                                   int64_t n, batch_meta *m, sl_error *err) {
   int64_t start = 4;
   uint32_t len = sl__fb_le32(p);
@@ -563,7 +545,7 @@ static sl_status parse_meta_bytes(const arrow_src *src, size_t bi, const uint8_t
   return parse_message(src, bi, p + start, len, m, err);
 }
 
-static sl_status parse_batch(const arrow_src *src, arrow_file *f, size_t bi,
+static sl_status parse_batch(const sl_source *src, arrow_file *f, size_t bi,
                              const uint8_t *blk, int64_t limit, sl_error *err) {
   arrow_batch *b = &f->batches[bi];
   int64_t off = (int64_t)sl__fb_le64(blk), body_len = (int64_t)sl__fb_le64(blk + 16), end;
@@ -594,7 +576,7 @@ static sl_status parse_batch(const arrow_src *src, arrow_file *f, size_t bi,
 static const char arrow_magic[6] = {'A', 'R', 'R', 'O', 'W', '1'};
 
 /* The footer flatbuffer; *footer_off is where it starts (batches end there). */
-static sl_status read_footer(const arrow_src *src, uint8_t **buf, int64_t *len,
+static sl_status read_footer(const sl_source *src, uint8_t **buf, int64_t *len,
                              int64_t *footer_off, sl_error *err) {
   uint8_t head[8], tail[10];
   if (src->size < 18)
@@ -615,8 +597,8 @@ static sl_status read_footer(const arrow_src *src, uint8_t **buf, int64_t *len,
 }
 
 /* Schema (columns chosen) and the Block vector of the footer. */
-static sl_status parse_footer(const arrow_src *src, const uint8_t *buf, int64_t len,
-                              const sl_open_options *o, arrow_file *f, fb_vector *blocks,
+static sl_status parse_footer(const sl_source *src, const uint8_t *buf, int64_t len,
+                              const arrow_options *o, arrow_file *f, fb_vector *blocks,
                               sl_error *err) {
   fb_table footer, schema;
   bool has_schema, has_fields, has_blocks;
@@ -648,7 +630,7 @@ void sl__arrow_file_free(arrow_file *f) {
   memset(f, 0, sizeof *f);
 }
 
-static sl_status parse_batches(const arrow_src *src, arrow_file *f, const fb_vector *blocks,
+static sl_status parse_batches(const sl_source *src, arrow_file *f, const fb_vector *blocks,
                                int64_t limit, sl_error *err) {
   f->batches = sl__calloc(blocks->len ? blocks->len : 1, sizeof *f->batches);
   if (f->batches == NULL) SL_FAIL(err, SL_ENOMEM, "%s: out of memory", src->path);
@@ -664,7 +646,7 @@ static sl_status parse_batches(const arrow_src *src, arrow_file *f, const fb_vec
   return SL_OK;
 }
 
-sl_status sl__arrow_parse(const arrow_src *src, const sl_open_options *o, arrow_file *out,
+sl_status sl__arrow_parse(const sl_source *src, const arrow_options *o, arrow_file *out,
                           sl_error *err) {
   memset(out, 0, sizeof *out);
   uint8_t *buf = NULL;
@@ -680,5 +662,6 @@ sl_status sl__arrow_parse(const arrow_src *src, const sl_open_options *o, arrow_
   }
   sl__arrow_pool_join();
   out->pooled = true;
+  out->opts = o;
   return SL_OK;
 }

@@ -6,17 +6,15 @@
 #ifndef SL_ARROW_IPC_H
 #define SL_ARROW_IPC_H
 
-#include "sl_internal.h"
+#include "base.h"
 
 enum { ARROW_CODEC_NONE = -1, ARROW_CODEC_LZ4_FRAME = 0, ARROW_CODEC_ZSTD = 1 };
 
-/* Where file bytes come from: a descriptor, or a whole image in memory. */
-typedef struct arrow_src {
-  const char *path; /* for messages */
-  int fd;           /* -1 when mem is used */
-  const uint8_t *mem;
-  int64_t size;
-} arrow_src;
+/* The dataset's options, parsed once (the driver's dataset state). */
+typedef struct arrow_options {
+  sl_columns columns;     /* n == 0: the default selection */
+  const char *fill_nulls; /* NULL: nulls are errors */
+} arrow_options;
 
 /* One selected column, located in the schema's flattened node/buffer order. */
 typedef struct arrow_col {
@@ -54,6 +52,7 @@ typedef struct arrow_file {
   arrow_batch *batches;
   int64_t rows;
   bool pooled;         /* counted as a user of the decoding-buffer pool */
+  const arrow_options *opts; /* what it was parsed with (the dataset's) */
 } arrow_file;
 
 /* The pool of per-thread decoding buffers (decode.c): a parsed file joins
@@ -62,24 +61,19 @@ void sl__arrow_pool_join(void);
 void sl__arrow_pool_leave(void);
 
 /* Reads n bytes at off, checked against the source's size. */
-sl_status sl__arrow_src_read(const arrow_src *src, int64_t off, int64_t n, void *buf,
+sl_status sl__arrow_src_read(const sl_source *src, int64_t off, int64_t n, void *buf,
                              sl_error *err);
 
 /* Parses footer, schema and every record batch's metadata (not the bodies)
-   and selects the columns of o->columns (NULL o: defaults). On failure *out
-   is zeroed. Free with sl__arrow_file_free. */
-sl_status sl__arrow_parse(const arrow_src *src, const sl_open_options *o, arrow_file *out,
+   and selects the columns of o (NULL: defaults). On failure *out is
+   zeroed. Free with sl__arrow_file_free. */
+sl_status sl__arrow_parse(const sl_source *src, const arrow_options *o, arrow_file *out,
                           sl_error *err);
 void sl__arrow_file_free(arrow_file *f);
 
 /* Decodes file rows [lo, hi) into dst (C order, lo..hi x width values). */
-sl_status sl__arrow_read_rows(const arrow_file *f, const arrow_src *src,
-                              const sl_open_options *o, int64_t lo, int64_t hi, void *dst,
+sl_status sl__arrow_read_rows(const arrow_file *f, const sl_source *src,
+                              const arrow_options *o, int64_t lo, int64_t hi, void *dst,
                               sl_error *err);
-
-/* Parses a whole file image held in memory and, when small, decodes all its
-   rows (fuzz target, tests). */
-sl_status sl__arrow_parse_buffer(const void *buf, size_t n, const sl_open_options *o,
-                                 sl_shard_info *info, sl_error *err);
 
 #endif

@@ -54,7 +54,7 @@ static inline void put(uint8_t *o, const uint8_t *v, size_t ow) {
 static sl_status null_at(const pq_cursor *cs, int64_t row) {
   const pq_col *c = cs->col;
   SL_FAIL(cs->err, SL_EFORMAT, "%s: column %.*s has a null value at row %lld; nulls cannot "
-          "be loaded as numbers unless --fill-nulls gives a value for them", cs->path,
+          "be loaded as numbers unless option fill_nulls gives a value for them", cs->path,
           c->name_len, c->name, (long long)(cs->t->first_row + row));
 }
 
@@ -192,6 +192,29 @@ static sl_status decode_values(pq_cursor *cs, int enc, const uint8_t *p, size_t 
 
 /* ------------------------------------------------------------- pages */
 
+/* A Parquet CompressionCodec in the library's codec table; SL_CODEC_COUNT
+   for those it has no decoder for (LZO, the deprecated Hadoop-framed LZ4). */
+static sl_codec pq_codec(int codec) {
+  switch (codec) {
+    case PQ_UNCOMPRESSED: return SL_CODEC_NONE;
+    case PQ_SNAPPY: return SL_CODEC_SNAPPY;
+    case PQ_GZIP: return SL_CODEC_GZIP;
+    case PQ_BROTLI: return SL_CODEC_BROTLI;
+    case PQ_ZSTD: return SL_CODEC_ZSTD;
+    case PQ_LZ4_RAW: return SL_CODEC_LZ4_RAW;
+    default: return SL_CODEC_COUNT;
+  }
+}
+
+/* "UNCOMPRESSED, SNAPPY, ...": the Parquet codecs this build decodes. */
+static void codec_list(char *buf, size_t cap) {
+  size_t k = 0;
+  buf[0] = '\0';
+  for (int c = 0; c <= PQ_LZ4_RAW && k < cap; c++)
+    if (pq_codec(c) != SL_CODEC_COUNT && sl__codec_available(pq_codec(c)))
+      k += (size_t)snprintf(buf + k, cap - k, "%s%s", k ? ", " : "", pq_codec_name(c));
+}
+
 /* The m uncompressed bytes of src: src itself when stored uncompressed,
    else decoded into b. */
 static sl_status decompress(pq_cursor *cs, const uint8_t *src, size_t n, size_t m,
@@ -202,13 +225,16 @@ static sl_status decompress(pq_cursor *cs, const uint8_t *src, size_t n, size_t 
   }
   SL_TRY(reserve(cs, b, m));
   const char *why = NULL;
-  sl_status st = pq_decompress(codec, src, n, b->p, m, &why);
+  sl_codec sc = pq_codec(codec);
+  sl_status st = sc == SL_CODEC_COUNT ? SL_ENOTSUP : sl__decompress(sc, src, n, b->p, m, &why);
   *out = b->p;
   if (st == SL_ENOTSUP) {
     const pq_col *c = cs->col;
+    char list[160];
+    codec_list(list, sizeof list);
     SL_FAIL(cs->err, st, "%s: column %.*s uses compression %s, which this build cannot "
-            "decode (supported: UNCOMPRESSED, SNAPPY, GZIP, BROTLI, ZSTD, LZ4_RAW)", cs->path,
-            c->name_len, c->name, pq_codec_name(codec));
+            "decode (supported: %s)%s%s", cs->path, c->name_len, c->name,
+            pq_codec_name(codec), list, why ? "; install " : "", why ? why : "");
   }
   return st == SL_OK ? SL_OK : fail(cs, st, why);
 }
@@ -582,79 +608,4 @@ void pq_scratch_free(pq_scratch *sc) {
   sl_buf *all[] = {&sc->chunk, &sc->page,  &sc->vals, &sc->dense,
                    &sc->idx,   &sc->dict,  &sc->def,  &sc->rep};
   for (size_t i = 0; i < SL_ARRAY_LEN(all); i++) sl__buf_free(all[i]);
-}
-
-/* ------------------------------------------------------------- fuzzing */
-
-enum { FUZZ_ROWS = 256, FUZZ_WIDTH = 4, FUZZ_GROUP_ROWS = 1 << 20 };
-
-/* Data page locations of an in-memory chunk from its headers (as the driver
-   walks a file without an OffsetIndex); 0 where a page's rows are unknown. */
-static size_t fuzz_walk(const uint8_t *buf, size_t n, const pq_col *col, pq_loc *locs,
-                        size_t cap, sl_buf *rep, int64_t *end_row) {
-  size_t k = 0, pos = 0;
-  int64_t row = 0, rows;
-  bool starts_row;
-  while (pos < n && k < cap) {
-    pq_page h;
-    if (pq_parse_page(buf + pos, n - pos, &h) != NULL) return 0;
-    size_t size = h.header_len + (size_t)h.compressed;
-    if (size > n - pos) return 0;
-    if (h.type == PQ_DATA_PAGE || h.type == PQ_DATA_PAGE_V2) {
-      if (pq_page_rows(col, &h, buf + pos + h.header_len, FUZZ_GROUP_ROWS * FUZZ_WIDTH, rep,
-                       &rows, &starts_row) != NULL || rows <= 0 || !starts_row ||
-          rows > FUZZ_GROUP_ROWS - row)
-        return 0;
-      locs[k++] = (pq_loc){(int64_t)pos, (int64_t)size, row};
-      row += rows;
-    }
-    pos += size;
-  }
-  *end_row = row;
-  return pos == n ? k : 0;
-}
-
-sl_status sl__parquet_decode_rows(const uint8_t *buf, size_t n, int type, int codec, int max_def,
-                                  int max_rep, int64_t lo, int64_t hi, bool paged, void *dst,
-                                  sl_error *err) {
-  static const size_t widths[] = {1, 4, 8, 12, 4, 8, 0, 2};
-  if (type < 0 || type > PQ_FLBA || type == PQ_INT96 || type == PQ_BYTE_ARRAY)
-    SL_FAIL(err, SL_EINVAL, "<buffer>: type %d is not decodable", type);
-  if (lo < 0 || lo >= hi || hi > FUZZ_ROWS)
-    SL_FAIL(err, SL_EINVAL, "<buffer>: rows [%lld, %lld) are not decodable", (long long)lo,
-            (long long)hi);
-  pq_col col = {.name = "fuzz", .name_len = 4, .type = type, .pw = widths[type],
-                .max_def = max_def, .max_rep = max_rep,
-                .list_def = max_rep ? (max_def >= 3 ? max_def - 1 : max_def) : 0,
-                .is_list = max_rep > 0};
-  int64_t width = max_rep ? FUZZ_WIDTH : 1;
-  uint8_t fill[8] = {0};
-  size_t ow = col.pw;
-  pq_target t = {.col = &col, .a = lo, .b = hi, .stride = (size_t)width * ow,
-                 .ow = ow, .width = width, .fill = fill, .first_row = 0};
-  t.dst = (uint8_t *)dst + (size_t)lo * t.stride;
-  pq_chunk c = {.type = type, .codec = codec};
-  pq_scratch sc = {0};
-  pq_cursor cs;
-  pq_loc locs[64];
-  int64_t end_row = 0;
-  size_t nlocs = paged ? fuzz_walk(buf, n, &col, locs, 64, &sc.rep, &end_row) : 0, p0, p1;
-  uint8_t *part = NULL;
-  if (nlocs > 0 && pq_pages_for(locs, nlocs, lo, hi, &p0, &p1)) {
-    /* the bytes before the first data page, then those holding [lo, hi) */
-    size_t lead = (size_t)locs[0].offset, from = (size_t)locs[p0].offset;
-    size_t len = (size_t)(locs[p1].offset + locs[p1].size) - from;
-    part = sl__malloc(lead + len);
-    if (part == NULL) SL_FAIL(err, SL_ENOMEM, "<buffer>: out of memory");
-    memcpy(part, buf, lead);
-    memcpy(part + lead, buf + from, len);
-    pq_cursor_init(&cs, "<buffer>", &c, part, lead + len, FUZZ_GROUP_ROWS, &t, &sc, err);
-    pq_cursor_pages(&cs, locs, nlocs, end_row, p0, lead, "a walk over its page headers");
-  } else {
-    pq_cursor_init(&cs, "<buffer>", &c, buf, n, FUZZ_GROUP_ROWS, &t, &sc, err);
-  }
-  sl_status st = pq_cursor_read(&cs);
-  pq_scratch_free(&sc);
-  sl__free(part);
-  return st;
 }

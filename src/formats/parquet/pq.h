@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sl_internal.h"
+#include "base.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "the Parquet driver assumes a little-endian host (Parquet stores little-endian)"
@@ -187,10 +187,6 @@ const char *pq_dict(const uint8_t *p, size_t len, const uint8_t *dict, size_t nd
 /* Booleans encoded RLE: a 4-byte length, then the hybrid of width 1. */
 const char *pq_rle_bool(const uint8_t *p, size_t len, size_t n, uint8_t *out);
 
-/* Decompresses exactly m bytes. @return SL_OK, SL_EFORMAT (corrupt) or
-   SL_ENOTSUP (codec not built in), with *why set. */
-sl_status pq_decompress(int codec, const uint8_t *src, size_t n, uint8_t *dst, size_t m,
-                        const char **why);
 
 /* ------------------------------------------------------------ columns */
 
@@ -300,17 +296,68 @@ sl_status pq_cursor_copy(pq_cursor *cs, int64_t r, int64_t n, uint8_t *dst);
 sl_status sl__parquet_write(const char *path, sl_dtype dtype, int ndim, const int64_t *shape,
                             const void *data, sl_error *err);
 
-/* For the fuzz targets: whole-buffer entry points that never touch files. */
-sl_status sl__parquet_parse_footer(const uint8_t *buf, size_t n, sl_error *err);
-/* A column chunk of a flat column (or, with max_rep, a list of 4 values per
-   row) of a row group of 2^20 rows: rows [lo, hi) of its first 256 into
-   their places in dst
-   (which holds rows [0, 256): 8 bytes a value at most, 4 values a row for
-   lists), nulls as 0: from the whole chunk, or (paged) from only the pages
-   holding them, located from the headers as the driver does for a file
-   without an OffsetIndex. */
-sl_status sl__parquet_decode_rows(const uint8_t *buf, size_t n, int type, int codec, int max_def,
-                                  int max_rep, int64_t lo, int64_t hi, bool paged, void *dst,
-                                  sl_error *err);
+/* ------------------------------------------------- the driver's own types */
+
+enum { P_FOOTER_LEN, P_DTYPE, P_WIDTH };
+
+/* One top-level field of the schema and what loading it would mean. */
+typedef struct pq_top {
+  const pq_schema *e;     /* the top-level element */
+  const pq_schema *leaf;  /* its first primitive leaf */
+  size_t leaf_idx, nleaves;
+  int max_def, max_rep, rep_def;
+  sl_dtype dtype;
+  const char *why;        /* NULL when loadable; else what it is */
+  char desc[96];
+} pq_top;
+
+/* The parsed footer and the selection: a shard's handle, read-only. */
+typedef struct pq_file {
+  uint8_t *footer;
+  size_t footer_len;
+  int64_t file_size;
+  pq_meta meta;
+  size_t nfields;
+  pq_top *fields;
+  size_t ncols;
+  pq_col *cols;
+  sl_dtype dtype;
+  int64_t width;          /* values per row: columns, or the list length */
+  bool has_fill;
+  uint8_t fill[8];
+} pq_file;
+
+/* The dataset's options, parsed once (the driver's dataset state). */
+typedef struct pq_options {
+  sl_columns columns;     /* n == 0: the default selection */
+  const char *fill_nulls; /* NULL: nulls are errors */
+} pq_options;
+
+/* One selected column while a row group is read: its buffers, where its
+   rows go and its place among the pages. */
+typedef struct pq_column {
+  pq_scratch sc;
+  pq_target t;
+  pq_cursor cur;
+  pq_loc *locs;         /* the chunk's page locations, when needed */
+  size_t nlocs, locs_cap;
+} pq_column;
+
+/* schema.c: the top-level fields of f's schema, and the selection of the
+   columns o names (or the default) with its dtype and width. */
+sl_status pq_read_schema(const char *path, pq_file *f, sl_error *err);
+sl_status pq_select_columns(const char *path, const pq_options *o, pq_file *f, sl_error *err);
+
+/* pages.c: the bytes of a chunk from its dictionary page to its end,
+   checked to lie between the magic and the footer. */
+sl_status pq_chunk_range(const char *path, const pq_file *f, const pq_chunk *c,
+                         const pq_col *col, int64_t *off, int64_t *len, sl_error *err);
+/* Where chunk c's pages are, for rows [k->t.a, k->t.b) of group g (its bytes
+   [off, off + n)): from its OffsetIndex or, when only some rows are wanted,
+   from its page headers (*by says which), into k->locs. *ok false: unknown,
+   read the chunk whole. */
+sl_status pq_locate_pages(const sl_source *src, const pq_file *f, const pq_group *g,
+                          const pq_chunk *c, int64_t off, int64_t n, pq_column *k,
+                          int64_t *end_row, const char **by, bool *ok, sl_error *err);
 
 #endif

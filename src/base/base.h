@@ -1,0 +1,303 @@
+/* src/base: what every other part of the library, format drivers included,
+ * may use: status and errors, checked arithmetic, allocation, system calls
+ * (io.c), byte sources and the bounded file cache, decoding-buffer pools,
+ * the codec table, the table-options grammar, fill values and row gathering.
+ * Nothing here knows a format, MPI, OpenMP or CUDA. Internal (sl__ prefix). */
+#ifndef SL_BASE_H
+#define SL_BASE_H
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "shardload.h"
+#include "shardload_driver.h"
+#include "sl_config.h"
+
+#define SL_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define SL_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define SL_MAX(a, b) ((a) > (b) ? (a) : (b))
+
+/* Forwards a non-OK status. */
+#define SL_TRY(expr)                      \
+  do {                                    \
+    sl_status sl__st_ = (expr);           \
+    if (sl__st_ != SL_OK) return sl__st_; \
+  } while (0)
+
+/* Sets err (first error wins) and returns code from the enclosing function. */
+#define SL_FAIL(err, code, ...) return sl__fail((err), (code), __VA_ARGS__)
+
+/* ------------------------------------------------------------------ errors */
+
+/* Records the message unless err already holds one; @return code. */
+sl_status sl__fail(sl_error *err, sl_status code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+sl_status sl__vfail(sl_error *err, sl_status code, const char *fmt, va_list ap);
+
+/* ------------------------------------------------------- checked arithmetic */
+
+static inline bool sl__mul(int64_t a, int64_t b, int64_t *out) {
+  return !__builtin_mul_overflow(a, b, out);
+}
+static inline bool sl__add(int64_t a, int64_t b, int64_t *out) {
+  return !__builtin_add_overflow(a, b, out);
+}
+
+/* ----------------------------------------------------------------- memory */
+
+/* All library allocation goes through these so tests can make them fail. */
+void *sl__malloc(size_t n);
+void *sl__calloc(size_t n, size_t size);
+void *sl__realloc(void *p, size_t n);
+void sl__free(void *p);
+char *sl__strdup(const char *s);
+/* An array of have elements of size bytes grown to want, the new ones
+   zeroed; NULL when out of memory (p is then still valid). */
+void *sl__grow(void *p, size_t have, size_t want, size_t size);
+/* Fault injection: fail the nth allocation from now (1-based), 0 = never.
+   repeat: keep failing after the first failure. */
+void sl__alloc_fail_at(long nth, bool repeat);
+/* Whether the failure armed by sl__alloc_fail_at has happened. */
+bool sl__alloc_fired(void);
+
+/* Large host buffers: page-aligned, huge-page advice, no zero fill.
+   shift moves the returned pointer so that direct reads line up. */
+void *sl__tile_alloc(size_t bytes, size_t shift, void **base, size_t *mapped);
+void sl__tile_free(void *base, size_t mapped);
+/* Faults in the pages of [p, p + n) for writing ahead of a decoder's stores. */
+void sl__prefault(void *p, size_t n);
+
+/* A decoding buffer that grows and is reused; contents are not kept when it
+   grows. Large ones are huge pages faulted in at once (mapped != 0). */
+typedef struct sl_buf {
+  uint8_t *p;
+  size_t cap;
+  void *base;
+  size_t mapped;
+} sl_buf;
+
+/* @return false when out of memory (b unchanged). */
+bool sl__buf_reserve(sl_buf *b, size_t n);
+void sl__buf_free(sl_buf *b);
+
+/* Per-thread decoding buffers of a driver, cached across its files (pool.c).
+   Static: `static sl_pool p = SL_POOL_INIT(free_fn);`. Thread-safe. */
+#define SL_POOL_MAX 32
+typedef struct sl_pool {
+  pthread_mutex_t mu;
+  void (*free_item)(void *item);
+  int users; /* open handles that may use it */
+  size_t n;
+  void *items[SL_POOL_MAX];
+} sl_pool;
+#define SL_POOL_INIT(free_fn) {PTHREAD_MUTEX_INITIALIZER, (free_fn), 0, 0, {0}}
+/* A handle that may take items is made / closed; the last one out frees the
+   cached items. */
+void sl__pool_join(sl_pool *p);
+void sl__pool_leave(sl_pool *p);
+/* A cached item or NULL; put caches it again (or frees it when full or when
+   no handle uses the pool). */
+void *sl__pool_get(sl_pool *p);
+void sl__pool_put(sl_pool *p, void *item);
+
+/* ------------------------------------------------------------ system calls */
+
+/* What identifies a file's contents between discovery and reading. */
+typedef struct sl_file_id {
+  uint64_t dev, ino;
+  int64_t size;
+  int64_t mtime_sec, mtime_nsec;
+} sl_file_id;
+
+/* Opens a regular file read-only (O_CLOEXEC, O_NONBLOCK so that a FIFO
+   cannot block the open) and records its identity; anything but a regular
+   file is SL_EFORMAT naming it. direct: O_DIRECT (SL_ENOTSUP if refused).
+   id (may be NULL) receives its identity. */
+sl_status sl__open_read(const char *path, bool direct, int *fd, sl_file_id *id,
+                        sl_error *err);
+sl_status sl__fstat_id(int fd, const char *path, sl_file_id *id, sl_error *err);
+/* SL_ECHANGED naming path and what differs between now and was. */
+sl_status sl__check_id(const char *path, const sl_file_id *now, const sl_file_id *was,
+                       sl_error *err);
+/* Reads exactly n bytes at off, looping on short reads and EINTR.
+   A premature end of file is SL_EFORMAT ("file ends at ..."). */
+sl_status sl__pread_full(int fd, const char *path, void *buf, size_t n, int64_t off,
+                         sl_error *err);
+/* Reads up to n bytes; *got receives how many (short only at end of file). */
+sl_status sl__pread_some(int fd, const char *path, void *buf, size_t n, int64_t off,
+                         size_t *got, sl_error *err);
+/* Bytes read through sl__pread_some/full so far, all threads (tests). */
+int64_t sl__bytes_read(void);
+sl_status sl__pread_cached(int fd, const char *path, void *buf, size_t n, int64_t off,
+                           size_t *got, sl_error *err);
+sl_status sl__pread_direct(int fd, const char *path, void *buf, size_t n, int64_t off,
+                           bool *refused, sl_error *err);
+sl_status sl__pwrite_full(int fd, const char *path, const void *buf, size_t n,
+                          int64_t off, sl_error *err);
+sl_status sl__file_size(int fd, const char *path, int64_t *size, sl_error *err);
+void sl__close(int fd);
+/* The alignment O_DIRECT needs for memory and offsets on this file. */
+size_t sl__direct_align(int fd);
+/* Creates path.tmp.<unique> for writing; *tmp receives the name (malloc). */
+sl_status sl__create_temp(const char *path, int *fd, char **tmp, sl_error *err);
+/* fsyncs, closes, renames tmp over path; removes tmp on failure. */
+sl_status sl__commit_temp(int fd, char *tmp, const char *path, sl_error *err);
+void sl__abort_temp(int fd, char *tmp);
+sl_status sl__open_write(const char *path, int *fd, sl_error *err);
+sl_status sl__truncate(int fd, const char *path, int64_t size, sl_error *err);
+sl_status sl__list_dir(const char *path, char ***names, size_t *n, sl_error *err);
+void sl__free_names(char **v, size_t n);
+sl_status sl__path_kind(const char *path, bool *is_dir, sl_error *err);
+/* Fault injection: fail the nth pread from now with EIO (or a short read);
+   open_nth: fail the nth open with EMFILE. */
+void sl__io_fail_at(long nth, bool repeat, bool short_read);
+void sl__open_fail_at(long nth);
+/* Opens of files for reading so far, all threads (tests). */
+int64_t sl__opens(void);
+double sl__now(void);
+
+/* ------------------------------------------------------------ byte sources */
+
+struct sl_source {
+  const char *path;   /* for messages */
+  int fd;             /* -1: memory */
+  const uint8_t *mem;
+  int64_t size;
+  sl_file_id id;      /* of the file as opened; zero for memory */
+};
+
+/* A source over n bytes of memory, named name in messages. */
+void sl__source_memory(sl_source *s, const char *name, const void *p, size_t n);
+/* A source over a file opened here (not cached: discovery's probes). */
+sl_status sl__source_open(sl_source *s, const char *path, sl_error *err);
+void sl__source_close(sl_source *s);
+
+/* ------------------------------------------------------- the file cache */
+
+/* The descriptors of a dataset's files, shared by every thread of every
+   read: a file is opened on first use, its identity checked against what
+   discovery recorded, and kept open until the budget (derived once from
+   RLIMIT_NOFILE, for the whole process) makes room for another by closing
+   the least recently used idle one. Thread-safe. */
+typedef struct sl_cache sl_cache;
+
+/* A pinned file: its source (buffered reads) and, when asked for and there
+   was room, an O_DIRECT descriptor (dfd, else -1) with its alignment. */
+typedef struct sl_file_ref {
+  sl_source src;
+  int dfd;
+  size_t align;
+  size_t file;
+} sl_file_ref;
+
+/* paths and ids (nfiles each) must outlive the cache. */
+sl_status sl__cache_new(size_t nfiles, char *const *paths, const sl_file_id *ids,
+                        sl_cache **out, sl_error *err);
+void sl__cache_free(sl_cache *c);
+/* Starts a read: descriptors kept from earlier reads are checked again on
+   first use. */
+void sl__cache_begin(sl_cache *c);
+/* Pins file `file` open. opened (may be NULL) counts descriptors opened. */
+sl_status sl__cache_get(sl_cache *c, size_t file, bool direct, _Atomic int64_t *opened,
+                        sl_file_ref *out, sl_error *err);
+void sl__cache_put(sl_cache *c, const sl_file_ref *f);
+/* Process-wide: how many descriptors caches may hold, and the most held. */
+int64_t sl__fd_budget(void);
+int64_t sl__fd_peak(void);
+/* Tests: sets the budget (0: the one derived from RLIMIT_NOFILE) and
+   starts the peak afresh from what is held now. */
+void sl__fd_budget_set(int64_t n);
+int64_t sl__fd_held(void);
+
+/* ---------------------------------------------------------------- codecs */
+
+/* One table of decompressors for every format (codec.c). */
+typedef enum sl_codec {
+  SL_CODEC_NONE = 0,
+  SL_CODEC_SNAPPY,
+  SL_CODEC_GZIP,      /* gzip or zlib framing, several members allowed */
+  SL_CODEC_ZLIB,      /* one zlib stream (HDF5's deflate filter) */
+  SL_CODEC_BROTLI,
+  SL_CODEC_ZSTD,
+  SL_CODEC_LZ4_RAW,   /* one LZ4 block */
+  SL_CODEC_LZ4_FRAME, /* LZ4 frames, several allowed */
+  SL_CODEC_COUNT
+} sl_codec;
+
+/* Decompresses n bytes of src into exactly m bytes of dst: any other size
+   is corruption. @return SL_OK, SL_EFORMAT (corrupt; *why says how),
+   SL_ENOTSUP (not in this build; *why names the package), SL_ENOMEM. */
+sl_status sl__decompress(sl_codec c, const uint8_t *src, size_t n, uint8_t *dst, size_t m,
+                         const char **why);
+/* The same, into at most cap bytes, *got saying how many came out. */
+sl_status sl__decompress_some(sl_codec c, const uint8_t *src, size_t n, uint8_t *dst,
+                              size_t cap, size_t *got, const char **why);
+const char *sl__codec_name(sl_codec c);
+bool sl__codec_available(sl_codec c);
+/* "UNCOMPRESSED, SNAPPY, ...": the codecs this build decodes. */
+const char *sl__codec_list(void);
+
+/* ------------------------------------------------------- table options */
+
+/* The columns option of table formats, parsed once per dataset. */
+typedef struct sl_columns {
+  size_t n;
+  char **names;
+} sl_columns;
+
+/* text NULL: n = 0 (every column). Refuses empty names, an empty list and
+   a name given twice (SL_EINVAL naming where, the dataset, and the option). */
+sl_status sl__columns_parse(const char *where, const char *text, sl_columns *out,
+                            sl_error *err);
+void sl__columns_free(sl_columns *c);
+/* A column name as a format stores it (not NUL-terminated). */
+typedef struct sl_name {
+  const char *p;
+  size_t len;
+} sl_name;
+
+/* Finds each wanted column among a file's columns: idx[i] is want's i-th
+   name's index in have. A missing one is SL_EINVAL naming path, the column
+   and the file's columns. */
+sl_status sl__columns_resolve(const char *path, const sl_columns *want, const sl_name *have,
+                              size_t nhave, size_t *idx, sl_error *err);
+/* "a, b, c" (shortened after 16 names) into buf. */
+void sl__names_text(const sl_name *names, size_t n, char *buf, size_t cap);
+
+/* ------------------------------------------------------------ rows, values */
+
+/* Interleaves ncols columns into rows stride bytes apart: row r gets, for
+   each column c in turn, width bytes from src[c] + r * src_stride (the low
+   bytes of a wider value when width < src_stride). sl__gather is for the
+   tile: it streams whole rows out with non-temporal stores, which do not
+   leave them in cache. sl__interleave writes through the cache, for
+   buffers read again at once. */
+void sl__gather(char *dst, size_t stride, const uint8_t *const *src, size_t ncols,
+                size_t src_stride, size_t width, int64_t rows);
+void sl__interleave(char *dst, size_t stride, const uint8_t *const *src, size_t ncols,
+                    size_t src_stride, size_t width, int64_t rows);
+
+/* Swaps the byte order of n elements of elem_size in place (complex: each
+   half separately). */
+void sl__byteswap(void *buf, size_t n, size_t elem_size, sl_dtype t);
+size_t sl__swap_unit(sl_dtype t);
+
+/* The fill_nulls text as one element of dtype t (out holds 8 bytes);
+   SL_EINVAL naming path when t cannot hold it. Integers parse exactly. */
+sl_status sl__parse_fill(const char *path, const char *text, sl_dtype t, uint8_t *out,
+                         sl_error *err);
+uint16_t sl__half_from_float(float v);
+
+/* Natural order: digit runs compare as numbers, so shard_2 < shard_10. */
+int sl__natural_cmp(const char *a, const char *b);
+
+/* npy header text for a whole array (C order, native), padded to 64. */
+sl_status sl__npy_header(sl_dtype t, int ndim, const int64_t *shape, char *buf,
+                         size_t cap, size_t *len, sl_error *err);
+
+#endif

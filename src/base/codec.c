@@ -1,0 +1,269 @@
+/* The one table of decompressors, with Debian's codec libraries, for every
+ * format: Parquet pages, Arrow record batch buffers, HDF5 deflate chunks
+ * (and Zarr chunks next).
+ *
+ * Most formats know the decompressed size, and sl__decompress holds every
+ * codec to it: a different result is corruption. Arrow IPC as Arrow JS
+ * writes it does not say it truly, so sl__decompress_some decodes up to a
+ * capacity and says how much came out. GZIP
+ * may be several concatenated members; windowBits 15+32 accepts gzip and
+ * zlib headers alike. LZ4_RAW is a bare LZ4 block; LZ4_FRAME one frame or
+ * several back to back. A codec whose library is missing from the build
+ * answers SL_ENOTSUP naming the package.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base.h"
+
+#ifdef SL_HAVE_BROTLI
+#include <brotli/decode.h>
+#endif
+#ifdef SL_HAVE_LZ4
+#include <lz4.h>
+#include <lz4frame.h>
+#endif
+#ifdef SL_HAVE_SNAPPY
+#include <snappy-c.h>
+#endif
+#ifdef SL_HAVE_ZLIB
+#include <zlib.h>
+#endif
+#ifdef SL_HAVE_ZSTD
+#include <zstd.h>
+#endif
+
+/* Each decodes n bytes of src into at most m bytes of dst; *got: how many.
+   Too little room is corruption too: callers size dst to what must fit. */
+typedef sl_status (*decode_fn)(const uint8_t *src, size_t n, uint8_t *dst, size_t m,
+                               size_t *got, const char **why);
+
+static sl_status none(const uint8_t *src, size_t n, uint8_t *dst, size_t m, size_t *got,
+                      const char **why) {
+  if (n > m) {
+    *why = "uncompressed data is larger than expected";
+    return SL_EFORMAT;
+  }
+  memcpy(dst, src, n);
+  *got = n;
+  return SL_OK;
+}
+
+#ifdef SL_HAVE_SNAPPY
+static sl_status snappy(const uint8_t *src, size_t n, uint8_t *dst, size_t m, size_t *got,
+                        const char **why) {
+  size_t want = 0;
+  if (snappy_uncompressed_length((const char *)src, n, &want) != SNAPPY_OK || want > m) {
+    *why = "snappy data does not give the expected uncompressed size";
+    return SL_EFORMAT;
+  }
+  *got = want;
+  if (snappy_uncompress((const char *)src, n, (char *)dst, got) != SNAPPY_OK) {
+    *why = "snappy data is corrupt";
+    return SL_EFORMAT;
+  }
+  return SL_OK;
+}
+#endif
+
+#ifdef SL_HAVE_ZLIB
+/* windowBits: 15 + 32 detects gzip or zlib framing; 15 is zlib only. */
+static sl_status inflate_all(const uint8_t *src, size_t n, uint8_t *dst, size_t m,
+                             int window, bool members, size_t *got, const char **why) {
+  if (n > UINT_MAX || m > UINT_MAX) {
+    *why = "deflate data is too large for zlib";
+    return SL_EFORMAT;
+  }
+  z_stream z;
+  memset(&z, 0, sizeof z);
+  if (inflateInit2(&z, window) != Z_OK) {
+    *why = "zlib cannot start inflating";
+    return SL_ENOMEM;
+  }
+  z.next_in = (Bytef *)src;
+  z.avail_in = (uInt)n;
+  z.next_out = dst;
+  z.avail_out = (uInt)m;
+  int rc = Z_OK;
+  while (rc == Z_OK ||
+         (members && rc == Z_STREAM_END && z.avail_in > 0 && z.avail_out > 0)) {
+    if (rc == Z_STREAM_END) rc = inflateReset(&z); /* next concatenated member */
+    if (rc == Z_OK) rc = inflate(&z, Z_FINISH);
+    if (rc == Z_BUF_ERROR && z.avail_out == 0) break;
+  }
+  *got = m - z.avail_out;
+  inflateEnd(&z);
+  if (rc != Z_STREAM_END && !(rc == Z_BUF_ERROR && z.avail_out == 0)) {
+    *why = "deflate data is corrupt or does not give the expected uncompressed size";
+    return SL_EFORMAT;
+  }
+  return SL_OK;
+}
+
+static sl_status gzip(const uint8_t *src, size_t n, uint8_t *dst, size_t m, size_t *got,
+                      const char **why) {
+  return inflate_all(src, n, dst, m, 15 + 32, true, got, why);
+}
+
+static sl_status zlib(const uint8_t *src, size_t n, uint8_t *dst, size_t m, size_t *got,
+                      const char **why) {
+  return inflate_all(src, n, dst, m, 15, false, got, why);
+}
+#endif
+
+#ifdef SL_HAVE_BROTLI
+static sl_status brotli(const uint8_t *src, size_t n, uint8_t *dst, size_t m, size_t *got,
+                        const char **why) {
+  *got = m;
+  if (BrotliDecoderDecompress(n, src, got, dst) != BROTLI_DECODER_RESULT_SUCCESS) {
+    *why = "brotli data is corrupt or does not give the expected uncompressed size";
+    return SL_EFORMAT;
+  }
+  return SL_OK;
+}
+#endif
+
+#ifdef SL_HAVE_ZSTD
+static sl_status zstd(const uint8_t *src, size_t n, uint8_t *dst, size_t m, size_t *got,
+                      const char **why) {
+  size_t r = ZSTD_decompress(dst, m, src, n);
+  if (ZSTD_isError(r)) {
+    *why = ZSTD_getErrorName(r);
+    return SL_EFORMAT;
+  }
+  *got = r;
+  return SL_OK;
+}
+#endif
+
+#ifdef SL_HAVE_LZ4
+static sl_status lz4_raw(const uint8_t *src, size_t n, uint8_t *dst, size_t m, size_t *got,
+                         const char **why) {
+  if (n > INT_MAX || m > INT_MAX) {
+    *why = "LZ4 block is too large";
+    return SL_EFORMAT;
+  }
+  int r = LZ4_decompress_safe((const char *)src, (char *)dst, (int)n, (int)m);
+  if (r < 0) {
+    *why = "LZ4 block is corrupt or does not give the expected uncompressed size";
+    return SL_EFORMAT;
+  }
+  *got = (size_t)r;
+  return SL_OK;
+}
+
+static sl_status lz4_frame(const uint8_t *src, size_t n, uint8_t *dst, size_t m, size_t *out,
+                           const char **why) {
+  LZ4F_dctx *ctx;
+  if (LZ4F_isError(LZ4F_createDecompressionContext(&ctx, LZ4F_VERSION))) {
+    *why = "out of memory for an LZ4 decoder";
+    return SL_ENOMEM;
+  }
+  size_t in_pos = 0, got = 0, r = 0;
+  while (in_pos < n) { /* several frames may follow each other */
+    size_t in_n = n - in_pos, out_n = m - got;
+    r = LZ4F_decompress(ctx, dst + got, &out_n, src + in_pos, &in_n, NULL);
+    if (LZ4F_isError(r) || (in_n == 0 && out_n == 0)) break;
+    in_pos += in_n;
+    got += out_n;
+  }
+  LZ4F_freeDecompressionContext(ctx);
+  if (LZ4F_isError(r) || in_pos < n || r != 0) {
+    *why = LZ4F_isError(r) ? LZ4F_getErrorName(r)
+                           : "LZ4 frame is truncated or does not give the expected size";
+    return SL_EFORMAT;
+  }
+  *out = got;
+  return SL_OK;
+}
+#endif
+
+typedef struct codec_row {
+  const char *name;
+  decode_fn fn;       /* NULL: not in this build */
+  const char *package; /* what would add it */
+} codec_row;
+
+static const codec_row codecs[] = {
+    [SL_CODEC_NONE] = {"UNCOMPRESSED", none, NULL},
+#ifdef SL_HAVE_SNAPPY
+    [SL_CODEC_SNAPPY] = {"SNAPPY", snappy, NULL},
+#else
+    [SL_CODEC_SNAPPY] = {"SNAPPY", NULL, "libsnappy-dev"},
+#endif
+#ifdef SL_HAVE_ZLIB
+    [SL_CODEC_GZIP] = {"GZIP", gzip, NULL},
+    [SL_CODEC_ZLIB] = {"ZLIB", zlib, NULL},
+#else
+    [SL_CODEC_GZIP] = {"GZIP", NULL, "zlib1g-dev"},
+    [SL_CODEC_ZLIB] = {"ZLIB", NULL, "zlib1g-dev"},
+#endif
+#ifdef SL_HAVE_BROTLI
+    [SL_CODEC_BROTLI] = {"BROTLI", brotli, NULL},
+#else
+    [SL_CODEC_BROTLI] = {"BROTLI", NULL, "libbrotli-dev"},
+#endif
+#ifdef SL_HAVE_ZSTD
+    [SL_CODEC_ZSTD] = {"ZSTD", zstd, NULL},
+#else
+    [SL_CODEC_ZSTD] = {"ZSTD", NULL, "libzstd-dev"},
+#endif
+#ifdef SL_HAVE_LZ4
+    [SL_CODEC_LZ4_RAW] = {"LZ4_RAW", lz4_raw, NULL},
+    [SL_CODEC_LZ4_FRAME] = {"LZ4_FRAME", lz4_frame, NULL},
+#else
+    [SL_CODEC_LZ4_RAW] = {"LZ4_RAW", NULL, "liblz4-dev"},
+    [SL_CODEC_LZ4_FRAME] = {"LZ4_FRAME", NULL, "liblz4-dev"},
+#endif
+};
+_Static_assert(SL_ARRAY_LEN(codecs) == SL_CODEC_COUNT, "one row per codec");
+
+const char *sl__codec_name(sl_codec c) {
+  return (unsigned)c < SL_CODEC_COUNT ? codecs[c].name : "an unknown codec";
+}
+
+bool sl__codec_available(sl_codec c) {
+  return (unsigned)c < SL_CODEC_COUNT && codecs[c].fn != NULL;
+}
+
+static char codec_list[192];
+static pthread_once_t codec_list_once = PTHREAD_ONCE_INIT;
+
+static void make_codec_list(void) {
+  size_t k = 0;
+  for (size_t i = 0; i < SL_CODEC_COUNT && k < sizeof codec_list; i++)
+    if (codecs[i].fn != NULL)
+      k += (size_t)snprintf(codec_list + k, sizeof codec_list - k, "%s%s", k ? ", " : "",
+                            codecs[i].name);
+}
+
+const char *sl__codec_list(void) {
+  pthread_once(&codec_list_once, make_codec_list);
+  return codec_list;
+}
+
+sl_status sl__decompress_some(sl_codec c, const uint8_t *src, size_t n, uint8_t *dst,
+                              size_t cap, size_t *got, const char **why) {
+  *got = 0;
+  if ((unsigned)c >= SL_CODEC_COUNT) {
+    *why = "an unknown codec";
+    return SL_ENOTSUP;
+  }
+  if (codecs[c].fn == NULL) {
+    *why = codecs[c].package;
+    return SL_ENOTSUP;
+  }
+  return codecs[c].fn(src, n, dst, cap, got, why);
+}
+
+sl_status sl__decompress(sl_codec c, const uint8_t *src, size_t n, uint8_t *dst, size_t m,
+                         const char **why) {
+  size_t got;
+  SL_TRY(sl__decompress_some(c, src, n, dst, m, &got, why));
+  if (got != m) {
+    *why = "the data does not give the expected uncompressed size";
+    return SL_EFORMAT;
+  }
+  return SL_OK;
+}

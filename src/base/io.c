@@ -1,0 +1,365 @@
+/* Every system call on files lives here: opening read-only, pread loops that
+   survive short reads and EINTR, O_DIRECT alignment, and the temporary-name
+   dance that keeps half-written files from appearing under a final name. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base.h"
+
+/* Fault injection, armed by tests while other threads may be reading. */
+static _Atomic long io_countdown, open_countdown;
+static _Atomic bool io_repeat, io_short, io_failing;
+
+void sl__io_fail_at(long nth, bool repeat, bool short_read) {
+  atomic_store(&io_failing, false);
+  atomic_store(&io_repeat, repeat);
+  atomic_store(&io_short, short_read);
+  atomic_store(&io_countdown, nth);
+}
+
+void sl__open_fail_at(long nth) { atomic_store(&open_countdown, nth); }
+
+/* A countdown reaching zero now. */
+static bool fires(_Atomic long *countdown) {
+  return atomic_load_explicit(countdown, memory_order_relaxed) != 0 &&
+         atomic_fetch_sub(countdown, 1) == 1;
+}
+
+/* @return 0: do the real read, -1: fail with EIO, 1: return a short read. */
+static int injected(void) {
+  bool shorten = atomic_load_explicit(&io_short, memory_order_relaxed);
+  if (atomic_load_explicit(&io_failing, memory_order_relaxed))
+    return atomic_load(&io_repeat) ? (shorten ? 1 : -1) : 0;
+  if (!fires(&io_countdown)) return 0;
+  atomic_store(&io_failing, true);
+  return shorten ? 1 : -1;
+}
+
+double sl__now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static _Atomic int64_t opens;
+
+static void id_of(const struct stat *st, sl_file_id *id) {
+  *id = (sl_file_id){(uint64_t)st->st_dev, (uint64_t)st->st_ino, (int64_t)st->st_size,
+                     (int64_t)st->st_mtim.tv_sec, (int64_t)st->st_mtim.tv_nsec};
+}
+
+int64_t sl__opens(void) { return atomic_load_explicit(&opens, memory_order_relaxed); }
+
+/* O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer;
+   the fstat that follows refuses anything but a regular file. */
+sl_status sl__open_read(const char *path, bool direct, int *fd, sl_file_id *id,
+                        sl_error *err) {
+  int flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK;
+#ifdef SL_HAVE_O_DIRECT
+  if (direct) flags |= O_DIRECT;
+#else
+  if (direct) SL_FAIL(err, SL_ENOTSUP, "%s: O_DIRECT is not available on this system", path);
+#endif
+  int f;
+  if (fires(&open_countdown)) {
+    f = -1;
+    errno = EMFILE;
+  } else {
+    do f = open(path, flags);
+    while (f < 0 && errno == EINTR);
+  }
+  if (f < 0) {
+    int e = errno;
+    if (direct && e == EINVAL)
+      SL_FAIL(err, SL_ENOTSUP, "%s: the filesystem refuses O_DIRECT", path);
+    SL_FAIL(err, e == ENOENT ? SL_ENOENT : SL_EIO, "%s: cannot open: %s", path, strerror(e));
+  }
+  atomic_fetch_add_explicit(&opens, 1, memory_order_relaxed);
+  struct stat st;
+  if (fstat(f, &st) != 0) {
+    int e = errno;
+    close(f);
+    SL_FAIL(err, SL_EIO, "%s: cannot stat: %s", path, strerror(e));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    close(f);
+    SL_FAIL(err, SL_EFORMAT, "%s: not a regular file", path);
+  }
+  if (id != NULL) id_of(&st, id);
+  *fd = f;
+  return SL_OK;
+}
+
+sl_status sl__fstat_id(int fd, const char *path, sl_file_id *id, sl_error *err) {
+  struct stat st;
+  if (fstat(fd, &st) != 0) SL_FAIL(err, SL_EIO, "%s: cannot stat: %s", path, strerror(errno));
+  id_of(&st, id);
+  return SL_OK;
+}
+
+sl_status sl__check_id(const char *path, const sl_file_id *now, const sl_file_id *was,
+                       sl_error *err) {
+  char what[160] = "";
+  size_t k = 0;
+  if (now->dev != was->dev || now->ino != was->ino)
+    k += (size_t)snprintf(what + k, sizeof what - k, "inode");
+  if (now->size != was->size)
+    k += (size_t)snprintf(what + k, sizeof what - k, "%ssize %lld, was %lld", k ? ", " : "",
+                          (long long)now->size, (long long)was->size);
+  if (now->mtime_sec != was->mtime_sec || now->mtime_nsec != was->mtime_nsec)
+    k += (size_t)snprintf(what + k, sizeof what - k, "%smtime", k ? ", " : "");
+  if (k == 0) return SL_OK;
+  SL_FAIL(err, SL_ECHANGED, "%s changed since the dataset was opened (%s)", path, what);
+}
+
+void sl__close(int fd) {
+  if (fd >= 0) close(fd);
+}
+
+/* Bytes the library has read through sl__pread_some/full (tests: what a
+   buffered read touched; O_DIRECT reads are not counted). */
+static _Atomic int64_t bytes_read;
+
+int64_t sl__bytes_read(void) { return atomic_load_explicit(&bytes_read, memory_order_relaxed); }
+
+sl_status sl__pread_some(int fd, const char *path, void *buf, size_t n, int64_t off,
+                         size_t *got, sl_error *err) {
+  size_t done = 0;
+  while (done < n) {
+    int inj = injected();
+    ssize_t r;
+    if (inj < 0) {
+      r = -1;
+      errno = EIO;
+    } else {
+      size_t want = n - done;
+      if (inj > 0 && want > 1) want /= 2; /* a short read the loop must absorb */
+      r = pread(fd, (char *)buf + done, want, (off_t)(off + (int64_t)done));
+    }
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      SL_FAIL(err, SL_EIO, "%s: read of %zu bytes at offset %lld failed: %s", path, n - done,
+              (long long)(off + (int64_t)done), strerror(errno));
+    }
+    if (r == 0) break;
+    done += (size_t)r;
+  }
+  atomic_fetch_add_explicit(&bytes_read, (int64_t)done, memory_order_relaxed);
+  *got = done;
+  return SL_OK;
+}
+
+sl_status sl__pread_full(int fd, const char *path, void *buf, size_t n, int64_t off,
+                         sl_error *err) {
+  size_t got;
+  SL_TRY(sl__pread_some(fd, path, buf, n, off, &got, err));
+  if (got < n)
+    SL_FAIL(err, SL_EFORMAT,
+            "%s: file ends at byte %lld but %zu bytes were expected from offset %lld", path,
+            (long long)(off + (int64_t)got), n, (long long)off);
+  return SL_OK;
+}
+
+sl_status sl__pwrite_full(int fd, const char *path, const void *buf, size_t n,
+                          int64_t off, sl_error *err) {
+  size_t done = 0;
+  while (done < n) {
+    ssize_t r = pwrite(fd, (const char *)buf + done, n - done, (off_t)(off + (int64_t)done));
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      SL_FAIL(err, SL_EIO, "%s: write of %zu bytes at offset %lld failed: %s", path,
+              n - done, (long long)(off + (int64_t)done), strerror(errno));
+    }
+    done += (size_t)r;
+  }
+  return SL_OK;
+}
+
+sl_status sl__file_size(int fd, const char *path, int64_t *size, sl_error *err) {
+  struct stat st;
+  if (fstat(fd, &st) != 0) SL_FAIL(err, SL_EIO, "%s: cannot stat: %s", path, strerror(errno));
+  if (!S_ISREG(st.st_mode)) SL_FAIL(err, SL_EFORMAT, "%s: not a regular file", path);
+  *size = (int64_t)st.st_size;
+  return SL_OK;
+}
+
+/* statx knows the real O_DIRECT limits on Linux 6.1+; before that, the
+   logical block size of 512 is what most devices want, and 4096 is always
+   enough. */
+size_t sl__direct_align(int fd) {
+#if defined(STATX_DIOALIGN)
+  struct statx sx;
+  if (statx(fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &sx) == 0 &&
+      (sx.stx_mask & STATX_DIOALIGN) && sx.stx_dio_offset_align > 0) {
+    size_t a = SL_MAX(sx.stx_dio_offset_align, sx.stx_dio_mem_align);
+    if (a <= 4096) return a;
+  }
+#else
+  (void)fd;
+#endif
+  return 4096;
+}
+
+sl_status sl__create_temp(const char *path, int *fd, char **tmp, sl_error *err) {
+  size_t n = strlen(path) + 48;
+  char *name = sl__malloc(n);
+  if (name == NULL) SL_FAIL(err, SL_ENOMEM, "%s: out of memory", path);
+  snprintf(name, n, "%s.tmp.%ld.%lx", path, (long)getpid(), (unsigned long)time(NULL));
+  int f = open(name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (f < 0) {
+    int e = errno;
+    sl__free(name);
+    SL_FAIL(err, SL_EIO, "%s: cannot create a temporary file beside it: %s", path,
+            strerror(e));
+  }
+  *fd = f;
+  *tmp = name;
+  return SL_OK;
+}
+
+void sl__abort_temp(int fd, char *tmp) {
+  if (fd >= 0) close(fd);
+  if (tmp != NULL) unlink(tmp);
+  sl__free(tmp);
+}
+
+sl_status sl__commit_temp(int fd, char *tmp, const char *path, sl_error *err) {
+  int e = 0;
+  if (fsync(fd) != 0) e = errno;
+  if (close(fd) != 0 && e == 0) e = errno;
+  if (e == 0 && rename(tmp, path) != 0) e = errno;
+  if (e != 0) {
+    unlink(tmp);
+    sl__free(tmp);
+    SL_FAIL(err, SL_EIO, "%s: cannot finish writing: %s", path, strerror(e));
+  }
+  sl__free(tmp);
+  return SL_OK;
+}
+
+/* Names of the entries of a directory (no "." or ".."), malloc'd. */
+sl_status sl__list_dir(const char *path, char ***names, size_t *n, sl_error *err) {
+  DIR *d = opendir(path);
+  if (d == NULL) {
+    int e = errno;
+    SL_FAIL(err, e == ENOENT ? SL_ENOENT : SL_EIO, "%s: cannot list the directory: %s", path,
+            strerror(e));
+  }
+  char **v = NULL;
+  size_t count = 0, cap = 0;
+  sl_status st = SL_OK;
+  struct dirent *de;
+  while (st == SL_OK && (de = readdir(d)) != NULL) {
+    if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
+    if (count == cap) {
+      cap = cap ? cap * 2 : 64;
+      char **nv = sl__realloc(v, cap * sizeof *v);
+      if (nv == NULL) {
+        st = sl__fail(err, SL_ENOMEM, "%s: out of memory listing the directory", path);
+        break;
+      }
+      v = nv;
+    }
+    if ((v[count] = sl__strdup(de->d_name)) == NULL)
+      st = sl__fail(err, SL_ENOMEM, "%s: out of memory listing the directory", path);
+    else
+      count++;
+  }
+  closedir(d);
+  if (st != SL_OK) {
+    sl__free_names(v, count);
+    return st;
+  }
+  *names = v;
+  *n = count;
+  return SL_OK;
+}
+
+void sl__free_names(char **v, size_t n) {
+  for (size_t i = 0; i < n; i++) sl__free(v[i]);
+  sl__free(v);
+}
+
+/* @return 1 directory, 0 other existing file, SL_ENOENT-style failure otherwise. */
+sl_status sl__path_kind(const char *path, bool *is_dir, sl_error *err) {
+  struct stat st;
+  if (stat(path, &st) != 0) {
+    int e = errno;
+    SL_FAIL(err, e == ENOENT || e == ENOTDIR ? SL_ENOENT : SL_EIO, "%s: %s", path,
+            e == ENOENT ? "no such file or directory" : strerror(e));
+  }
+  *is_dir = S_ISDIR(st.st_mode);
+  return SL_OK;
+}
+
+/* Reads what the page cache already holds, without blocking on the device
+   (RWF_NOWAIT); *got may be anything from 0 to n. Lets --io auto serve warm
+   data from memory and send only the cold rest through O_DIRECT. */
+sl_status sl__pread_cached(int fd, const char *path, void *buf, size_t n, int64_t off,
+                           size_t *got, sl_error *err) {
+  *got = 0;
+#ifdef SL_HAVE_RWF_NOWAIT
+  while (*got < n) {
+    struct iovec v = {(char *)buf + *got, n - *got};
+    ssize_t r = preadv2(fd, &v, 1, (off_t)(off + (int64_t)*got), RWF_NOWAIT);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0 && (errno == EAGAIN || errno == EOPNOTSUPP || errno == EINVAL)) break;
+    if (r < 0)
+      SL_FAIL(err, SL_EIO, "%s: read of %zu bytes at offset %lld failed: %s", path, n - *got,
+              (long long)(off + (int64_t)*got), strerror(errno));
+    if (r == 0) break;
+    *got += (size_t)r;
+  }
+#else
+  (void)fd, (void)path, (void)buf, (void)n, (void)off, (void)err;
+#endif
+  return SL_OK;
+}
+
+/* An O_DIRECT read of exactly n aligned bytes. *refused: the kernel rejected
+   the alignment (EINVAL), and the caller should read buffered instead. */
+sl_status sl__pread_direct(int fd, const char *path, void *buf, size_t n, int64_t off,
+                           bool *refused, sl_error *err) {
+  *refused = false;
+  size_t done = 0;
+  while (done < n) {
+    int inj = injected();
+    ssize_t r = inj < 0 ? (errno = EIO, -1)
+                        : pread(fd, (char *)buf + done, n - done, (off_t)(off + (int64_t)done));
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0 && errno == EINVAL && done == 0) {
+      *refused = true;
+      return SL_OK;
+    }
+    if (r < 0)
+      SL_FAIL(err, SL_EIO, "%s: direct read of %zu bytes at offset %lld failed: %s", path,
+              n - done, (long long)(off + (int64_t)done), strerror(errno));
+    if (r == 0)
+      SL_FAIL(err, SL_EFORMAT, "%s: file ends at byte %lld but %zu bytes were expected from "
+              "offset %lld", path, (long long)(off + (int64_t)done), n, (long long)off);
+    done += (size_t)r;
+  }
+  return SL_OK;
+}
+
+sl_status sl__open_write(const char *path, int *fd, sl_error *err) {
+  int f = open(path, O_WRONLY | O_CLOEXEC);
+  if (f < 0) SL_FAIL(err, SL_EIO, "%s: cannot open for writing: %s", path, strerror(errno));
+  *fd = f;
+  return SL_OK;
+}
+
+sl_status sl__truncate(int fd, const char *path, int64_t size, sl_error *err) {
+  if (ftruncate(fd, (off_t)size) != 0)
+    SL_FAIL(err, SL_EIO, "%s: cannot size the file to %lld bytes: %s", path, (long long)size,
+            strerror(errno));
+  return SL_OK;
+}

@@ -1,0 +1,147 @@
+/* The dataset object: its files (each with the identity discovery recorded),
+ * its shards (several may share a file), the options it was opened with,
+ * the driver's dataset state and the file cache of this process. Discovery
+ * (layout.c) fills it on rank 0; unpacking (pack.c) on the others. */
+#include <stdio.h>
+#include <string.h>
+
+#include "core.h"
+
+void sl_dataset_free(sl_dataset *d) {
+  if (d == NULL) return;
+  sl__cache_free(d->cache);
+  if (d->state != NULL && d->driver->dataset_close != NULL) d->driver->dataset_close(d->state);
+  for (size_t i = 0; d->shards != NULL && i < d->nshards; i++)
+    sl__free((char *)d->shards[i].member);
+  for (size_t i = 0; d->files != NULL && i < d->nfiles; i++) sl__free(d->files[i]);
+  sl__free(d->files);
+  sl__free(d->ids);
+  sl__free(d->shards);
+  sl__free(d->file_of);
+  sl__free(d->cum_rows);
+  sl__free(d->opt_strings);
+  sl__free(d->root);
+  sl__free(d);
+}
+
+/* The caller's options as far as its struct_size reaches, the rest default.
+   A struct_size of 0 is a caller that never called sl_open_options_init. */
+sl_status sl__open_options(const sl_open_options *in, sl_open_options *out, sl_error *err) {
+  sl_open_options_init(out);
+  if (in == NULL) return SL_OK;
+  if (in->struct_size < offsetof(sl_open_options, format) || in->struct_size > (1u << 16))
+    SL_FAIL(err, SL_EINVAL, "sl_open_options.struct_size is %zu: initialise the options with "
+            "sl_open_options_init", in->struct_size);
+  memcpy(out, in, SL_MIN(in->struct_size, sizeof *out));
+  out->struct_size = sizeof *out;
+  return SL_OK;
+}
+
+/* Copies the option strings into one block the dataset owns. */
+static sl_status copy_options(sl_dataset *d, const sl_open_options *o, sl_error *err) {
+  SL_TRY(sl__open_options(o, &d->opts, err));
+  const char **fields[] = {&d->opts.format,  &d->opts.pattern, &d->opts.dataset,
+                           &d->opts.dtype,   &d->opts.trailing, &d->opts.columns,
+                           &d->opts.fill_nulls};
+  size_t total = 1;
+  for (size_t i = 0; i < SL_ARRAY_LEN(fields); i++)
+    if (*fields[i] != NULL) total += strlen(*fields[i]) + 1;
+  d->opt_strings = sl__malloc(total);
+  if (d->opt_strings == NULL) SL_FAIL(err, SL_ENOMEM, "%s: out of memory", d->root);
+  char *p = d->opt_strings;
+  for (size_t i = 0; i < SL_ARRAY_LEN(fields); i++) {
+    if (*fields[i] == NULL) continue;
+    size_t n = strlen(*fields[i]) + 1;
+    memcpy(p, *fields[i], n);
+    *fields[i] = p;
+    p += n;
+  }
+  return SL_OK;
+}
+
+sl_status sl__dataset_new(const char *root, const sl_driver *drv, const sl_open_options *o,
+                          size_t nfiles, size_t nshards, sl_dataset **out, sl_error *err) {
+  *out = NULL;
+  sl_dataset *d = sl__calloc(1, sizeof *d);
+  if (d == NULL) SL_FAIL(err, SL_ENOMEM, "%s: out of memory", root);
+  d->driver = drv;
+  d->nshards = nshards;
+  d->nfiles = nfiles;
+  d->root = sl__strdup(root);
+  d->files = sl__calloc(nfiles ? nfiles : 1, sizeof *d->files);
+  d->ids = sl__calloc(nfiles ? nfiles : 1, sizeof *d->ids);
+  d->shards = sl__calloc(nshards ? nshards : 1, sizeof *d->shards);
+  d->file_of = sl__calloc(nshards ? nshards : 1, sizeof *d->file_of);
+  d->cum_rows = sl__calloc(nshards + 1, sizeof *d->cum_rows);
+  if (d->root == NULL || d->files == NULL || d->ids == NULL || d->shards == NULL ||
+      d->file_of == NULL || d->cum_rows == NULL) {
+    sl_dataset_free(d);
+    SL_FAIL(err, SL_ENOMEM, "%s: out of memory for %zu shards", root, nshards);
+  }
+  sl_status st = copy_options(d, o, err);
+  if (st != SL_OK) {
+    sl_dataset_free(d);
+    return st;
+  }
+  for (size_t i = 0; i < nshards; i++) d->shards[i].opts = &d->opts;
+  *out = d;
+  return SL_OK;
+}
+
+sl_status sl__dataset_set_shard(sl_dataset *d, size_t i, size_t file, const char *member,
+                                sl_error *err) {
+  d->file_of[i] = file;
+  d->shards[i].path = d->files[file];
+  if (member != NULL && (d->shards[i].member = sl__strdup(member)) == NULL)
+    SL_FAIL(err, SL_ENOMEM, "%s: out of memory", d->root);
+  return SL_OK;
+}
+
+sl_status sl__dataset_start(sl_dataset *d, bool discovering, sl_error *err) {
+  if (d->driver->dataset_open != NULL) {
+    sl_dataset_desc desc = {d->root, &d->opts, d->shards, d->nshards, discovering};
+    SL_TRY(d->driver->dataset_open(&desc, &d->state, err));
+  }
+  return sl__cache_new(d->nfiles, d->files, d->ids, &d->cache, err);
+}
+
+/* ------------------------------------------------------------- messages */
+
+const char *sl__shard_label(const sl_shard *s, char *buf, size_t cap) {
+  if (s->member) snprintf(buf, cap, "%s:%s", s->path, s->member);
+  else snprintf(buf, cap, "%s", s->path);
+  return buf;
+}
+
+void sl__shape_text(const int64_t *s, int n, char *buf, size_t cap) {
+  size_t k = (size_t)snprintf(buf, cap, "(");
+  for (int i = 0; i < n && k < cap; i++)
+    k += (size_t)snprintf(buf + k, cap - k, "%lld%s", (long long)s[i],
+                          n == 1 ? "," : i + 1 < n ? ", " : "");
+  if (k < cap) snprintf(buf + k, cap - k, ")");
+}
+
+/* ------------------------------------------------------------ accessors */
+
+sl_dtype sl_dataset_dtype(const sl_dataset *d) { return d->dtype; }
+
+int sl_dataset_shape(const sl_dataset *d, int64_t *shape) {
+  if (shape != NULL) memcpy(shape, d->shape, sizeof(int64_t) * (size_t)d->ndim);
+  return d->ndim;
+}
+
+size_t sl_dataset_num_shards(const sl_dataset *d) { return d->nshards; }
+
+const char *sl_dataset_shard(const sl_dataset *d, size_t i, int64_t *rows,
+                             const char **member) {
+  if (i >= d->nshards) return NULL;
+  if (rows) *rows = d->shards[i].rows;
+  if (member) *member = d->shards[i].member;
+  return d->shards[i].path;
+}
+
+const char *sl_dataset_format(const sl_dataset *d) { return d->driver->name; }
+
+int64_t sl_dataset_nbytes(const sl_dataset *d) { return d->shape[0] * d->row_bytes; }
+
+int64_t sl_dataset_files_probed(const sl_dataset *d) { return d->files_probed; }

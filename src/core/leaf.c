@@ -1,0 +1,202 @@
+/* Step 4, the leaf read shared by every variant: open a shard for reading
+ * (its file through the cache, identity checked; the driver's handle, its
+ * re-read header checked against discovery), then read one piece (a row
+ * range of one shard) into host memory. Pieces are independent, so
+ * executors differ only in how they hand pieces out and where the host
+ * memory is (the tile itself, or a staging buffer).
+ *
+ * Formats that answer `extents` are read with pread straight into place;
+ * with O_DIRECT the aligned middle of each range goes straight in too, and
+ * the unaligned head and tail through the buffered descriptor.
+ */
+#include <assert.h>
+#include <string.h>
+
+#include "core.h"
+
+/* Below this, O_DIRECT's fixed costs outweigh skipping the page cache. */
+#define SL_DIRECT_MIN (1 << 20)
+#define SL_EXTENTS_STACK 16
+
+/* ------------------------------------------------------------ opening */
+
+/* What open re-read agrees with what discovery found for shard i. */
+static sl_status check_reread(const sl_dataset *d, size_t i, const sl_shard_info *in,
+                              sl_error *err) {
+  if (in->ndim == 0) return SL_OK; /* the driver does not re-read */
+  const sl_shard *s = &d->shards[i];
+  char label[512], now[256], was[256];
+  bool same = in->dtype == d->dtype && in->ndim == d->ndim && in->shape[0] == s->rows;
+  for (int k = 1; same && k < in->ndim; k++)
+    same = in->shape[k] == d->shape[k] || (in->shape[k] < 0 && s->rows == 0);
+  if (same) return SL_OK;
+  int64_t shape[SL_MAX_DIMS];
+  memcpy(shape, d->shape, sizeof shape);
+  shape[0] = s->rows;
+  sl__shape_text(in->shape, in->ndim, now, sizeof now);
+  sl__shape_text(shape, d->ndim, was, sizeof was);
+  SL_FAIL(err, SL_ECHANGED, "%s changed since the dataset was opened (dtype %s shape %s, was "
+          "%s %s)", sl__shard_label(s, label, sizeof label), sl_dtype_str(in->dtype), now,
+          sl_dtype_str(d->dtype), was);
+}
+
+sl_status sl__leaf_open_shard(const sl_dataset *d, size_t i, _Atomic int64_t *opened,
+                              void **handle, sl_error *err) {
+  *handle = d->state;
+  if (d->driver->open == NULL) return SL_OK; /* identity is checked at each read */
+  sl_file_ref f;
+  SL_TRY(sl__cache_get(d->cache, d->file_of[i], false, opened, &f, err));
+  sl_shard_info info;
+  memset(&info, 0, sizeof info);
+  void *h = NULL;
+  sl_status st = d->driver->open(d->state, &d->shards[i], &f.src, &h, &info, err);
+  sl__cache_put(d->cache, &f);
+  if (st == SL_OK) st = check_reread(d, i, &info, err);
+  if (st != SL_OK) {
+    sl__leaf_close_shard(d, h);
+    return st;
+  }
+  *handle = h;
+  return SL_OK;
+}
+
+void sl__leaf_close_shard(const sl_dataset *d, void *handle) {
+  if (handle != NULL && handle != d->state && d->driver->close != NULL) d->driver->close(handle);
+}
+
+/* ------------------------------------------------------------ reading */
+
+/* O_DIRECT needs file offset, length and memory address all aligned to A.
+ * When dst - off is not a multiple of A, the aligned file block at F0 cannot
+ * land in place; it is read to the aligned address delta bytes earlier and
+ * moved up by delta. F0 is chosen so that earlier address is still inside
+ * this range, so a piece never touches bytes of another piece. */
+static sl_status read_direct(const sl_file_ref *f, char *dst, int64_t off, int64_t len,
+                             bool *used, sl_error *err) {
+  size_t A = f->align;
+  const char *path = f->src.path;
+  size_t delta = (size_t)(((uintptr_t)dst - (uint64_t)off) & (A - 1));
+  int64_t F0 = (off + (int64_t)delta + (int64_t)A - 1) / (int64_t)A * (int64_t)A;
+  int64_t F1 = (off + len) / (int64_t)A * (int64_t)A;
+  *used = false;
+  if (F1 - F0 < (int64_t)A) return SL_OK;
+  char *M0 = dst + (F0 - off) - delta;
+  assert(((uintptr_t)M0 & (A - 1)) == 0 && M0 >= dst);
+  bool refused;
+  SL_TRY(sl__pread_direct(f->dfd, path, M0, (size_t)(F1 - F0), F0, &refused, err));
+  if (refused) return SL_OK;
+  if (delta) memmove(M0 + delta, M0, (size_t)(F1 - F0));
+  SL_TRY(sl__pread_full(f->src.fd, path, dst, (size_t)(F0 - off), off, err));
+  SL_TRY(sl__pread_full(f->src.fd, path, dst + (F1 - off), (size_t)(off + len - F1), F1, err));
+  *used = true;
+  return SL_OK;
+}
+
+/* One byte range into dst, by the configured I/O mode. */
+static sl_status read_range(const sl_leaf *L, const sl_file_ref *f, char *dst, int64_t off,
+                            int64_t len, sl_error *err) {
+  int fd = f->src.fd;
+  const char *path = f->src.path;
+  if (f->dfd < 0 || L->io == SL_IO_BUFFERED || (L->io == SL_IO_AUTO && len < SL_DIRECT_MIN))
+    return sl__pread_full(fd, path, dst, (size_t)len, off, err);
+  if (L->io == SL_IO_AUTO) { /* what the page cache has comes from memory */
+    size_t got;
+    SL_TRY(sl__pread_cached(fd, path, dst, (size_t)len, off, &got, err));
+    dst += got;
+    off += (int64_t)got;
+    len -= (int64_t)got;
+    if (len == 0) return SL_OK;
+  }
+  bool used;
+  SL_TRY(read_direct(f, dst, off, len, &used, err));
+  return used ? SL_OK : sl__pread_full(fd, path, dst, (size_t)len, off, err);
+}
+
+static sl_status read_extents(const sl_leaf *L, const sl_file_ref *f, const sl_extent *ex,
+                              size_t n, char *dst, int64_t want, sl_error *err) {
+  int64_t total = 0;
+  const char *path = f->src.path, *drv = L->ds->driver->name;
+  for (size_t i = 0; i < n; i++) {
+    int64_t end;
+    if (ex[i].length < 0 || ex[i].offset < 0 || !sl__add(total, ex[i].length, &total) ||
+        total > want || !sl__add(ex[i].offset, ex[i].length, &end) || end > f->src.size)
+      SL_FAIL(err, SL_EFORMAT, "%s: driver %s gave byte ranges that do not match the rows "
+              "or lie past the file's %lld bytes", path, drv, (long long)f->src.size);
+    SL_TRY(read_range(L, f, dst + (total - ex[i].length), ex[i].offset, ex[i].length, err));
+  }
+  if (total != want)
+    SL_FAIL(err, SL_EFORMAT, "%s: driver %s gave %lld bytes of ranges for %lld bytes of rows",
+            path, drv, (long long)total, (long long)want);
+  return SL_OK;
+}
+
+/* Asks the driver for extents (growing the array if it needs more);
+   *n = 0 afterwards means the driver wants to decode through read. */
+static sl_status get_extents(const sl_dataset *d, const sl_shard *s, const void *h,
+                             const sl_segment *seg, sl_extent *stack, sl_extent **ex,
+                             size_t *n, sl_error *err) {
+  *ex = stack;
+  *n = SL_EXTENTS_STACK;
+  SL_TRY(d->driver->extents(s, h, seg->file_lo, seg->file_hi, stack, n, err));
+  if (*n <= SL_EXTENTS_STACK) return SL_OK;
+  size_t cap = *n;
+  *ex = sl__malloc(cap * sizeof **ex);
+  if (*ex == NULL) SL_FAIL(err, SL_ENOMEM, "%s: out of memory for %zu ranges", s->path, cap);
+  *n = cap;
+  sl_status st = d->driver->extents(s, h, seg->file_lo, seg->file_hi, *ex, n, err);
+  if (st == SL_OK && *n > cap)
+    st = sl__fail(err, SL_EFORMAT, "%s: driver %s keeps asking for more ranges", s->path,
+                  d->driver->name);
+  return st;
+}
+
+static sl_status decode(const sl_leaf *L, const sl_shard *s, const void *h,
+                        const sl_file_ref *f, const sl_segment *seg, char *dst, int64_t want,
+                        sl_error *err) {
+  const sl_driver *drv = L->ds->driver;
+  if (drv->read == NULL)
+    SL_FAIL(err, SL_EFORMAT, "%s: driver %s cannot read these rows", s->path, drv->name);
+  double t0 = sl__now();
+  sl__prefault(dst, (size_t)want);
+  if (L->fault_ns != NULL)
+    atomic_fetch_add_explicit(L->fault_ns, (int64_t)((sl__now() - t0) * 1e9),
+                              memory_order_relaxed);
+  return drv->read(s, h, &f->src, seg->file_lo, seg->file_hi, dst, err);
+}
+
+/* Extents where the driver gives them (the file read straight into dst,
+   swapped after), the driver's decoder otherwise. */
+static sl_status read_piece(const sl_leaf *L, const sl_shard *s, const void *h,
+                            const sl_file_ref *f, const sl_segment *seg, char *dst,
+                            sl_error *err) {
+  const sl_dataset *d = L->ds;
+  int64_t want = (seg->file_hi - seg->file_lo) * d->row_bytes;
+  size_t n = 0;
+  sl_extent stack[SL_EXTENTS_STACK], *ex = stack;
+  sl_status st = SL_OK;
+  if (d->driver->extents != NULL) st = get_extents(d, s, h, seg, stack, &ex, &n, err);
+  if (st == SL_OK && n > 0) {
+    st = read_extents(L, f, ex, n, dst, want, err);
+    size_t es = sl_dtype_size(d->dtype);
+    if (st == SL_OK && s->swap) sl__byteswap(dst, (size_t)want / es, es, d->dtype);
+  } else if (st == SL_OK) {
+    st = decode(L, s, h, f, seg, dst, want, err);
+  }
+  if (ex != stack) sl__free(ex);
+  return st;
+}
+
+sl_status sl__leaf_piece(const sl_leaf *L, const sl_segment *seg, char *dst, sl_error *err) {
+  const sl_dataset *d = L->ds;
+  const sl_shard *s = &d->shards[seg->shard];
+  assert(seg->shard >= L->first && seg->shard <= L->last);
+  assert(seg->file_lo < seg->file_hi && seg->file_hi <= s->rows);
+  /* a second, O_DIRECT descriptor only where a range could use it */
+  int64_t bytes = (seg->file_hi - seg->file_lo) * d->row_bytes;
+  bool direct = L->io == SL_IO_DIRECT ? bytes >= 2 * 4096 : L->io == SL_IO_AUTO && bytes >= SL_DIRECT_MIN;
+  sl_file_ref f;
+  SL_TRY(sl__cache_get(d->cache, d->file_of[seg->shard], direct, L->opened, &f, err));
+  sl_status st = read_piece(L, s, L->handles[seg->shard - L->first], &f, seg, dst, err);
+  sl__cache_put(d->cache, &f);
+  return st;
+}

@@ -1,0 +1,14 @@
+/* src/dist: the process group (dist.c, the only file that calls MPI) and
+ * the collectives built on it (load.c). Internal (sl__ prefix). */
+#ifndef SL_DIST_H
+#define SL_DIST_H
+
+#include "core.h"
+
+/* Without clearing or touching an error report: for use inside other
+   collectives. Same calls on every rank. */
+void sl__comm_bcast(sl_comm *c, void *buf, size_t n);
+bool sl__have_mpi(void);
+void sl__comm_gather(sl_comm *c, const void *send, size_t n, void *recv);
+
+#endif

@@ -1,0 +1,147 @@
+/* The collectives of the library, over the process group of dist.c:
+ * opening a dataset (rank 0 discovers and broadcasts), loading it (each
+ * rank its tile, through its executor), writing it out as one .npy, and
+ * verifying it. Every one makes the same calls on every rank and ends in
+ * agreement, so every rank returns the same status and message. No MPI
+ * here: only sl_comm_agree, sl__comm_bcast and sl__comm_gather. */
+#include <stdio.h>
+#include <string.h>
+
+#include "dist.h"
+
+/* ------------------------------------------------------------- datasets */
+
+sl_status sl_dataset_open(sl_comm *comm, const char *path, const sl_open_options *o,
+                          sl_dataset **out, sl_error *err) {
+  sl_error_clear(err);
+  *out = NULL;
+  if (!sl_comm_is_mpi(comm)) return sl__discover(path, o, out, err);
+  sl_dataset *d = NULL;
+  char *buf = NULL;
+  size_t n = 0;
+  sl_status st = SL_OK;
+  bool root = sl_comm_rank(comm) == 0;
+  if (root) {
+    st = sl__discover(path, o, &d, err);
+    if (st == SL_OK) st = sl__dataset_pack(d, &buf, &n, err);
+  }
+  st = sl_comm_agree(comm, st, err);
+  int64_t len = (int64_t)n;
+  if (st == SL_OK) {
+    sl__comm_bcast(comm, &len, sizeof len);
+    if (!root && (buf = sl__malloc((size_t)len)) == NULL)
+      st = sl__fail(err, SL_ENOMEM, "%s: out of memory for the dataset description", path);
+    st = sl_comm_agree(comm, st, err);
+  }
+  if (st == SL_OK) { /* every rank now has a buffer of len bytes */
+    sl__comm_bcast(comm, buf, (size_t)len);
+    if (!root) st = sl__dataset_unpack(buf, (size_t)len, &d, err);
+    st = sl_comm_agree(comm, st, err);
+  }
+  sl__free(buf);
+  if (st != SL_OK) {
+    sl_dataset_free(d);
+    return st;
+  }
+  *out = d;
+  return SL_OK;
+}
+
+/* ---------------------------------------------------------------- load */
+
+/* This rank's part: the tile from the executor, then the read into it. */
+static sl_status load_local(sl_comm *comm, const sl_dataset *d, const sl_read_options *o,
+                            const int64_t *bounds, sl_array **a, sl_read_stats *stats,
+                            sl_error *err) {
+  const sl_executor *ex;
+  int threads, r = sl_comm_rank(comm);
+  SL_TRY(sl__choose_executor(o->variant, o->threads, &ex, &threads, err));
+  double t0 = sl__now();
+  size_t shift = o->io == SL_IO_BUFFERED ? 0 : sl__tile_shift(d, bounds[r], bounds[r + 1]);
+  SL_TRY(sl__array_new(d, sl_comm_size(comm), r, bounds, ex, shift, a, err));
+  double t1 = sl__now();
+  sl_status st = sl__read(d, bounds[r], bounds[r + 1], ex, threads, (*a)->tile.data, o, stats,
+                          err);
+  stats->alloc_seconds = t1 - t0;
+  return st;
+}
+
+sl_status sl_load(sl_comm *comm, const sl_dataset *d, const sl_read_options *opts,
+                  sl_array **out, sl_read_stats *stats, sl_error *err) {
+  sl_error_clear(err);
+  *out = NULL;
+  sl_read_options o;
+  sl_read_stats full;
+  sl_read_stats_init(&full);
+  sl_status st = sl__read_options(opts, &o, err);
+  int P = sl_comm_size(comm);
+  int64_t *bounds = sl__malloc(((size_t)P + 1) * sizeof *bounds);
+  if (st == SL_OK && bounds == NULL) st = sl__fail(err, SL_ENOMEM, "out of memory");
+  sl_array *a = NULL;
+  if (st == SL_OK) {
+    sl__partition(d->shape[0], P, o.partition, o.min_rows, bounds);
+    st = load_local(comm, d, &o, bounds, &a, &full, err);
+  }
+  if (st == SL_OK) st = sl__stats_out(&full, stats, err);
+  sl__free(bounds);
+  st = sl_comm_agree(comm, st, err);
+  if (st != SL_OK) {
+    sl_array_free(a);
+    return st;
+  }
+  *out = a;
+  return SL_OK;
+}
+
+/* ------------------------------------------------------------ npy output */
+
+/* Rank 0 creates the temporary file, writes the header and sizes it; every
+   rank writes its rows; rank 0 renames it into place. */
+sl_status sl_array_write_npy(sl_comm *comm, const sl_array *a, const char *path,
+                             sl_error *err) {
+  sl_error_clear(err);
+  char hdr[1024], tmpname[4096] = {0};
+  size_t hl = 0;
+  int fd0 = -1;
+  char *tmp = NULL;
+  bool root = sl_comm_rank(comm) == 0;
+  sl_status st = sl__npy_header(a->dtype, a->ndim, a->shape, hdr, sizeof hdr, &hl, err);
+  if (st == SL_OK && root) {
+    st = sl__create_temp(path, &fd0, &tmp, err);
+    if (st == SL_OK && strlen(tmp) >= sizeof tmpname)
+      st = sl__fail(err, SL_EINVAL, "%s: path too long", path);
+    if (st == SL_OK) {
+      strcpy(tmpname, tmp);
+      st = sl__pwrite_full(fd0, tmp, hdr, hl, 0, err);
+    }
+    if (st == SL_OK) st = sl__truncate(fd0, tmp, (int64_t)hl + a->shape[0] * a->row_bytes, err);
+  }
+  st = sl_comm_agree(comm, st, err);
+  if (st == SL_OK) {
+    sl__comm_bcast(comm, tmpname, sizeof tmpname);
+    int fd = fd0;
+    if (!root) st = sl__open_write(tmpname, &fd, err);
+    if (st == SL_OK) st = sl__array_pwrite_local(a, fd, tmpname, (int64_t)hl, err);
+    if (!root && fd >= 0) sl__close(fd);
+    st = sl_comm_agree(comm, st, err);
+  }
+  if (root && tmp != NULL) {
+    if (st == SL_OK) st = sl__commit_temp(fd0, tmp, path, err);
+    else sl__abort_temp(fd0, tmp);
+  }
+  return sl_comm_agree(comm, st, err);
+}
+
+/* ------------------------------------------------------------ verification */
+
+sl_status sl_array_verify_pattern(sl_comm *comm, const sl_array *a, uint64_t seed,
+                                  sl_error *err) {
+  sl_error_clear(err);
+  return sl_comm_agree(comm, sl__verify_local(a, seed, err), err);
+}
+
+sl_status sl_array_verify_reread(sl_comm *comm, const sl_array *a, const sl_dataset *d,
+                                 sl_error *err) {
+  sl_error_clear(err);
+  return sl_comm_agree(comm, sl__reread_local(a, d, err), err);
+}

@@ -1,0 +1,391 @@
+/* NumPy .npy driver (format versions 1.0, 2.0, 3.0).
+ *
+ * A file is the magic "\x93NUMPY", two version bytes, a little-endian header
+ * length (2 bytes in 1.0, 4 in 2.0/3.0) and a Python dict literal such as
+ * {'descr': '<f4', 'fortran_order': False, 'shape': (10, 8), }, then the raw
+ * data. The parser below accepts exactly that literal grammar, bounded by
+ * SL_NPY_MAX_HEADER, and trusts no number from the file unchecked.
+ *
+ * C-order shards answer `extents` (one byte range per read, the generic pread
+ * path does the rest); Fortran-order shards go through `read`, which gathers
+ * the rows column by column and transposes them. Every header is read
+ * through a byte source, so the fuzz target parses memory with this code.
+ * open re-reads the header for the library to check against discovery.
+ */
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base.h"
+
+/* numpy itself refuses headers over 10000 bytes by default; allow more for
+   very long shapes, but never an unbounded read. */
+#define SL_NPY_MAX_HEADER (1 << 20)
+
+enum { P_DATA_OFF, P_ROW_BYTES, P_FORTRAN, P_ELEM };
+
+typedef struct npy_header {
+  sl_dtype dtype;
+  int swap;
+  bool fortran;
+  int ndim;
+  int64_t shape[SL_MAX_DIMS];
+  int64_t data_off;
+  int64_t nbytes;
+} npy_header;
+
+/* --------------------------------------------------- dict literal parser */
+
+typedef struct cursor {
+  const char *p, *end, *begin;
+  const char *path;
+  sl_error *err;
+} cursor;
+
+static void skip_ws(cursor *c) {
+  while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' || *c->p == '\n' || *c->p == '\r'))
+    c->p++;
+}
+
+static bool eat(cursor *c, char ch) {
+  skip_ws(c);
+  if (c->p < c->end && *c->p == ch) {
+    c->p++;
+    return true;
+  }
+  return false;
+}
+
+static sl_status bad(cursor *c, const char *what) {
+  SL_FAIL(c->err, SL_EFORMAT, "%s: npy header does not parse: %s at header byte %td", c->path,
+          what, c->p - c->begin);
+}
+
+/* Reads a quoted string into buf (no escapes: npy keys and dtypes have none). */
+static sl_status parse_str(cursor *c, char *buf, size_t cap) {
+  skip_ws(c);
+  if (c->p >= c->end || (*c->p != '\'' && *c->p != '"')) return bad(c, "expected a string");
+  char q = *c->p++;
+  size_t n = 0;
+  while (c->p < c->end && *c->p != q) {
+    if (*c->p == '\\' || n + 1 >= cap) return bad(c, "string too long or escaped");
+    buf[n++] = *c->p++;
+  }
+  if (c->p >= c->end) return bad(c, "unterminated string");
+  c->p++;
+  buf[n] = '\0';
+  return SL_OK;
+}
+
+static sl_status parse_int(cursor *c, int64_t *out) {
+  skip_ws(c);
+  int64_t v = 0;
+  const char *start = c->p;
+  while (c->p < c->end && *c->p >= '0' && *c->p <= '9') {
+    if (!sl__mul(v, 10, &v) || !sl__add(v, *c->p - '0', &v))
+      SL_FAIL(c->err, SL_EFORMAT, "%s: npy shape dimension overflows 64 bits", c->path);
+    c->p++;
+  }
+  if (c->p == start) return bad(c, "expected a non-negative integer in shape");
+  if (c->p < c->end && *c->p == 'L') c->p++; /* Python 2 long */
+  *out = v;
+  return SL_OK;
+}
+
+static sl_status parse_shape(cursor *c, npy_header *h) {
+  if (!eat(c, '(')) return bad(c, "shape is not a tuple");
+  h->ndim = 0;
+  while (!eat(c, ')')) {
+    if (h->ndim == SL_MAX_DIMS)
+      SL_FAIL(c->err, SL_EFORMAT, "%s: npy shape has more than %d dimensions", c->path,
+              SL_MAX_DIMS);
+    SL_TRY(parse_int(c, &h->shape[h->ndim++]));
+    if (!eat(c, ',')) {
+      if (!eat(c, ')')) return bad(c, "expected ',' or ')' in shape");
+      break;
+    }
+  }
+  return SL_OK;
+}
+
+static sl_status parse_bool(cursor *c, bool *out) {
+  skip_ws(c);
+  size_t left = (size_t)(c->end - c->p);
+  if (left >= 4 && memcmp(c->p, "True", 4) == 0) {
+    c->p += 4;
+    *out = true;
+  } else if (left >= 5 && memcmp(c->p, "False", 5) == 0) {
+    c->p += 5;
+    *out = false;
+  } else {
+    return bad(c, "fortran_order is not True or False");
+  }
+  return SL_OK;
+}
+
+static sl_status parse_descr(cursor *c, npy_header *h) {
+  skip_ws(c);
+  if (c->p < c->end && *c->p == '[')
+    SL_FAIL(c->err, SL_EFORMAT,
+            "%s: npy dtype is a structured (record) dtype, which cannot be loaded as one "
+            "numeric array", c->path);
+  char d[32];
+  SL_TRY(parse_str(c, d, sizeof d));
+  if (d[1] == 'O' || d[0] == 'O')
+    SL_FAIL(c->err, SL_EFORMAT,
+            "%s: npy dtype %s holds Python objects (pickled data), which cannot be loaded "
+            "as numbers", c->path, d);
+  if (d[0] != '<' && d[0] != '>' && d[0] != '|' && d[0] != '=')
+    SL_FAIL(c->err, SL_EFORMAT, "%s: npy dtype '%s' has no byte-order mark", c->path, d);
+  if (sl_dtype_parse(d, &h->dtype, &h->swap) != SL_OK)
+    SL_FAIL(c->err, SL_EFORMAT, "%s: npy dtype '%s' is not supported (expected bool, "
+            "int8-64, uint8-64, float16/32/64 or complex64/128)", c->path, d);
+  return SL_OK;
+}
+
+static sl_status parse_dict(cursor *c, npy_header *h) {
+  bool seen[3] = {false, false, false};
+  if (!eat(c, '{')) return bad(c, "expected '{'");
+  while (!eat(c, '}')) {
+    char key[32];
+    SL_TRY(parse_str(c, key, sizeof key));
+    if (!eat(c, ':')) return bad(c, "expected ':'");
+    if (strcmp(key, "descr") == 0) {
+      SL_TRY(parse_descr(c, h));
+      seen[0] = true;
+    } else if (strcmp(key, "fortran_order") == 0) {
+      SL_TRY(parse_bool(c, &h->fortran));
+      seen[1] = true;
+    } else if (strcmp(key, "shape") == 0) {
+      SL_TRY(parse_shape(c, h));
+      seen[2] = true;
+    } else {
+      return bad(c, "unknown key");
+    }
+    if (!eat(c, ',')) {
+      if (!eat(c, '}')) return bad(c, "expected ',' or '}'");
+      break;
+    }
+  }
+  if (!seen[0] || !seen[1] || !seen[2])
+    SL_FAIL(c->err, SL_EFORMAT, "%s: npy header lacks the key '%s'", c->path,
+            !seen[0] ? "descr" : !seen[1] ? "fortran_order" : "shape");
+  return SL_OK;
+}
+
+/* ---------------------------------------------------------- file header */
+
+/* Magic, version and header length from the first (up to 12) bytes. */
+static sl_status parse_prefix(const unsigned char *pre, size_t got, const char *path,
+                              int64_t *hlen, int64_t *hstart, sl_error *err) {
+  if (got < 10 || memcmp(pre, "\x93NUMPY", 6) != 0)
+    SL_FAIL(err, SL_EFORMAT, "%s: not an npy file (no \\x93NUMPY magic at the start)", path);
+  unsigned major = pre[6];
+  if (major == 1) {
+    *hlen = pre[8] | (pre[9] << 8);
+    *hstart = 10;
+  } else if (major == 2 || major == 3) {
+    if (got < 12) SL_FAIL(err, SL_EFORMAT, "%s: npy file ends inside its header length", path);
+    *hlen = (int64_t)pre[8] | ((int64_t)pre[9] << 8) | ((int64_t)pre[10] << 16) |
+            ((int64_t)pre[11] << 24);
+    *hstart = 12;
+  } else {
+    SL_FAIL(err, SL_EFORMAT, "%s: npy format version %u.%u is not supported (expected 1.0, "
+            "2.0 or 3.0)", path, major, pre[7]);
+  }
+  if (*hlen > SL_NPY_MAX_HEADER)
+    SL_FAIL(err, SL_EFORMAT, "%s: npy header length %lld exceeds the limit of %d bytes", path,
+            (long long)*hlen, SL_NPY_MAX_HEADER);
+  return SL_OK;
+}
+
+static sl_status check_sizes(const char *path, npy_header *h, int64_t file_size,
+                             sl_error *err) {
+  if (h->ndim == 0)
+    SL_FAIL(err, SL_EFORMAT, "%s: holds a 0-d array (shape ()), which has no axis 0 to "
+            "stack along", path);
+  int64_t n = (int64_t)sl_dtype_size(h->dtype);
+  for (int i = 0; i < h->ndim; i++)
+    if (!sl__mul(n, h->shape[i], &n))
+      SL_FAIL(err, SL_EFORMAT, "%s: npy shape's byte size overflows 64 bits", path);
+  int64_t end;
+  if (!sl__add(h->data_off, n, &end))
+    SL_FAIL(err, SL_EFORMAT, "%s: npy shape's byte size overflows 64 bits", path);
+  if (end > file_size)
+    SL_FAIL(err, SL_EFORMAT, "%s: file is %lld bytes but its header promises %lld (%lld "
+            "data bytes after a %lld-byte header); expected %lld more bytes", path,
+            (long long)file_size, (long long)end, (long long)n, (long long)h->data_off,
+            (long long)(end - file_size));
+  h->nbytes = n;
+  return SL_OK;
+}
+
+/* The dict text, then the sizes it promises against the file's. */
+static sl_status parse_text(const char *path, const char *text, int64_t hlen, int64_t hstart,
+                            int64_t file_size, npy_header *h, sl_error *err) {
+  cursor c = {text, text + hlen, text, path, err};
+  SL_TRY(parse_dict(&c, h));
+  h->data_off = hstart + hlen;
+  return check_sizes(path, h, file_size, err);
+}
+
+/* One read covers the header of almost every file (numpy pads it to 64
+   bytes, 128 in all for a few dimensions); longer ones take a second. */
+#define SL_NPY_FIRST_READ 4096
+
+static sl_status read_header(const sl_source *src, npy_header *h, sl_error *err) {
+  memset(h, 0, sizeof *h);
+  const char *path = sl_source_path(src);
+  int64_t hlen = 0, hstart = 0, fsize = sl_source_size(src);
+  char first[SL_NPY_FIRST_READ];
+  size_t got;
+  SL_TRY(sl_source_read_some(src, 0, sizeof first, first, &got, err));
+  SL_TRY(parse_prefix((const unsigned char *)first, got, path, &hlen, &hstart, err));
+  if (hstart + hlen <= (int64_t)got)
+    return parse_text(path, first + hstart, hlen, hstart, fsize, h, err);
+  char *text = sl__malloc((size_t)hlen + 1);
+  if (text == NULL) SL_FAIL(err, SL_ENOMEM, "%s: out of memory for the npy header", path);
+  sl_status st = sl_source_read(src, hstart, (size_t)hlen, text, err);
+  if (st == SL_OK) st = parse_text(path, text, hlen, hstart, fsize, h, err);
+  sl__free(text);
+  return st;
+}
+
+static void describe(const npy_header *h, sl_shard_info *info) {
+  info->dtype = h->dtype;
+  info->ndim = h->ndim;
+  memcpy(info->shape, h->shape, sizeof h->shape);
+}
+
+static sl_status npy_probe(const void *state, const sl_source *src, const char *member,
+                           sl_shard *s, sl_shard_info *info, sl_error *err) {
+  (void)state, (void)member;
+  npy_header h;
+  SL_TRY(read_header(src, &h, err));
+  describe(&h, info);
+  s->rows = h.shape[0];
+  s->swap = h.swap;
+  s->param[P_DATA_OFF] = (uint64_t)h.data_off;
+  s->param[P_FORTRAN] = h.fortran && h.ndim > 1;
+  s->param[P_ELEM] = sl_dtype_size(h.dtype);
+  int64_t rb = (int64_t)sl_dtype_size(h.dtype); /* fits: check_sizes multiplied it all */
+  for (int i = 1; i < h.ndim; i++) sl__mul(rb, h.shape[i], &rb);
+  s->param[P_ROW_BYTES] = (uint64_t)rb;
+  return SL_OK;
+}
+
+/* The header again, for the library to hold against discovery; where the
+   data starts must not have moved either. */
+static sl_status npy_open(const void *state, const sl_shard *s, const sl_source *src,
+                          void **handle, sl_shard_info *info, sl_error *err) {
+  (void)state;
+  npy_header *h = sl__malloc(sizeof *h);
+  if (h == NULL) SL_FAIL(err, SL_ENOMEM, "%s: out of memory", s->path);
+  sl_status st = read_header(src, h, err);
+  if (st == SL_OK) describe(h, info);
+  if (st == SL_OK && ((uint64_t)h->data_off != s->param[P_DATA_OFF] || h->swap != s->swap ||
+                      (uint64_t)(h->fortran && h->ndim > 1) != s->param[P_FORTRAN]))
+    st = sl__fail(err, SL_ECHANGED, "%s changed since the dataset was opened (its npy "
+                  "header)", s->path);
+  if (st != SL_OK) {
+    sl__free(h);
+    return st;
+  }
+  *handle = h;
+  return SL_OK;
+}
+
+static void npy_close(void *handle) { sl__free(handle); }
+
+static sl_status npy_extents(const sl_shard *s, const void *handle, int64_t lo, int64_t hi,
+                             sl_extent *out, size_t *n, sl_error *err) {
+  (void)err, (void)handle;
+  if (s->param[P_FORTRAN]) {
+    *n = 0;
+    return SL_OK;
+  }
+  int64_t rb = (int64_t)s->param[P_ROW_BYTES];
+  out[0].offset = (int64_t)s->param[P_DATA_OFF] + lo * rb;
+  out[0].length = (hi - lo) * rb;
+  *n = 1;
+  return SL_OK;
+}
+
+/* Position of F-order trailing index j in C order, for trailing dims d[0..k). */
+static int64_t f_to_c(int64_t j, const int64_t *d, int k) {
+  int64_t idx[SL_MAX_DIMS];
+  for (int i = 0; i < k; i++) {
+    idx[i] = j % d[i];
+    j /= d[i];
+  }
+  int64_t c = 0;
+  for (int i = 0; i < k; i++) c = c * d[i] + idx[i];
+  return c;
+}
+
+/* Fortran order: for each trailing position j, rows [lo, hi) are contiguous in
+   the file at (j*R + lo) elements; gather each such column, then scatter. */
+static sl_status read_fortran(const sl_source *src, const npy_header *h, int64_t lo,
+                              int64_t hi, char *dst, sl_error *err) {
+  size_t es = sl_dtype_size(h->dtype);
+  int64_t rows = hi - lo, R = h->shape[0], T = 1;
+  for (int i = 1; i < h->ndim; i++) T *= h->shape[i];
+  char *col = sl__malloc((size_t)rows * es);
+  if (col == NULL) SL_FAIL(err, SL_ENOMEM, "%s: out of memory", sl_source_path(src));
+  sl_status st = SL_OK;
+  for (int64_t j = 0; j < T && st == SL_OK; j++) {
+    int64_t off = h->data_off + (j * R + lo) * (int64_t)es;
+    st = sl_source_read(src, off, (size_t)rows * es, col, err);
+    int64_t c = f_to_c(j, h->shape + 1, h->ndim - 1);
+    for (int64_t r = 0; r < rows && st == SL_OK; r++)
+      memcpy(dst + ((size_t)(r * T + c)) * es, col + (size_t)r * es, es);
+  }
+  sl__free(col);
+  return st;
+}
+
+/* Only Fortran-order shards come here (C order answers extents): the
+   header open kept says how the columns lie. */
+static sl_status npy_read(const sl_shard *s, const void *handle, const sl_source *src,
+                          int64_t lo, int64_t hi, void *dst, sl_error *err) {
+  const npy_header *h = handle;
+  assert(h != NULL && s->param[P_FORTRAN]);
+  if (lo == hi) return SL_OK; /* zero rows may still have huge trailing dims */
+  SL_TRY(read_fortran(src, h, lo, hi, dst, err));
+  size_t es = sl_dtype_size(h->dtype);
+  if (h->swap) sl__byteswap(dst, (size_t)((hi - lo) * (int64_t)s->param[P_ROW_BYTES]) / es, es,
+                            h->dtype);
+  return SL_OK;
+}
+
+static sl_status npy_write(const char *path, sl_dtype dtype, int ndim, const int64_t *shape,
+                           const void *data, sl_error *err) {
+  char hdr[1024];
+  size_t hl;
+  SL_TRY(sl__npy_header(dtype, ndim, shape, hdr, sizeof hdr, &hl, err));
+  int64_t n = (int64_t)sl_dtype_size(dtype);
+  for (int i = 0; i < ndim; i++)
+    if (!sl__mul(n, shape[i], &n)) SL_FAIL(err, SL_EINVAL, "%s: array too large", path);
+  FILE *f = fopen(path, "wb");
+  if (f == NULL) SL_FAIL(err, SL_EIO, "%s: cannot create", path);
+  bool ok = fwrite(hdr, 1, hl, f) == hl && fwrite(data, 1, (size_t)n, f) == (size_t)n;
+  if (fclose(f) != 0) ok = false;
+  if (!ok) SL_FAIL(err, SL_EIO, "%s: write failed", path);
+  return SL_OK;
+}
+
+static const char *const npy_ext[] = {".npy", NULL};
+
+const sl_driver sl__npy_driver = {
+    .name = "npy",
+    .extensions = npy_ext,
+    .abi = SL_DRIVER_ABI,
+    .struct_size = sizeof(sl_driver),
+    .probe = npy_probe,
+    .open = npy_open,
+    .close = npy_close,
+    .extents = npy_extents,
+    .read = npy_read,
+    .write = npy_write,
+};
