@@ -9,11 +9,11 @@
  * one-line message that names the file and what is wrong with it.
  *
  * ABI: the option and stats structs start with struct_size, set by their
- * _init function. The library reads (and, for stats, writes) only the fields
- * that struct_size covers, so a program built against an older header, with
- * fewer fields, keeps working: the fields it does not know take their
- * defaults. Fields are only ever appended. What a format driver sees is in
- * shardload_driver.h.
+ * _init macro to the caller's sizeof. The library reads (and, for stats,
+ * writes) only the fields that struct_size covers, so a program built
+ * against an older header, with fewer fields, keeps working: the fields it
+ * does not know take their defaults. Fields are only ever appended. What a
+ * format driver sees is in shardload_driver.h.
  *
  * Typical use:
  *
@@ -198,7 +198,10 @@ typedef struct sl_open_options {
   const char *fill_nulls;   /* tables: value replacing nulls; NULL: nulls are errors */
 } sl_open_options;
 
-SL_API void sl_open_options_init(sl_open_options *o);
+/* The _init functions take the caller's sizeof, so that a library newer
+   than the caller's header writes no byte past the caller's struct. */
+SL_API void sl_open_options_init_size(sl_open_options *o, size_t size);
+#define sl_open_options_init(o) sl_open_options_init_size((o), sizeof *(o))
 
 typedef struct sl_dataset sl_dataset;
 
@@ -269,7 +272,8 @@ typedef struct sl_read_options {
                                   default 1 */
 } sl_read_options;
 
-SL_API void sl_read_options_init(sl_read_options *o);
+SL_API void sl_read_options_init_size(sl_read_options *o, size_t size);
+#define sl_read_options_init(o) sl_read_options_init_size((o), sizeof *(o))
 
 /** What one read did (this process). Set struct_size with sl_read_stats_init. */
 typedef struct sl_read_stats {
@@ -294,7 +298,8 @@ typedef struct sl_read_stats {
   int64_t open_files_limit; /* what the file cache may hold (from RLIMIT_NOFILE) */
 } sl_read_stats;
 
-SL_API void sl_read_stats_init(sl_read_stats *s);
+SL_API void sl_read_stats_init_size(sl_read_stats *s, size_t size);
+#define sl_read_stats_init(s) sl_read_stats_init_size((s), sizeof *(s))
 
 /**
  * Reads global rows [lo, hi) into dst (host memory, C order, native byte

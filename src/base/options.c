@@ -1,28 +1,41 @@
 /* The defaults of the public option and stats structs. Each starts with
-   struct_size, so that the library can tell how much of it a caller built
-   against an older header filled in (core/read.c reads no further). */
+   struct_size: the caller's sizeof, which the _init macros pass in, so
+   that neither a library newer than the caller's header writes past its
+   struct here, nor core/read.c reads past it later. Fields the library
+   does not know (a caller newer than the library) are left zero. */
 #include <string.h>
 
 #include "base.h"
 
 #define SL_DEFAULT_CHUNK (16 << 20)
 
-void sl_open_options_init(sl_open_options *o) {
-  memset(o, 0, sizeof *o);
-  o->struct_size = sizeof *o;
+/* Copies the library's defaults into the caller's size bytes. */
+static void put(void *dst, size_t size, const void *defaults, size_t full) {
+  memset(dst, 0, size);
+  memcpy(dst, defaults, SL_MIN(size, full));
+  size_t keep = SL_MIN(size, full);
+  memcpy(dst, &keep, SL_MIN(size, sizeof keep)); /* struct_size comes first */
 }
 
-void sl_read_options_init(sl_read_options *o) {
-  memset(o, 0, sizeof *o);
-  o->struct_size = sizeof *o;
-  o->variant = SL_VARIANT_AUTO;
-  o->io = SL_IO_AUTO;
-  o->chunk_bytes = SL_DEFAULT_CHUNK;
-  o->partition = SL_PARTITION_BALANCED;
-  o->min_rows = 1;
+void sl_open_options_init_size(sl_open_options *o, size_t size) {
+  sl_open_options d;
+  memset(&d, 0, sizeof d);
+  put(o, size, &d, sizeof d);
 }
 
-void sl_read_stats_init(sl_read_stats *s) {
-  memset(s, 0, sizeof *s);
-  s->struct_size = sizeof *s;
+void sl_read_options_init_size(sl_read_options *o, size_t size) {
+  sl_read_options d;
+  memset(&d, 0, sizeof d);
+  d.variant = SL_VARIANT_AUTO;
+  d.io = SL_IO_AUTO;
+  d.chunk_bytes = SL_DEFAULT_CHUNK;
+  d.partition = SL_PARTITION_BALANCED;
+  d.min_rows = 1;
+  put(o, size, &d, sizeof d);
+}
+
+void sl_read_stats_init_size(sl_read_stats *s, size_t size) {
+  sl_read_stats d;
+  memset(&d, 0, sizeof d);
+  put(s, size, &d, sizeof d);
 }

@@ -191,7 +191,8 @@ sl_status sl__read(const sl_dataset *d, int64_t lo, int64_t hi, const sl_executo
   reader R = {d, ex, o, threads, dst, lo, 0, 0};
   double t0 = sl__now();
   sl__cache_begin(d->cache);
-  sl_status st = hi > lo ? read_windows(&R, lo, hi, err) : SL_OK;
+  /* rows of no bytes hold nothing to read, however many there are */
+  sl_status st = hi > lo && d->row_bytes > 0 ? read_windows(&R, lo, hi, err) : SL_OK;
   if (stats != NULL) {
     sl_read_stats_init(stats);
     fill_stats(stats, d, lo, hi);

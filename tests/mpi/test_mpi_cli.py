@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """The command under mpiexec at 1-4 ranks: partitions, reports, discovery
-done once, more ranks than rows, the demo, and the launcher detection."""
-import json, os, subprocess, sys, tempfile
+done once, files opened once per reading rank, a shard replaced between
+discovery and the load named on every rank, more ranks than rows, the demo,
+and the launcher detection."""
+import json, os, shutil, subprocess, sys, tempfile
 
 import numpy as np
 
@@ -10,6 +12,27 @@ from sltest import args, check, run, summary  # noqa: E402
 
 
 
+def replaced_between_open_and_load(a, t, d):
+    """SHARDLOAD_TEST_AFTER_OPEN runs on rank 0 after discovery, every rank
+    waiting: shard 3 is replaced then by a file of wider rows. Every rank
+    must stop with the one message naming it, none may crash or load."""
+    wide = os.path.join(t, "wide")
+    run(a, "write", wide, "--shape", "2000,6", "--dtype", "float64", "--num-shards", "7",
+        "--seed", "11", show=True)
+    c = os.path.join(t, "changed")
+    shutil.copytree(d, c)
+    target = os.path.join(c, "shard_0003.npy")
+    swap = f"cp {wide}/shard_0003.npy {c}/new && mv {c}/new {target}"
+    for n in (1, 2, 3, 4):
+        for io in ("buffered", "direct"):
+            shutil.copy(os.path.join(d, "shard_0003.npy"), target)  # as discovery will see it
+            out = os.path.join(t, f"x{n}.npy")
+            p = run(a, "read", c, "--io", io, "--output", out, n=n,
+                    env={"SHARDLOAD_TEST_AFTER_OPEN": swap})
+            lines = [l for l in p.stderr.splitlines() if l.startswith("shardload: ")]
+            ok = (p.returncode == 1 and len(lines) == 1 and "shard_0003.npy changed since the "
+                  "dataset was opened" in lines[0] and not os.path.exists(out))
+            check(ok, f"{n} ranks, io {io}: a replaced shard is named once, exit 1: {lines}")
 
 
 def main():
@@ -41,6 +64,14 @@ def main():
                 check(rows == want, f"{n} ranks {part}: rows {rows} == {want}")
                 check(r["verify"] == "pattern", f"{n} ranks {part}: verified")
                 check(np.array_equal(np.load(out), ref), f"{n} ranks {part}: output equals numpy's concatenate")
+        # each file opened once by each rank that reads it
+        for n in (1, 3):
+            p = run(a, "read", d, "--json", "--io", "buffered", n=n, show=True)
+            if p.returncode == 0:
+                r = json.loads(p.stdout)["per_rank"]
+                check(all(x["files_opened"] == x["files"] for x in r),
+                      f"{n} ranks: one open per file read: {[(x['files'], x['files_opened']) for x in r]}")
+        replaced_between_open_and_load(a, t, d)
         # more ranks than rows
         small = os.path.join(t, "small")
         run(a, "write", small, "--shape", "3,2", "--num-shards", "2", show=True)

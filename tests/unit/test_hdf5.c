@@ -223,7 +223,7 @@ static void test_hdf5_fixture_expand_needs_a_choice(void **state) {
   assert_int_equal(sl__hdf5_driver.expand(NULL, fx, NULL, &m, &n, &err), SL_EFORMAT);
   char want[8192];
   snprintf(want, sizeof want, "%s: expected exactly one dataset (or a name given with "
-           "--dataset) but found 5 datasets: /shards/0000, /shards/0001, /shards/0002, "
+           "option dataset) but found 5 datasets: /shards/0000, /shards/0001, /shards/0002, "
            "/shards/0003, /shards/0004", fx);
   assert_string_equal(err.message, want);
   sl_open_options o;

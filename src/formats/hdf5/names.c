@@ -105,7 +105,7 @@ sl_status sl__h5_only_dataset(hid_t f, const char *path, char **out, sl_error *e
     describe_names(&l, held, sizeof held);
     names_free(&l);
     SL_FAIL(err, SL_EFORMAT, "%s: expected exactly one dataset (or a name given with "
-            "--dataset) but found %s", path, held);
+            "option dataset) but found %s", path, held);
   }
   *out = l.v[0];
   sl__free(l.v);

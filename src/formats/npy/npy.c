@@ -331,6 +331,7 @@ static sl_status read_fortran(const sl_source *src, const npy_header *h, int64_t
   size_t es = sl_dtype_size(h->dtype);
   int64_t rows = hi - lo, R = h->shape[0], T = 1;
   for (int i = 1; i < h->ndim; i++) T *= h->shape[i];
+  if (T == 0) return SL_OK; /* rows of no bytes: any number of them, nothing to read */
   char *col = sl__malloc((size_t)rows * es);
   if (col == NULL) SL_FAIL(err, SL_ENOMEM, "%s: out of memory", sl_source_path(src));
   sl_status st = SL_OK;

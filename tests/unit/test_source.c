@@ -1,0 +1,80 @@
+/* Byte sources (src/base/source.c): a memory image and a file read alike,
+   short only at the end, and a descriptor another library opened is held
+   to the file's identity. */
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "sl_test.h"
+
+static void check_reads(const sl_source *s) {
+  char b[8];
+  sl_error err = {0};
+  assert_int_equal(sl_source_size(s), 6);
+  assert_int_equal(sl_source_read(s, 1, 4, b, &err), SL_OK);
+  assert_memory_equal(b, "bcde", 4);
+  size_t got;
+  assert_int_equal(sl_source_read_some(s, 4, 8, b, &got, &err), SL_OK);
+  assert_int_equal(got, 2);
+  assert_int_equal(sl_source_read_some(s, 9, 8, b, &got, &err), SL_OK);
+  assert_int_equal(got, 0);
+  assert_int_equal(sl_source_read(s, 3, 4, b, &err), SL_EFORMAT);
+  assert_non_null(strstr(err.message, "file ends at byte 6 but 4 bytes were expected from "
+                                      "offset 3"));
+  assert_non_null(strstr(err.message, sl_source_path(s)));
+  sl_error_clear(&err);
+  assert_int_equal(sl_source_read(s, -1, 1, b, &err), SL_EFORMAT);
+}
+
+static void test_source_memory_and_file_read_alike(void **state) {
+  (void)state;
+  sl_source m;
+  sl__source_memory(&m, "<image>", "abcdef", 6);
+  check_reads(&m);
+  char *d = make_tmpdir();
+  write_bytes(d, "f.bin", "abcdef", 6);
+  char *p = path_in(d, "f.bin");
+  sl_source f;
+  sl_error err = {0};
+  assert_int_equal(sl__source_open(&f, p, &err), SL_OK);
+  check_reads(&f);
+  assert_int_equal(f.id.size, 6);
+  sl__source_close(&f);
+  free(p);
+  rm_tree(d);
+}
+
+/* What HDF5 does: open the file again by name. The descriptor must be the
+   same file, unchanged. */
+static void test_source_check_fd_holds_identity(void **state) {
+  (void)state;
+  char *d = make_tmpdir();
+  write_bytes(d, "f.bin", "abcdef", 6);
+  write_bytes(d, "g.bin", "abcdef", 6);
+  char *p = path_in(d, "f.bin"), *q = path_in(d, "g.bin");
+  sl_source s;
+  sl_error err = {0};
+  assert_int_equal(sl__source_open(&s, p, &err), SL_OK);
+  int same = open(p, O_RDONLY), other = open(q, O_RDONLY);
+  assert_int_equal(sl_source_check_fd(&s, same, &err), SL_OK);
+  assert_int_equal(sl_source_check_fd(&s, other, &err), SL_ECHANGED);
+  assert_non_null(strstr(err.message, "changed since the dataset was opened (inode"));
+  close(same);
+  close(other);
+  sl__source_close(&s);
+  free(p);
+  free(q);
+  rm_tree(d);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_source_memory_and_file_read_alike),
+      cmocka_unit_test(test_source_check_fd_holds_identity),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
