@@ -9,7 +9,8 @@
  * one-line message that names the file and what is wrong with it.
  *
  * ABI: the option and stats structs start with struct_size, set by their
- * _init macro to the caller's sizeof. The library reads (and, for stats,
+ * _init macro to the size the caller and the library share (the caller's
+ * sizeof, or the library's if that is smaller). The library reads (and, for stats,
  * writes) only the fields that struct_size covers, so a program built
  * against an older header, with fewer fields, keeps working: the fields it
  * does not know take their defaults. Fields are only ever appended. What a

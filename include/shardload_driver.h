@@ -7,9 +7,11 @@
  * sl_register_driver, on every rank, before opening datasets.
  *
  * Lifecycle, per process:
+ *   expand         on the discovering process (rank 0), before the rest
+ *                  (state NULL): the shards one file holds.
  *   dataset_open   once per dataset (optional): state shared by every shard,
  *                  e.g. a sidecar parsed once or a column list parsed once.
- *   expand, probe  on the discovering process only (rank 0): headers only.
+ *   probe          on the discovering process only: headers only.
  *   open           once per shard before it is read (optional): the state
  *                  reading needs (a parsed footer), returned as a handle that
  *                  every other call uses read-only, from many threads.
@@ -142,7 +144,7 @@ typedef struct sl_driver {
      a host buffer, C order, native byte order. */
   sl_status (*read)(const sl_shard *s, const void *handle, const sl_source *src, int64_t lo,
                     int64_t hi, void *dst, sl_error *err);
-  /* Optional: per dataset and process, before any other call for it. */
+  /* Optional: per dataset and process, before every call but expand. */
   sl_status (*dataset_open)(const sl_dataset_desc *d, void **state, sl_error *err);
   void (*dataset_close)(void *state);
   /* Optional: lists the shards inside one file (e.g. HDF5 datasets); NULL
@@ -151,7 +153,8 @@ typedef struct sl_driver {
                       char ***members, size_t *n, sl_error *err);
   /* Optional: the read state of a shard, made from src. Where the format
      lets it re-read the header cheaply, it fills info, and the library
-     checks dtype and shape against discovery (ndim 0: not re-read). */
+     checks dtype and shape against discovery (ndim 0: not re-read). On
+     failure it frees what it made: *handle is not closed. */
   sl_status (*open)(const void *state, const sl_shard *s, const sl_source *src,
                     void **handle, sl_shard_info *info, sl_error *err);
   void (*close)(void *handle);

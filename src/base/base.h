@@ -114,14 +114,20 @@ typedef struct sl_file_id {
   int64_t mtime_sec, mtime_nsec;
 } sl_file_id;
 
+/* A device number from another machine means nothing here: identities
+   received in the broadcast carry this instead, and the first open on this
+   process supplies its own. */
+#define SL_DEV_UNKNOWN UINT64_MAX
+
 /* Opens a regular file read-only (O_CLOEXEC, O_NONBLOCK so that a FIFO
    cannot block the open) and records its identity; anything but a regular
    file is SL_EFORMAT naming it. direct: O_DIRECT (SL_ENOTSUP if refused).
-   id (may be NULL) receives its identity. */
+   id (may be NULL) receives its identity. A failed open leaves its errno. */
 sl_status sl__open_read(const char *path, bool direct, int *fd, sl_file_id *id,
                         sl_error *err);
 sl_status sl__fstat_id(int fd, const char *path, sl_file_id *id, sl_error *err);
-/* SL_ECHANGED naming path and what differs between now and was. */
+/* SL_ECHANGED naming path and what differs between now and was (the
+   device only where was knows it). */
 sl_status sl__check_id(const char *path, const sl_file_id *now, const sl_file_id *was,
                        sl_error *err);
 /* Reads exactly n bytes at off, looping on short reads and EINTR.
@@ -195,9 +201,10 @@ typedef struct sl_file_ref {
   size_t file;
 } sl_file_ref;
 
-/* paths and ids (nfiles each) must outlive the cache. */
-sl_status sl__cache_new(size_t nfiles, char *const *paths, const sl_file_id *ids,
-                        sl_cache **out, sl_error *err);
+/* paths and ids (nfiles each) must outlive the cache; an unknown device in
+   ids is filled in by the first open of the file. */
+sl_status sl__cache_new(size_t nfiles, char *const *paths, sl_file_id *ids, sl_cache **out,
+                        sl_error *err);
 void sl__cache_free(sl_cache *c);
 /* Starts a read: descriptors kept from earlier reads are checked again on
    first use. */
@@ -255,6 +262,17 @@ typedef struct sl_columns {
 sl_status sl__columns_parse(const char *where, const char *text, sl_columns *out,
                             sl_error *err);
 void sl__columns_free(sl_columns *c);
+/* The options every table format takes, parsed once per dataset: a table
+   driver's dataset state (sl__table_open/close are its dataset_open and
+   dataset_close slots). */
+typedef struct sl_table_options {
+  sl_columns columns;     /* n == 0: the format's default selection */
+  const char *fill_nulls; /* NULL: nulls are errors */
+} sl_table_options;
+
+sl_status sl__table_open(const sl_dataset_desc *d, void **state, sl_error *err);
+void sl__table_close(void *state);
+
 /* A column name as a format stores it (not NUL-terminated). */
 typedef struct sl_name {
   const char *p;

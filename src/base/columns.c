@@ -1,6 +1,7 @@
-/* The columns option of the table formats (Parquet, Arrow IPC), parsed once
- * per dataset and resolved against each file's own columns, so that every
- * table format accepts the same grammar and says the same things:
+/* The options of the table formats (Parquet, Arrow IPC): columns, parsed
+ * once per dataset and resolved against each file's own columns, and
+ * fill_nulls, so that every table format accepts the same grammar and says
+ * the same things:
  *
  *   columns = name { "," name }      spaces around a name are dropped
  *
@@ -79,4 +80,23 @@ sl_status sl__columns_resolve(const char *path, const sl_columns *want, const sl
     idx[i] = j;
   }
   return SL_OK;
+}
+
+sl_status sl__table_open(const sl_dataset_desc *d, void **state, sl_error *err) {
+  sl_table_options *o = sl__calloc(1, sizeof *o);
+  if (o == NULL) SL_FAIL(err, SL_ENOMEM, "%s: out of memory", d->root);
+  sl_status st = sl__columns_parse(d->root, d->opts->columns, &o->columns, err);
+  if (st != SL_OK) {
+    sl__free(o);
+    return st;
+  }
+  o->fill_nulls = d->opts->fill_nulls;
+  *state = o;
+  return SL_OK;
+}
+
+void sl__table_close(void *state) {
+  sl_table_options *o = state;
+  sl__columns_free(&o->columns);
+  sl__free(o);
 }

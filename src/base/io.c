@@ -78,9 +78,11 @@ sl_status sl__open_read(const char *path, bool direct, int *fd, sl_file_id *id,
   }
   if (f < 0) {
     int e = errno;
-    if (direct && e == EINVAL)
-      SL_FAIL(err, SL_ENOTSUP, "%s: the filesystem refuses O_DIRECT", path);
-    SL_FAIL(err, e == ENOENT ? SL_ENOENT : SL_EIO, "%s: cannot open: %s", path, strerror(e));
+    sl_status code = direct && e == EINVAL ? SL_ENOTSUP : e == ENOENT ? SL_ENOENT : SL_EIO;
+    if (code == SL_ENOTSUP) sl__fail(err, code, "%s: the filesystem refuses O_DIRECT", path);
+    else sl__fail(err, code, "%s: cannot open: %s", path, strerror(e));
+    errno = e; /* for callers that act on EMFILE */
+    return code;
   }
   atomic_fetch_add_explicit(&opens, 1, memory_order_relaxed);
   struct stat st;
@@ -109,7 +111,8 @@ sl_status sl__check_id(const char *path, const sl_file_id *now, const sl_file_id
                        sl_error *err) {
   char what[160] = "";
   size_t k = 0;
-  if (now->dev != was->dev || now->ino != was->ino)
+  bool dev = was->dev != SL_DEV_UNKNOWN && now->dev != was->dev;
+  if (dev || now->ino != was->ino)
     k += (size_t)snprintf(what + k, sizeof what - k, "inode");
   if (now->size != was->size)
     k += (size_t)snprintf(what + k, sizeof what - k, "%ssize %lld, was %lld", k ? ", " : "",

@@ -30,11 +30,13 @@ sl_status sl__array_new(const sl_dataset *d, int nparts, int part, const int64_t
   a->refs = 1;
   a->tile.kind = SL_MEMORY_HOST;
   int64_t rows = b[part + 1] - b[part];
-  sl_status st = ex->tile_alloc((size_t)(rows * d->row_bytes), shift, &a->tile, err);
+  sl_error why = {0};
+  sl_status st = ex->tile_alloc((size_t)(rows * d->row_bytes), shift, &a->tile, &why);
   if (st != SL_OK) {
     a->tile = (sl_tile){0};
     sl__array_unref(a);
-    SL_FAIL(err, st, "%s: cannot allocate a tile of %lld rows", d->root, (long long)rows);
+    SL_FAIL(err, st, "%s: cannot allocate a tile of %lld rows: %s", d->root, (long long)rows,
+            why.message);
   }
   *out = a;
   return SL_OK;
@@ -153,8 +155,6 @@ sl_status sl__array_pwrite_local(const sl_array *a, int fd, const char *path,
   return st;
 }
 
-/* The largest segment of [lo, hi) fixes the shift that lets its aligned
-   middle go straight from disk to tile with O_DIRECT (see leaf.c). */
 /* The largest segment of [lo, hi) fixes the shift that lets its aligned
    middle go straight from disk to tile with O_DIRECT (see leaf.c). Its
    shard is opened for this alone: a driver's extents may need its handle. */

@@ -184,6 +184,8 @@ sl_status sl__read(const sl_dataset *d, int64_t lo, int64_t hi, const sl_executo
 /* The caller's options with what its struct_size does not cover defaulted;
    SL_EINVAL naming a field out of range. */
 sl_status sl__read_options(const sl_read_options *in, sl_read_options *out, sl_error *err);
+/* SL_EINVAL when the caller's stats were never initialised (NULL is fine). */
+sl_status sl__stats_check(const sl_read_stats *user, sl_error *err);
 /* Copies full into the caller's stats, as far as its struct_size reaches. */
 sl_status sl__stats_out(const sl_read_stats *full, sl_read_stats *user, sl_error *err);
 

@@ -102,7 +102,10 @@ sl_status sl__dataset_start(sl_dataset *d, bool discovering, sl_error *err) {
     sl_dataset_desc desc = {d->root, &d->opts, d->shards, d->nshards, discovering};
     SL_TRY(d->driver->dataset_open(&desc, &d->state, err));
   }
-  return sl__cache_new(d->nfiles, d->files, d->ids, &d->cache, err);
+  sl_error why = {0};
+  if (sl__cache_new(d->nfiles, d->files, d->ids, &d->cache, &why) != SL_OK)
+    SL_FAIL(err, why.code, "%s: %s", d->root, why.message);
+  return SL_OK;
 }
 
 /* ------------------------------------------------------------- messages */

@@ -36,9 +36,11 @@ sl_status sl_register_driver(const sl_driver *d, sl_error *err) {
     SL_FAIL(err, SL_EINVAL, "sl_register_driver: a table of %u bytes is too short (at least "
             "%zu: abi, struct_size, name, extensions, probe)", (unsigned)d->struct_size,
             SL_DRIVER_MIN_SIZE);
+  /* whole slots only: a size inside one would leave half a pointer */
+  size_t n = SL_MIN((size_t)d->struct_size, sizeof(sl_driver)) / sizeof(void *) * sizeof(void *);
   sl_driver copy;
   memset(&copy, 0, sizeof copy);
-  memcpy(&copy, d, SL_MIN((size_t)d->struct_size, sizeof copy));
+  memcpy(&copy, d, n);
   copy.struct_size = sizeof copy;
   if (copy.name == NULL || copy.probe == NULL || copy.extensions == NULL)
     SL_FAIL(err, SL_EINVAL, "sl_register_driver: a driver needs a name, extensions and probe");

@@ -289,6 +289,10 @@ static sl_status discover_file(const char *path, const sl_open_options *o, sl_da
   char **members = NULL;
   size_t n = 1;
   if (drv->expand != NULL) SL_TRY(drv->expand(NULL, path, o, &members, &n, err));
+  if (n == 0) {
+    free(members);
+    SL_FAIL(err, SL_ELAYOUT, "%s: driver %s found no shards in the file", path, drv->name);
+  }
   sl_dataset *d = NULL;
   sl_status st = sl__dataset_new(path, drv, o, 1, n, &d, err);
   if (st == SL_OK && (d->files[0] = sl__strdup(path)) == NULL)

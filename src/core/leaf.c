@@ -14,8 +14,11 @@
 
 #include "core.h"
 
-/* Below this, O_DIRECT's fixed costs outweigh skipping the page cache. */
+/* Below this, O_DIRECT's fixed costs outweigh skipping the page cache
+   (--io auto); --io direct asks for it from two blocks on, the least that
+   leaves an aligned middle whatever the offset. */
 #define SL_DIRECT_MIN (1 << 20)
+#define SL_DIRECT_FLOOR (2 * 4096)
 #define SL_EXTENTS_STACK 16
 
 /* ------------------------------------------------------------ opening */
@@ -51,7 +54,8 @@ sl_status sl__leaf_open_shard(const sl_dataset *d, size_t i, _Atomic int64_t *op
   void *h = NULL;
   sl_status st = d->driver->open(d->state, &d->shards[i], &f.src, &h, &info, err);
   sl__cache_put(d->cache, &f);
-  if (st == SL_OK) st = check_reread(d, i, &info, err);
+  if (st != SL_OK) return st; /* a failed open leaves nothing to close */
+  st = check_reread(d, i, &info, err);
   if (st != SL_OK) {
     sl__leaf_close_shard(d, h);
     return st;
@@ -193,7 +197,8 @@ sl_status sl__leaf_piece(const sl_leaf *L, const sl_segment *seg, char *dst, sl_
   assert(seg->file_lo < seg->file_hi && seg->file_hi <= s->rows);
   /* a second, O_DIRECT descriptor only where a range could use it */
   int64_t bytes = (seg->file_hi - seg->file_lo) * d->row_bytes;
-  bool direct = L->io == SL_IO_DIRECT ? bytes >= 2 * 4096 : L->io == SL_IO_AUTO && bytes >= SL_DIRECT_MIN;
+  bool direct = L->io == SL_IO_DIRECT ? bytes >= SL_DIRECT_FLOOR
+                                      : L->io == SL_IO_AUTO && bytes >= SL_DIRECT_MIN;
   sl_file_ref f;
   SL_TRY(sl__cache_get(d->cache, d->file_of[seg->shard], direct, L->opened, &f, err));
   sl_status st = read_piece(L, s, L->handles[seg->shard - L->first], &f, seg, dst, err);

@@ -118,6 +118,7 @@ static void unpack_files(unpacker *u, sl_dataset *d, bool *oom) {
     d->files[f] = get_str(u, oom);
     if (d->files[f] == NULL) u->bad = true;
     get(u, &d->ids[f], sizeof d->ids[f]);
+    d->ids[f].dev = SL_DEV_UNKNOWN; /* rank 0's machine numbers its devices itself */
   }
 }
 

@@ -47,12 +47,19 @@ sl_status sl__read_options(const sl_read_options *in, sl_read_options *o, sl_err
   return SL_OK;
 }
 
-sl_status sl__stats_out(const sl_read_stats *full, sl_read_stats *user, sl_error *err) {
+sl_status sl__stats_check(const sl_read_stats *user, sl_error *err) {
   if (user == NULL) return SL_OK;
   size_t n = user->struct_size;
   if (n < offsetof(sl_read_stats, rows) || n > (1u << 16))
     SL_FAIL(err, SL_EINVAL, "sl_read_stats.struct_size is %zu: initialise the stats with "
             "sl_read_stats_init", n);
+  return SL_OK;
+}
+
+sl_status sl__stats_out(const sl_read_stats *full, sl_read_stats *user, sl_error *err) {
+  if (user == NULL) return SL_OK;
+  SL_TRY(sl__stats_check(user, err));
+  size_t n = user->struct_size;
   memcpy(user, full, SL_MIN(n, sizeof *full));
   user->struct_size = n;
   return SL_OK;
@@ -214,6 +221,7 @@ sl_status sl_dataset_read_rows(const sl_dataset *d, int64_t lo, int64_t hi, void
   sl_error_clear(err);
   sl_read_options o;
   SL_TRY(sl__read_options(opts, &o, err));
+  SL_TRY(sl__stats_check(stats, err));
   if (lo < 0 || hi < lo || hi > d->shape[0])
     SL_FAIL(err, SL_EINVAL, "%s: rows [%lld, %lld) are outside [0, %lld)", d->root,
             (long long)lo, (long long)hi, (long long)d->shape[0]);

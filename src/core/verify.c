@@ -82,7 +82,8 @@ static sl_status blocks_start(const sl_array *a, tile_blocks *b, sl_error *err) 
   b->scratch = NULL;
   if (a->tile.kind == SL_MEMORY_HOST) return SL_OK;
   b->scratch = sl__malloc((size_t)(b->rows * a->row_bytes));
-  if (b->scratch == NULL) SL_FAIL(err, SL_ENOMEM, "out of memory for verification");
+  if (b->scratch == NULL)
+    SL_FAIL(err, SL_ENOMEM, "out of memory for verifying the tile of part %d", a->part);
   return SL_OK;
 }
 
@@ -104,7 +105,9 @@ sl_status sl__verify_local(const sl_array *a, uint64_t seed, sl_error *err) {
   tile_blocks tb;
   SL_TRY(blocks_start(a, &tb, err));
   char *scratch = sl__malloc((size_t)block * sl_dtype_size(a->dtype));
-  sl_status st = scratch ? SL_OK : sl__fail(err, SL_ENOMEM, "out of memory for verification");
+  sl_status st = scratch ? SL_OK
+                         : sl__fail(err, SL_ENOMEM, "out of memory for verifying the tile "
+                                    "of part %d", a->part);
   int64_t lo = a->bounds[a->part], bad = -1;
   for (int64_t r = 0; st == SL_OK && bad < 0 && r < rows; r += tb.rows) {
     int64_t m = SL_MIN(tb.rows, rows - r);
@@ -140,7 +143,8 @@ sl_status sl__reread_local(const sl_array *a, const sl_dataset *d, sl_error *err
   tile_blocks tb;
   SL_TRY(blocks_start(a, &tb, err));
   char *buf = sl__malloc((size_t)(SL_MIN(tb.rows, hi - lo) * a->row_bytes));
-  sl_status st = buf ? SL_OK : sl__fail(err, SL_ENOMEM, "out of memory for verification");
+  sl_status st = buf ? SL_OK
+                     : sl__fail(err, SL_ENOMEM, "%s: out of memory for verification", d->root);
   sl_read_options o;
   sl_read_options_init(&o);
   o.variant = SL_VARIANT_CPU;

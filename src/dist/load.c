@@ -57,6 +57,7 @@ static sl_status load_local(sl_comm *comm, const sl_dataset *d, const sl_read_op
   int threads, r = sl_comm_rank(comm);
   SL_TRY(sl__choose_executor(o->variant, o->threads, &ex, &threads, err));
   double t0 = sl__now();
+  sl__cache_begin(d->cache); /* descriptors kept from earlier reads are checked again */
   size_t shift = o->io == SL_IO_BUFFERED ? 0 : sl__tile_shift(d, bounds[r], bounds[r + 1]);
   SL_TRY(sl__array_new(d, sl_comm_size(comm), r, bounds, ex, shift, a, err));
   double t1 = sl__now();
@@ -74,9 +75,11 @@ sl_status sl_load(sl_comm *comm, const sl_dataset *d, const sl_read_options *opt
   sl_read_stats full;
   sl_read_stats_init(&full);
   sl_status st = sl__read_options(opts, &o, err);
+  if (st == SL_OK) st = sl__stats_check(stats, err);
   int P = sl_comm_size(comm);
   int64_t *bounds = sl__malloc(((size_t)P + 1) * sizeof *bounds);
-  if (st == SL_OK && bounds == NULL) st = sl__fail(err, SL_ENOMEM, "out of memory");
+  if (st == SL_OK && bounds == NULL)
+    st = sl__fail(err, SL_ENOMEM, "%s: out of memory for %d parts", d->root, P);
   sl_array *a = NULL;
   if (st == SL_OK) {
     sl__partition(d->shape[0], P, o.partition, o.min_rows, bounds);

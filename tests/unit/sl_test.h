@@ -63,6 +63,20 @@ static inline void write_npy_raw(const char *dir, const char *name, int v, const
   free(buf);
 }
 
+/* where/name: an npy shard of rows x 2 float32 (the bytes of the pattern). */
+static inline void npy_shard(const char *where, const char *name, int rows) {
+  char d[128];
+  snprintf(d, sizeof d, "{'descr': '<f4', 'fortran_order': False, 'shape': (%d, 2), }", rows);
+  write_npy_raw(where, name, 1, d, (size_t)rows * 8);
+}
+
+/* Discovery on this process, the report cleared first. */
+static inline sl_status discover(const char *path, const sl_open_options *o, sl_dataset **ds,
+                                 sl_error *err) {
+  sl_error_clear(err);
+  return sl__discover(path, o, ds, err);
+}
+
 /* ../shared/fixtures beside the repository, or $SL_FIXTURES. */
 static char fixtures[4096];
 

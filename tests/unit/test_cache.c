@@ -110,6 +110,28 @@ static void test_cache_loads_under_a_small_rlimit(void **state) {
   assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
 }
 
+/* Two datasets open at once share one budget: the second evicts the idle
+   files the first kept. */
+static void test_cache_budget_is_the_process_s(void **state) {
+  (void)state;
+  sl__fd_budget_set(8);
+  sl_dataset *a, *b;
+  sl_error err = {0};
+  assert_int_equal(sl_dataset_open(NULL, many, NULL, &a, &err), SL_OK);
+  assert_int_equal(sl_dataset_open(NULL, many, NULL, &b, &err), SL_OK);
+  uint8_t *out = malloc(NMANY * 24);
+  assert_int_equal(sl_dataset_read_rows(a, 0, 300, out, NULL, NULL, &err), SL_OK);
+  assert_int_equal(sl__fd_held(), 8); /* a keeps a full budget of idle files */
+  assert_int_equal(sl_dataset_read_rows(b, 0, 300, out, NULL, NULL, &err), SL_OK);
+  assert_true(sl__fd_held() <= 8);
+  assert_true(sl__fd_peak() <= 8 + 2);
+  check_rows(out, 300);
+  sl_dataset_free(a);
+  sl_dataset_free(b);
+  assert_int_equal(sl__fd_held(), 0);
+  free(out);
+}
+
 /* The least recently used idle file is the one closed. */
 static void test_cache_closes_the_least_recently_used(void **state) {
   (void)state;
@@ -157,6 +179,7 @@ int main(void) {
       cmocka_unit_test(test_cache_each_file_opened_once_within_the_budget),
       cmocka_unit_test(test_cache_direct_descriptors_only_with_room),
       cmocka_unit_test(test_cache_loads_under_a_small_rlimit),
+      cmocka_unit_test(test_cache_budget_is_the_process_s),
       cmocka_unit_test(test_cache_closes_the_least_recently_used),
   };
   return cmocka_run_group_tests(tests, setup, teardown);

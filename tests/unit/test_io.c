@@ -16,27 +16,13 @@
 
 #include "sl_test.h"
 
-static const char *f4 = "{'descr': '<f4', 'fortran_order': False, 'shape': (%d, 2), }";
-
-static void shard(const char *where, const char *name, int rows) {
-  char d[128];
-  sprintf(d, f4, rows);
-  write_npy_raw(where, name, 1, d, (size_t)rows * 8);
-}
-
-static sl_status discover(const char *path, const sl_open_options *o, sl_dataset **ds,
-                          sl_error *err) {
-  sl_error_clear(err);
-  return sl__discover(path, o, ds, err);
-}
-
 /* Fail the 1st, 2nd, ... allocation until the whole open + read no longer
    reaches the nth; every failure that fired must surface as SL_ENOMEM. */
 static void test_io_every_allocation_failure_is_enomem(void **state) {
   (void)state;
   char *d = make_tmpdir();
-  shard(d, "shard_0000.npy", 40);
-  shard(d, "shard_0001.npy", 30);
+  npy_shard(d, "shard_0000.npy", 40);
+  npy_shard(d, "shard_0001.npy", 30);
   float out[140];
   long nth;
   for (nth = 1;; nth++) {
@@ -62,8 +48,8 @@ static void test_io_every_allocation_failure_is_enomem(void **state) {
 static void test_io_read_failures_name_the_file(void **state) {
   (void)state;
   char *d = make_tmpdir();
-  shard(d, "shard_0000.npy", 40);
-  shard(d, "shard_0001.npy", 30);
+  npy_shard(d, "shard_0000.npy", 40);
+  npy_shard(d, "shard_0001.npy", 30);
   sl_dataset *ds;
   sl_error err;
   assert_int_equal(discover(d, NULL, &ds, &err), SL_OK);
@@ -92,7 +78,7 @@ static void test_io_refused_open_is_retried_after_closing_one(void **state) {
   for (int i = 0; i < 3; i++) {
     char name[32];
     sprintf(name, "shard_%04d.npy", i);
-    shard(d, name, 10);
+    npy_shard(d, name, 10);
   }
   sl_dataset *ds;
   sl_error err;

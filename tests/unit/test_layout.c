@@ -9,20 +9,6 @@
 
 #include "sl_test.h"
 
-static const char *f4 = "{'descr': '<f4', 'fortran_order': False, 'shape': (%d, 2), }";
-
-static void shard(const char *where, const char *name, int rows) {
-  char d[128];
-  sprintf(d, f4, rows);
-  write_npy_raw(where, name, 1, d, (size_t)rows * 8);
-}
-
-static sl_status discover(const char *path, const sl_open_options *o, sl_dataset **ds,
-                          sl_error *err) {
-  sl_error_clear(err);
-  return sl__discover(path, o, ds, err);
-}
-
 static void expect(const char *path, const sl_open_options *o, sl_status code,
                    const char *phrase) {
   sl_dataset *ds = NULL;
@@ -46,9 +32,9 @@ static void test_layout_rejects_missing_and_empty_dirs(void **state) {
 static void test_layout_rejects_hole(void **state) {
   (void)state;
   char *d = make_tmpdir();
-  shard(d, "shard_0000.npy", 3);
-  shard(d, "shard_0001.npy", 3);
-  shard(d, "shard_0003.npy", 3);
+  npy_shard(d, "shard_0000.npy", 3);
+  npy_shard(d, "shard_0001.npy", 3);
+  npy_shard(d, "shard_0003.npy", 3);
   expect(d, NULL, SL_ELAYOUT, "shard_0002.npy is missing");
   rm_tree(d);
 }
@@ -56,7 +42,7 @@ static void test_layout_rejects_hole(void **state) {
 static void test_layout_rejects_mismatches_naming_the_file(void **state) {
   (void)state;
   char *d = make_tmpdir();
-  shard(d, "shard_0000.npy", 3);
+  npy_shard(d, "shard_0000.npy", 3);
   write_npy_raw(d, "shard_0001.npy", 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (3, 7), }", 84);
   expect(d, NULL, SL_ELAYOUT, "shard_0001.npy: trailing shape (7,) differs from (2,)");
   write_npy_raw(d, "shard_0001.npy", 1, "{'descr': '<f8', 'fortran_order': False, 'shape': (3, 2), }", 48);
@@ -70,7 +56,7 @@ static void test_layout_five_digits_follow_four(void **state) {
   for (int i = 0; i <= 10001; i++) {
     char name[32];
     sprintf(name, "shard_%04d.npy", i);
-    shard(d, name, i == 10000 ? 2 : 1);
+    npy_shard(d, name, i == 10000 ? 2 : 1);
   }
   sl_dataset *ds;
   sl_error err;
@@ -87,10 +73,10 @@ static void test_layout_five_digits_follow_four(void **state) {
 static void test_layout_pattern_sorts_naturally(void **state) {
   (void)state;
   char *d = make_tmpdir();
-  shard(d, "part-10.npy", 10);
-  shard(d, "part-2.npy", 2);
-  shard(d, "part-1.npy", 1);
-  shard(d, "other.npy", 7);
+  npy_shard(d, "part-10.npy", 10);
+  npy_shard(d, "part-2.npy", 2);
+  npy_shard(d, "part-1.npy", 1);
+  npy_shard(d, "other.npy", 7);
   sl_open_options o;
   sl_open_options_init(&o);
   o.pattern = "part-*.npy";
@@ -111,9 +97,9 @@ static void test_layout_pattern_sorts_naturally(void **state) {
 static void test_layout_single_file_and_zero_rows(void **state) {
   (void)state;
   char *d = make_tmpdir();
-  shard(d, "shard_0000.npy", 4);
-  shard(d, "shard_0001.npy", 0);
-  shard(d, "shard_0002.npy", 5);
+  npy_shard(d, "shard_0000.npy", 4);
+  npy_shard(d, "shard_0001.npy", 0);
+  npy_shard(d, "shard_0002.npy", 5);
   sl_dataset *ds;
   sl_error err;
   assert_int_equal(discover(d, NULL, &ds, &err), SL_OK);

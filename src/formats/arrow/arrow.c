@@ -65,23 +65,17 @@ static sl_status arrow_open(const void *state, const sl_shard *s, const sl_sourc
 
 static void arrow_close(void *handle) { file_free(handle); }
 
+/* The options, and a hold on the decoding buffers' pool while the dataset
+   is open (they outlive each window's handles). */
 static sl_status arrow_dataset_open(const sl_dataset_desc *d, void **state, sl_error *err) {
-  arrow_options *o = sl__calloc(1, sizeof *o);
-  if (o == NULL) SL_FAIL(err, SL_ENOMEM, "%s: out of memory", d->root);
-  sl_status st = sl__columns_parse(d->root, d->opts->columns, &o->columns, err);
-  if (st != SL_OK) {
-    sl__free(o);
-    return st;
-  }
-  o->fill_nulls = d->opts->fill_nulls;
-  *state = o;
+  SL_TRY(sl__table_open(d, state, err));
+  sl__arrow_pool_join();
   return SL_OK;
 }
 
 static void arrow_dataset_close(void *state) {
-  arrow_options *o = state;
-  sl__columns_free(&o->columns);
-  sl__free(o);
+  sl__arrow_pool_leave();
+  sl__table_close(state);
 }
 
 /* True when rows [lo, hi) of the one selected column are plain bytes. */

@@ -84,9 +84,9 @@ static sl_status decompress(const reader *R, int codec, const uint8_t *in, size_
   sl_status st = sl__decompress_some(c, in, n, out, cap, got, &why);
   if (st == SL_ENOTSUP)
     SL_FAIL(err, st, "%s: Arrow buffer is compressed with %s, which this build cannot "
-            "decode; install %s", R->src->path, sl__codec_name(c), why);
+            "decode; install %s", sl_source_path(R->src), sl__codec_name(c), why);
   if (st != SL_OK)
-    SL_FAIL(err, st, "%s: Arrow buffer does not decompress as %s: %s", R->src->path,
+    SL_FAIL(err, st, "%s: Arrow buffer does not decompress as %s: %s", sl_source_path(R->src),
             sl__codec_name(c), why);
   return SL_OK;
 }
@@ -95,7 +95,7 @@ static sl_status decompress(const reader *R, int codec, const uint8_t *in, size_
 
 static sl_status reserve(const reader *R, sl_buf *b, size_t n, sl_error *err) {
   if (sl__buf_reserve(b, n)) return SL_OK;
-  SL_FAIL(err, SL_ENOMEM, "%s: out of memory for %zu bytes of a record batch", R->src->path,
+  SL_FAIL(err, SL_ENOMEM, "%s: out of memory for %zu bytes of a record batch", sl_source_path(R->src),
           n);
 }
 
@@ -108,14 +108,14 @@ static sl_status load_compressed(const reader *R, const arrow_batch *b, const sl
                                  const uint8_t **p, sl_error *err) {
   if (e->length < 8)
     SL_FAIL(err, SL_EFORMAT, "%s: compressed Arrow buffer of %lld bytes lacks its length "
-            "prefix", R->src->path, (long long)e->length);
+            "prefix", sl_source_path(R->src), (long long)e->length);
   sl_buf *raw = &R->w->raw;
   SL_TRY(reserve(R, raw, (size_t)e->length, err));
   SL_TRY(sl__arrow_src_read(R->src, b->body + e->offset, e->length, raw->p, err));
   if ((int64_t)sl__fb_le64(raw->p) == -1) { /* stored as is */
     if (e->length - 8 < from + n)
       SL_FAIL(err, SL_EFORMAT, "%s: Arrow buffer holds %lld bytes, expected %lld",
-              R->src->path, (long long)(e->length - 8), (long long)(from + n));
+              sl_source_path(R->src), (long long)(e->length - 8), (long long)(from + n));
     SL_TRY(reserve(R, out, (size_t)n, err));
     memcpy(out->p, raw->p + 8 + from, (size_t)n);
     *p = out->p;
@@ -126,7 +126,7 @@ static sl_status load_compressed(const reader *R, const arrow_batch *b, const sl
   SL_TRY(decompress(R, b->codec, raw->p + 8, (size_t)e->length - 8, out->p, cap, &got, err));
   if ((int64_t)got < from + n)
     SL_FAIL(err, SL_EFORMAT, "%s: Arrow buffer decompressed to %zu bytes, expected %lld",
-            R->src->path, got, (long long)(from + n));
+            sl_source_path(R->src), got, (long long)(from + n));
   *p = out->p + from;
   return SL_OK;
 }
@@ -142,7 +142,7 @@ static sl_status load(const reader *R, const arrow_batch *b, const sl_extent *e,
     return load_compressed(R, b, e, from, n, full, out, p, err);
   if (from + n > e->length)
     SL_FAIL(err, SL_EFORMAT, "%s: Arrow buffer of %lld bytes is too short (%lld needed)",
-            R->src->path, (long long)e->length, (long long)(from + n));
+            sl_source_path(R->src), (long long)e->length, (long long)(from + n));
   SL_TRY(reserve(R, out, (size_t)n, err));
   *p = out->p;
   return sl__arrow_src_read(R->src, b->body + e->offset + from, n, out->p, err);
@@ -196,9 +196,9 @@ static sl_status null_found(const reader *R, const arrow_col *c, int64_t row, in
                             sl_error *err) {
   if (elem < 0)
     SL_FAIL(err, SL_EFORMAT, "%s: column '%s' has a null at row %lld (give option fill_nulls "
-            "a value to load nulls as a number)", R->src->path, c->name, (long long)row);
+            "a value to load nulls as a number)", sl_source_path(R->src), c->name, (long long)row);
   SL_FAIL(err, SL_EFORMAT, "%s: column '%s' has a null in element %lld of row %lld (give "
-          "option fill_nulls a value to load nulls as a number)", R->src->path, c->name,
+          "option fill_nulls a value to load nulls as a number)", sl_source_path(R->src), c->name,
           (long long)elem, (long long)row);
 }
 
@@ -300,15 +300,15 @@ sl_status sl__arrow_read_rows(const arrow_file *f, const sl_source *src,
                               sl_error *err) {
   reader R = {.f = f, .src = src, .esize = sl_dtype_size(f->dtype)};
   if (lo < 0 || hi > f->rows || lo > hi)
-    SL_FAIL(err, SL_EINVAL, "%s: rows [%lld, %lld) outside the file's %lld", src->path,
+    SL_FAIL(err, SL_EINVAL, "%s: rows [%lld, %lld) outside the file's %lld", sl_source_path(src),
             (long long)lo, (long long)hi, (long long)f->rows);
   if (o != NULL && o->fill_nulls != NULL) {
-    SL_TRY(sl__parse_fill(src->path, o->fill_nulls, f->dtype, R.fill_value, err));
+    SL_TRY(sl__parse_fill(sl_source_path(src), o->fill_nulls, f->dtype, R.fill_value, err));
     R.fill = true;
   }
   if (lo == hi) return SL_OK;
   R.w = work_get(f->ncols);
-  if (R.w == NULL) SL_FAIL(err, SL_ENOMEM, "%s: out of memory for decoding buffers", src->path);
+  if (R.w == NULL) SL_FAIL(err, SL_ENOMEM, "%s: out of memory for decoding buffers", sl_source_path(src));
   sl_status st = read_rows(&R, lo, hi, dst, err);
   sl__pool_put(&pool, R.w);
   return st;

@@ -52,10 +52,10 @@ static sl_status bad(const char *path, sl_error *err, const char *what) {
 sl_status sl__arrow_src_read(const sl_source *src, int64_t off, int64_t n, void *buf,
                              sl_error *err) {
   int64_t end;
-  if (off < 0 || n < 0 || !sl__add(off, n, &end) || end > src->size)
+  if (off < 0 || n < 0 || !sl__add(off, n, &end) || end > sl_source_size(src))
     SL_FAIL(err, SL_EFORMAT, "%s: Arrow data at byte %lld (+%lld) lies past the end of "
-            "the file (%lld bytes)", src->path, (long long)off, (long long)n,
-            (long long)src->size);
+            "the file (%lld bytes)", sl_source_path(src), (long long)off, (long long)n,
+            (long long)sl_source_size(src));
   return sl_source_read(src, off, (size_t)n, buf, err);
 }
 
@@ -63,7 +63,7 @@ sl_status sl__arrow_src_read(const sl_source *src, int64_t off, int64_t n, void 
 static sl_status read_alloc(const sl_source *src, int64_t off, int64_t n, uint8_t **out,
                             sl_error *err) {
   *out = sl__malloc(n > 0 ? (size_t)n : 1);
-  if (*out == NULL) SL_FAIL(err, SL_ENOMEM, "%s: out of memory (%lld bytes)", src->path,
+  if (*out == NULL) SL_FAIL(err, SL_ENOMEM, "%s: out of memory (%lld bytes)", sl_source_path(src),
                             (long long)n);
   sl_status st = sl__arrow_src_read(src, off, n, *out, err);
   if (st != SL_OK) {
@@ -524,7 +524,7 @@ static sl_status parse_message(const sl_source *src, size_t bi, const uint8_t *f
   if (m->length < 0) BATCH_FAIL(src, err, bi, "has %lld rows", (long long)m->length);
   if (has_comp && (codec > 1 || method != 0))
     SL_FAIL(err, SL_EFORMAT, "%s: record batch %zu uses compression codec %u method %u; "
-            "supported: LZ4_FRAME (0) and ZSTD (1) per buffer", src->path, bi, codec, method);
+            "supported: LZ4_FRAME (0) and ZSTD (1) per buffer", sl_source_path(src), bi, codec, method);
   m->codec = has_comp ? codec : ARROW_CODEC_NONE;
   return SL_OK;
 }
@@ -564,7 +564,7 @@ static sl_status parse_batch(const sl_source *src, arrow_file *f, size_t bi,
   b->codec = m.codec;
   b->parts = st == SL_OK ? sl__calloc(f->ncols, sizeof *b->parts) : NULL;
   if (st == SL_OK && b->parts == NULL) st = sl__fail(err, SL_ENOMEM, "%s: out of memory",
-                                                     src->path);
+                                                     sl_source_path(src));
   for (size_t k = 0; st == SL_OK && k < f->ncols; k++)
     st = locate_part(src, f, bi, &f->cols[k], &m, b, &b->parts[k], err);
   sl__free(buf);
@@ -579,20 +579,20 @@ static const char arrow_magic[6] = {'A', 'R', 'R', 'O', 'W', '1'};
 static sl_status read_footer(const sl_source *src, uint8_t **buf, int64_t *len,
                              int64_t *footer_off, sl_error *err) {
   uint8_t head[8], tail[10];
-  if (src->size < 18)
+  if (sl_source_size(src) < 18)
     SL_FAIL(err, SL_EFORMAT, "%s: not an Arrow IPC file (%lld bytes, too short for the "
-            "ARROW1 magic at both ends and a footer)", src->path, (long long)src->size);
+            "ARROW1 magic at both ends and a footer)", sl_source_path(src), (long long)sl_source_size(src));
   SL_TRY(sl__arrow_src_read(src, 0, 8, head, err));
-  SL_TRY(sl__arrow_src_read(src, src->size - 10, 10, tail, err));
+  SL_TRY(sl__arrow_src_read(src, sl_source_size(src) - 10, 10, tail, err));
   if (memcmp(head, arrow_magic, 6) != 0 || memcmp(tail + 4, arrow_magic, 6) != 0)
     SL_FAIL(err, SL_EFORMAT, "%s: not an Arrow IPC file (expected the magic ARROW1 at the "
             "start and the end; an Arrow stream or Feather v1 file is not supported)",
-            src->path);
+            sl_source_path(src));
   *len = (int32_t)sl__fb_le32(tail);
-  if (*len <= 0 || *len > src->size - 18)
+  if (*len <= 0 || *len > sl_source_size(src) - 18)
     SL_FAIL(err, SL_EFORMAT, "%s: malformed Arrow IPC file: footer length %lld does not "
-            "fit a file of %lld bytes", src->path, (long long)*len, (long long)src->size);
-  *footer_off = src->size - 10 - *len;
+            "fit a file of %lld bytes", sl_source_path(src), (long long)*len, (long long)sl_source_size(src));
+  *footer_off = sl_source_size(src) - 10 - *len;
   return read_alloc(src, *footer_off, *len, buf, err);
 }
 
@@ -603,18 +603,18 @@ static sl_status parse_footer(const sl_source *src, const uint8_t *buf, int64_t 
   fb_table footer, schema;
   bool has_schema, has_fields, has_blocks;
   int16_t endian;
-  schema_view v = {src->path, {0}, NULL};
+  schema_view v = {sl_source_path(src), {0}, NULL};
   if (!sl__fb_root(buf, (size_t)len, &footer) ||
       !sl__fb_table(&footer, 1, &schema, &has_schema) ||
       !sl__fb_vector(&footer, 3, ARROW_BLOCK_SIZE, blocks, &has_blocks))
-    return bad(src->path, err, "the footer does not parse");
-  if (!has_schema) return bad(src->path, err, "the footer has no schema");
+    return bad(sl_source_path(src), err, "the footer does not parse");
+  if (!has_schema) return bad(sl_source_path(src), err, "the footer has no schema");
   if (!sl__fb_i16(&schema, 0, 0, &endian) ||
       !sl__fb_vector(&schema, 1, 4, &v.fields, &has_fields))
-    return bad(src->path, err, "the schema does not parse");
+    return bad(sl_source_path(src), err, "the schema does not parse");
   if (endian != 0)
     SL_FAIL(err, SL_EFORMAT, "%s: Arrow data is big-endian (schema endianness %d); only "
-            "little-endian files are supported", src->path, endian);
+            "little-endian files are supported", sl_source_path(src), endian);
   sl_status st = select_columns(&v, o, f, err);
   sl__free(v.types);
   return st;
@@ -633,7 +633,7 @@ void sl__arrow_file_free(arrow_file *f) {
 static sl_status parse_batches(const sl_source *src, arrow_file *f, const fb_vector *blocks,
                                int64_t limit, sl_error *err) {
   f->batches = sl__calloc(blocks->len ? blocks->len : 1, sizeof *f->batches);
-  if (f->batches == NULL) SL_FAIL(err, SL_ENOMEM, "%s: out of memory", src->path);
+  if (f->batches == NULL) SL_FAIL(err, SL_ENOMEM, "%s: out of memory", sl_source_path(src));
   f->nbatches = blocks->len;
   for (size_t i = 0; i < f->nbatches; i++) {
     const uint8_t *blk = sl__fb_vector_struct(blocks, (uint32_t)i, ARROW_BLOCK_SIZE);
@@ -641,7 +641,7 @@ static sl_status parse_batches(const sl_source *src, arrow_file *f, const fb_vec
     f->batches[i].row0 = f->rows;
     if (!sl__add(f->rows, f->batches[i].rows, &f->rows))
       SL_FAIL(err, SL_EFORMAT, "%s: malformed Arrow IPC file: row count overflows",
-              src->path);
+              sl_source_path(src));
   }
   return SL_OK;
 }

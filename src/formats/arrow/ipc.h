@@ -11,10 +11,7 @@
 enum { ARROW_CODEC_NONE = -1, ARROW_CODEC_LZ4_FRAME = 0, ARROW_CODEC_ZSTD = 1 };
 
 /* The dataset's options, parsed once (the driver's dataset state). */
-typedef struct arrow_options {
-  sl_columns columns;     /* n == 0: the default selection */
-  const char *fill_nulls; /* NULL: nulls are errors */
-} arrow_options;
+typedef sl_table_options arrow_options;
 
 /* One selected column, located in the schema's flattened node/buffer order. */
 typedef struct arrow_col {

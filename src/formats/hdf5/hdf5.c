@@ -26,10 +26,12 @@
 static sl_status check_same(const sl_shard *s, const sl_shard *now, const char *name,
                             sl_error *err) {
   static const int keys[] = {P_MODE, P_OFFSET, P_ROW_BYTES, P_DTYPE, P_CHUNK_ROWS, P_FILTERS};
-  for (size_t i = 0; i < SL_ARRAY_LEN(keys); i++)
-    if (now->param[keys[i]] != s->param[keys[i]] || now->swap != s->swap)
-      SL_FAIL(err, SL_ECHANGED, "%s:%s changed since the dataset was opened (its storage)",
-              s->path, name);
+  bool same = now->swap == s->swap;
+  for (size_t i = 0; same && i < SL_ARRAY_LEN(keys); i++)
+    same = now->param[keys[i]] == s->param[keys[i]];
+  if (!same)
+    SL_FAIL(err, SL_ECHANGED, "%s:%s changed since the dataset was opened (its storage)",
+            s->path, name);
   return SL_OK;
 }
 

@@ -161,24 +161,18 @@ static sl_status pq_open(const void *state, const sl_shard *s, const sl_source *
 
 static void pq_close(void *handle) { file_free(handle); }
 
-/* The options, once for every shard of the dataset. */
+/* The options, and a hold on the decoding buffers' pool for as long as the
+   dataset is open: a read goes a window of shards at a time, and the
+   threads' buffers must outlive each window's handles. */
 static sl_status pq_dataset_open(const sl_dataset_desc *d, void **state, sl_error *err) {
-  pq_options *o = sl__calloc(1, sizeof *o);
-  if (o == NULL) SL_FAIL(err, SL_ENOMEM, "%s: out of memory", d->root);
-  sl_status st = sl__columns_parse(d->root, d->opts->columns, &o->columns, err);
-  if (st != SL_OK) {
-    sl__free(o);
-    return st;
-  }
-  o->fill_nulls = d->opts->fill_nulls;
-  *state = o;
+  SL_TRY(sl__table_open(d, state, err));
+  sl__pool_join(&pool);
   return SL_OK;
 }
 
 static void pq_dataset_close(void *state) {
-  pq_options *o = state;
-  sl__columns_free(&o->columns);
-  sl__free(o);
+  sl__pool_leave(&pool);
+  sl__table_close(state);
 }
 
 /* ---------------------------------------------------------------- read */

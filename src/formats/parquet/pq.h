@@ -328,10 +328,7 @@ typedef struct pq_file {
 } pq_file;
 
 /* The dataset's options, parsed once (the driver's dataset state). */
-typedef struct pq_options {
-  sl_columns columns;     /* n == 0: the default selection */
-  const char *fill_nulls; /* NULL: nulls are errors */
-} pq_options;
+typedef sl_table_options pq_options;
 
 /* One selected column while a row group is read: its buffers, where its
    rows go and its place among the pages. */
