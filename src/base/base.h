@@ -105,6 +105,18 @@ void sl__pool_leave(sl_pool *p);
 void *sl__pool_get(sl_pool *p);
 void sl__pool_put(sl_pool *p, void *item);
 
+/* ------------------------------------------------------ versioned structs */
+
+/* A caller's public struct (sl_open_options, ...), whose first field is
+   struct_size, checked: at least first bytes (the struct's first release)
+   and sane. name and init name it in the message. */
+sl_status sl__struct_check(const void *in, size_t first, const char *name, const char *init,
+                           sl_error *err);
+/* Checks in, then copies it over the defaults already in out (size bytes)
+   as far as its struct_size reaches; out's struct_size becomes size. */
+sl_status sl__struct_in(const void *in, void *out, size_t size, size_t first, const char *name,
+                        const char *init, sl_error *err);
+
 /* ------------------------------------------------------------ system calls */
 
 /* What identifies a file's contents between discovery and reading. */
@@ -163,8 +175,6 @@ sl_status sl__path_kind(const char *path, bool *is_dir, sl_error *err);
    open_nth: fail the nth open with EMFILE. */
 void sl__io_fail_at(long nth, bool repeat, bool short_read);
 void sl__open_fail_at(long nth);
-/* Opens of files for reading so far, all threads (tests). */
-int64_t sl__opens(void);
 double sl__now(void);
 
 /* ------------------------------------------------------------ byte sources */

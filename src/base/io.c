@@ -49,14 +49,10 @@ double sl__now(void) {
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static _Atomic int64_t opens;
-
 static void id_of(const struct stat *st, sl_file_id *id) {
   *id = (sl_file_id){(uint64_t)st->st_dev, (uint64_t)st->st_ino, (int64_t)st->st_size,
                      (int64_t)st->st_mtim.tv_sec, (int64_t)st->st_mtim.tv_nsec};
 }
-
-int64_t sl__opens(void) { return atomic_load_explicit(&opens, memory_order_relaxed); }
 
 /* O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer;
    the fstat that follows refuses anything but a regular file. */
@@ -84,7 +80,6 @@ sl_status sl__open_read(const char *path, bool direct, int *fd, sl_file_id *id,
     errno = e; /* for callers that act on EMFILE */
     return code;
   }
-  atomic_fetch_add_explicit(&opens, 1, memory_order_relaxed);
   struct stat st;
   if (fstat(f, &st) != 0) {
     int e = errno;

@@ -39,3 +39,25 @@ void sl_read_stats_init_size(sl_read_stats *s, size_t size) {
   memset(&d, 0, sizeof d);
   put(s, size, &d, sizeof d);
 }
+
+/* A struct_size above this is garbage, not a newer caller. */
+#define SL_STRUCT_MAX (1u << 16)
+
+sl_status sl__struct_check(const void *in, size_t first, const char *name, const char *init,
+                           sl_error *err) {
+  size_t n;
+  memcpy(&n, in, sizeof n);
+  if (n < first || n > SL_STRUCT_MAX)
+    SL_FAIL(err, SL_EINVAL, "%s.struct_size is %zu: initialise it with %s", name, n, init);
+  return SL_OK;
+}
+
+sl_status sl__struct_in(const void *in, void *out, size_t size, size_t first, const char *name,
+                        const char *init, sl_error *err) {
+  SL_TRY(sl__struct_check(in, first, name, init, err));
+  size_t n;
+  memcpy(&n, in, sizeof n);
+  memcpy(out, in, SL_MIN(n, size));
+  memcpy(out, &size, sizeof size);
+  return SL_OK;
+}

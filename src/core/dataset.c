@@ -29,12 +29,8 @@ void sl_dataset_free(sl_dataset *d) {
 sl_status sl__open_options(const sl_open_options *in, sl_open_options *out, sl_error *err) {
   sl_open_options_init(out);
   if (in == NULL) return SL_OK;
-  if (in->struct_size < offsetof(sl_open_options, format) || in->struct_size > (1u << 16))
-    SL_FAIL(err, SL_EINVAL, "sl_open_options.struct_size is %zu: initialise the options with "
-            "sl_open_options_init", in->struct_size);
-  memcpy(out, in, SL_MIN(in->struct_size, sizeof *out));
-  out->struct_size = sizeof *out;
-  return SL_OK;
+  return sl__struct_in(in, out, sizeof *out, offsetof(sl_open_options, format),
+                       "sl_open_options", "sl_open_options_init", err);
 }
 
 /* Copies the option strings into one block the dataset owns. */

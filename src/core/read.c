@@ -23,13 +23,9 @@
 
 sl_status sl__read_options(const sl_read_options *in, sl_read_options *o, sl_error *err) {
   sl_read_options_init(o);
-  if (in != NULL) {
-    if (in->struct_size < offsetof(sl_read_options, variant) || in->struct_size > (1u << 16))
-      SL_FAIL(err, SL_EINVAL, "sl_read_options.struct_size is %zu: initialise the options "
-              "with sl_read_options_init", in->struct_size);
-    memcpy(o, in, SL_MIN(in->struct_size, sizeof *o));
-    o->struct_size = sizeof *o;
-  }
+  if (in != NULL)
+    SL_TRY(sl__struct_in(in, o, sizeof *o, offsetof(sl_read_options, variant),
+                         "sl_read_options", "sl_read_options_init", err));
   if ((unsigned)o->variant > SL_VARIANT_GPU)
     SL_FAIL(err, SL_EINVAL, "option variant: %d is not a variant", (int)o->variant);
   if (o->threads < 0)
@@ -49,11 +45,8 @@ sl_status sl__read_options(const sl_read_options *in, sl_read_options *o, sl_err
 
 sl_status sl__stats_check(const sl_read_stats *user, sl_error *err) {
   if (user == NULL) return SL_OK;
-  size_t n = user->struct_size;
-  if (n < offsetof(sl_read_stats, rows) || n > (1u << 16))
-    SL_FAIL(err, SL_EINVAL, "sl_read_stats.struct_size is %zu: initialise the stats with "
-            "sl_read_stats_init", n);
-  return SL_OK;
+  return sl__struct_check(user, offsetof(sl_read_stats, rows), "sl_read_stats",
+                          "sl_read_stats_init", err);
 }
 
 sl_status sl__stats_out(const sl_read_stats *full, sl_read_stats *user, sl_error *err) {

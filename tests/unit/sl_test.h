@@ -150,6 +150,15 @@ static inline bool have_omp(void) {
   return sl__exec_omp.available(&e) == SL_OK;
 }
 
+/* Skips the current cmocka test loudly unless the format's driver is built. */
+#define NEED_FORMAT(name)                                                          \
+  do {                                                                             \
+    if (sl_format_extension((name), NULL) == NULL) {                               \
+      print_message("SKIPPED: the %s driver is not in this build\n", (name));      \
+      skip();                                                                      \
+    }                                                                              \
+  } while (0)
+
 /* Skips the current cmocka test loudly unless the omp variant is built. */
 #define NEED_OMP()                                                     \
   do {                                                                 \
