@@ -120,8 +120,9 @@ typedef struct sl_executor {
   /* SL_OK when it can run here; else why not (SL_ENOTSUP: which build
      option would add it). */
   sl_status (*available)(sl_error *err);
-  /* Threads it uses when asked for 0. */
-  int (*default_threads)(void);
+  /* Threads it runs when asked for asked (0: its default); the cpu
+     variant runs one whatever it is asked, and says so in the stats. */
+  int (*threads)(int asked);
   sl_status (*tile_alloc)(size_t bytes, size_t shift, sl_tile *t, sl_error *err);
   void (*tile_free)(sl_tile *t);
   /* fn(ctx, i) for every i in [0, n) on up to threads threads. The error of

@@ -6,7 +6,10 @@ static sl_status cpu_available(sl_error *err) {
   return SL_OK;
 }
 
-static int cpu_threads(void) { return 1; }
+static int cpu_threads(int asked) {
+  (void)asked;
+  return 1;
+}
 
 static sl_status cpu_parallel(size_t n, sl_task_fn fn, void *ctx, int threads,
                               sl_error *err) {
@@ -19,7 +22,7 @@ const sl_executor sl__exec_cpu = {
     .name = "cpu",
     .variant = SL_VARIANT_CPU,
     .available = cpu_available,
-    .default_threads = cpu_threads,
+    .threads = cpu_threads,
     .tile_alloc = sl__host_tile_alloc,
     .tile_free = sl__host_tile_free,
     .parallel = cpu_parallel,

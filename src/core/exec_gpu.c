@@ -8,7 +8,10 @@ static sl_status gpu_available(sl_error *err) {
           "-DSL_WITH_CUDA=ON on a machine with the CUDA toolkit");
 }
 
-static int gpu_threads(void) { return 1; }
+static int gpu_threads(int asked) {
+  (void)asked;
+  return 1;
+}
 
 static sl_status gpu_tile_alloc(size_t bytes, size_t shift, sl_tile *t, sl_error *err) {
   (void)bytes, (void)shift, (void)t;
@@ -25,7 +28,7 @@ const sl_executor sl__exec_gpu = {
     .name = "gpu",
     .variant = SL_VARIANT_GPU,
     .available = gpu_available,
-    .default_threads = gpu_threads,
+    .threads = gpu_threads,
     .tile_alloc = gpu_tile_alloc,
     .tile_free = sl__host_tile_free,
     .parallel = gpu_parallel,

@@ -72,12 +72,12 @@ sl_status sl__choose_executor(sl_variant v, int threads, const sl_executor **out
   if (v == SL_VARIANT_AUTO) {
     sl_error ignored = {0};
     bool omp = sl__exec_omp.available(&ignored) == SL_OK;
-    int t = threads ? threads : omp ? sl__exec_omp.default_threads() : 1;
+    int t = omp ? sl__exec_omp.threads(threads) : 1;
     v = omp && t > 1 ? SL_VARIANT_OMP : SL_VARIANT_CPU;
   }
   const sl_executor *ex = by_variant[v];
   SL_TRY(ex->available(err));
   *out = ex;
-  *threads_out = threads ? threads : ex->default_threads();
+  *threads_out = ex->threads(threads);
   return SL_OK;
 }

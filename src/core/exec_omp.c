@@ -14,7 +14,7 @@ static sl_status omp_available(sl_error *err) {
   return SL_OK;
 }
 
-static int omp_threads(void) { return omp_get_max_threads(); }
+static int omp_threads(int asked) { return asked > 0 ? asked : omp_get_max_threads(); }
 
 static sl_status omp_parallel(size_t n, sl_task_fn fn, void *ctx, int threads,
                               sl_error *err) {
@@ -47,7 +47,10 @@ static sl_status omp_available(sl_error *err) {
           "-DSL_WITH_OPENMP=ON");
 }
 
-static int omp_threads(void) { return 1; }
+static int omp_threads(int asked) {
+  (void)asked;
+  return 1;
+}
 
 static sl_status omp_parallel(size_t n, sl_task_fn fn, void *ctx, int threads,
                               sl_error *err) {
@@ -60,7 +63,7 @@ const sl_executor sl__exec_omp = {
     .name = "omp",
     .variant = SL_VARIANT_OMP,
     .available = omp_available,
-    .default_threads = omp_threads,
+    .threads = omp_threads,
     .tile_alloc = sl__host_tile_alloc,
     .tile_free = sl__host_tile_free,
     .parallel = omp_parallel,

@@ -7,9 +7,9 @@
  * pieces of about chunk_bytes, ending at the drivers' units where that
  * helps, and the executor reads the pieces. A window holds at most half of
  * what the file cache may keep open, so the files its pieces read are still
- * open from its first phase: each file of a read is opened once however
- * many shards the dataset has, and the handles of 100000 shards are never
- * all in memory at once.
+ * open from its first phase: each file of a read is opened once (once for
+ * each kind, with O_DIRECT) however many shards the dataset has, and the
+ * handles of 100000 shards are never all in memory at once.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -85,7 +85,12 @@ static void test_exec_auto_choice(void **state) {
   assert_int_equal(threads, 1);
   assert_int_equal(sl__choose_executor(SL_VARIANT_AUTO, 3, &ex, &threads, &err), SL_OK);
   assert_ptr_equal(ex, have_omp() ? &sl__exec_omp : &sl__exec_cpu);
+  assert_int_equal(threads, have_omp() ? 3 : 1);
   assert_int_equal(sl__choose_executor(SL_VARIANT_CPU, 0, &ex, &threads, &err), SL_OK);
+  assert_int_equal(threads, 1);
+  /* the cpu variant runs one thread however many are asked for: its stats
+     and its plan (a share of the rows per thread) say one */
+  assert_int_equal(sl__choose_executor(SL_VARIANT_CPU, 4, &ex, &threads, &err), SL_OK);
   assert_int_equal(threads, 1);
 }
 
