@@ -22,7 +22,9 @@ typedef struct found {
   int64_t index;
 } found;
 
-/* Parses "shard_<digits><ext>" for one of d's extensions; @return index or -1. */
+/* Parses "shard_<digits><ext>" for one of d's extensions; @return index,
+   -1 (not a shard name) or SL_INDEX_OVERFLOW (a number beyond 64 bits). */
+#define SL_INDEX_OVERFLOW (-2)
 static int64_t shard_index(const sl_driver *d, const char *name) {
   if (strncmp(name, "shard_", 6) != 0) return -1;
   const char *ext = sl__driver_ext(d, name);
@@ -30,11 +32,12 @@ static int64_t shard_index(const sl_driver *d, const char *name) {
   const char *p = name + 6, *end = name + strlen(name) - strlen(ext);
   if (end - p < 4) return -1;
   int64_t v = 0;
+  bool overflow = false;
   for (; p < end; p++) {
     if (!isdigit((unsigned char)*p)) return -1;
-    if (!sl__mul(v, 10, &v) || !sl__add(v, *p - '0', &v)) return -1;
+    if (!sl__mul(v, 10, &v) || !sl__add(v, *p - '0', &v)) overflow = true;
   }
-  return v;
+  return overflow ? SL_INDEX_OVERFLOW : v;
 }
 
 static int cmp_found(const void *x, const void *y) {
@@ -164,7 +167,7 @@ static size_t match_shards(const sl_driver *drv, char **names, size_t n, found *
   size_t k = 0;
   for (size_t i = 0; i < n; i++) {
     int64_t idx = shard_index(drv, names[i]);
-    if (idx < 0) continue;
+    if (idx == -1) continue;
     if (out) out[k] = (found){names[i], idx};
     k++;
   }
@@ -199,6 +202,9 @@ static sl_status pick_driver(const char *dir, const sl_open_options *o, char **n
 /* Checks the numbering is 0..n-1 with no hole and no duplicate. */
 static sl_status check_sequence(const char *dir, const sl_driver *drv, const found *f,
                                 size_t n, sl_error *err) {
+  for (size_t i = 0; i < n; i++)
+    if (f[i].index == SL_INDEX_OVERFLOW)
+      SL_FAIL(err, SL_ELAYOUT, "%s: %s has a shard number beyond 64 bits", dir, f[i].name);
   for (size_t i = 0; i < n; i++) {
     if (f[i].index == (int64_t)i) continue;
     if (i > 0 && f[i].index == f[i - 1].index)

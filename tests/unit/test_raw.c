@@ -154,7 +154,7 @@ static void test_raw_rejects_bad_trailing_option(void **state) {
   done(&p);
   o.trailing = "0";
   assert_int_equal(probe("d.bin", &o, &p), SL_EINVAL);
-  expect_message(&p, SL_EINVAL, "%s: expected a trailing shape without zeros (rows of 0 bytes "
+  expect_message(&p, SL_EINVAL, "%s: expected option trailing without zeros (rows of 0 bytes "
                  "leave the row count unknown)");
   done(&p);
   o.trailing = "1";

@@ -88,6 +88,8 @@ static sl_status parse_int(cursor *c, int64_t *out) {
     c->p++;
   }
   if (c->p == start) return bad(c, "expected a non-negative integer in shape");
+  /* Python 3 has no 04 (only 0, 00, ...): numpy's literal_eval refuses it */
+  if (*start == '0' && v != 0) return bad(c, "integer with a leading zero in shape");
   if (c->p < c->end && *c->p == 'L') c->p++; /* Python 2 long */
   *out = v;
   return SL_OK;
@@ -103,6 +105,8 @@ static sl_status parse_shape(cursor *c, npy_header *h) {
     SL_TRY(parse_int(c, &h->shape[h->ndim++]));
     if (!eat(c, ',')) {
       if (!eat(c, ')')) return bad(c, "expected ',' or ')' in shape");
+      /* Python: (4) is the number 4, not a tuple, and numpy refuses it */
+      if (h->ndim == 1) return bad(c, "shape (N) is not a tuple (expected (N,))");
       break;
     }
   }
@@ -174,6 +178,15 @@ static sl_status parse_dict(cursor *c, npy_header *h) {
   return SL_OK;
 }
 
+/* After the dict, what Python would also ignore: blanks and a comment. */
+static sl_status parse_rest(cursor *c) {
+  skip_ws(c);
+  if (c->p < c->end && *c->p == '#')
+    while (c->p < c->end && *c->p != '\n') c->p++;
+  skip_ws(c);
+  return c->p == c->end ? SL_OK : bad(c, "text after the dict");
+}
+
 /* ---------------------------------------------------------- file header */
 
 /* Magic, version and header length from the first (up to 12) bytes. */
@@ -182,6 +195,9 @@ static sl_status parse_prefix(const unsigned char *pre, size_t got, const char *
   if (got < 10 || memcmp(pre, "\x93NUMPY", 6) != 0)
     SL_FAIL(err, SL_EFORMAT, "%s: not an npy file (no \\x93NUMPY magic at the start)", path);
   unsigned major = pre[6];
+  if (pre[7] != 0)
+    SL_FAIL(err, SL_EFORMAT, "%s: npy format version %u.%u is not supported (expected 1.0, "
+            "2.0 or 3.0)", path, major, pre[7]);
   if (major == 1) {
     *hlen = pre[8] | (pre[9] << 8);
     *hstart = 10;
@@ -206,9 +222,12 @@ static sl_status check_sizes(const char *path, npy_header *h, int64_t file_size,
     SL_FAIL(err, SL_EFORMAT, "%s: holds a 0-d array (shape ()), which has no axis 0 to "
             "stack along", path);
   int64_t n = (int64_t)sl_dtype_size(h->dtype);
-  for (int i = 0; i < h->ndim; i++)
+  bool empty = false; /* (2**62, 0) holds no bytes, whatever its row count */
+  for (int i = 0; i < h->ndim; i++) empty = empty || h->shape[i] == 0;
+  for (int i = 0; i < h->ndim && !empty; i++)
     if (!sl__mul(n, h->shape[i], &n))
       SL_FAIL(err, SL_EFORMAT, "%s: npy shape's byte size overflows 64 bits", path);
+  if (empty) n = 0;
   int64_t end;
   if (!sl__add(h->data_off, n, &end))
     SL_FAIL(err, SL_EFORMAT, "%s: npy shape's byte size overflows 64 bits", path);
@@ -225,7 +244,10 @@ static sl_status check_sizes(const char *path, npy_header *h, int64_t file_size,
 static sl_status parse_text(const char *path, const char *text, int64_t hlen, int64_t hstart,
                             int64_t file_size, npy_header *h, sl_error *err) {
   cursor c = {text, text + hlen, text, path, err};
+  if (memchr(text, '\0', (size_t)hlen) != NULL)
+    SL_FAIL(err, SL_EFORMAT, "%s: npy header holds a NUL byte", path);
   SL_TRY(parse_dict(&c, h));
+  SL_TRY(parse_rest(&c));
   h->data_off = hstart + hlen;
   return check_sizes(path, h, file_size, err);
 }
@@ -312,37 +334,94 @@ static sl_status npy_extents(const sl_shard *s, const void *handle, int64_t lo, 
   return SL_OK;
 }
 
-/* Position of F-order trailing index j in C order, for trailing dims d[0..k). */
-static int64_t f_to_c(int64_t j, const int64_t *d, int k) {
-  int64_t idx[SL_MAX_DIMS];
-  for (int i = 0; i < k; i++) {
-    idx[i] = j % d[i];
-    j /= d[i];
+/* Walks the trailing positions in Fortran order (the first trailing index
+   fastest) and keeps each one's position in C order, without a division
+   per step: c is where Fortran column j lands in a C-order row. */
+typedef struct f_walk {
+  int k;
+  int64_t dims[SL_MAX_DIMS], cstride[SL_MAX_DIMS], idx[SL_MAX_DIMS];
+  int64_t c;
+} f_walk;
+
+static void walk_start(f_walk *w, const int64_t *d, int k, int64_t j) {
+  w->k = k;
+  int64_t stride = 1;
+  for (int i = k - 1; i >= 0; i--) {
+    w->dims[i] = d[i];
+    w->cstride[i] = stride;
+    stride *= d[i];
   }
-  int64_t c = 0;
-  for (int i = 0; i < k; i++) c = c * d[i] + idx[i];
-  return c;
+  w->c = 0;
+  for (int i = 0; i < k; i++) {
+    w->idx[i] = j % d[i];
+    j /= d[i];
+    w->c += w->idx[i] * w->cstride[i];
+  }
+}
+
+static void walk_next(f_walk *w) {
+  for (int i = 0; i < w->k; i++) {
+    w->c += w->cstride[i];
+    if (++w->idx[i] < w->dims[i]) return;
+    w->c -= w->dims[i] * w->cstride[i];
+    w->idx[i] = 0;
+  }
+}
+
+/* Copies rows elements of es bytes from src (contiguous) to dst, stride
+   apart: the scatter of one Fortran column into C-order rows. */
+static inline void scatter(char *dst, const char *src, int64_t rows, size_t stride,
+                           size_t es) {
+  switch (es) {
+#define SL_SCATTER(T)                                          \
+  for (int64_t r = 0; r < rows; r++) {                         \
+    T v;                                                       \
+    memcpy(&v, src + (size_t)r * sizeof v, sizeof v);          \
+    memcpy(dst + (size_t)r * stride, &v, sizeof v);            \
+  }                                                            \
+  return;
+    case 1: SL_SCATTER(uint8_t)
+    case 2: SL_SCATTER(uint16_t)
+    case 4: SL_SCATTER(uint32_t)
+    case 8: SL_SCATTER(uint64_t)
+#undef SL_SCATTER
+    default:
+      for (int64_t r = 0; r < rows; r++) memcpy(dst + (size_t)r * stride, src + (size_t)r * es, es);
+  }
 }
 
 /* Fortran order: for each trailing position j, rows [lo, hi) are contiguous in
-   the file at (j*R + lo) elements; gather each such column, then scatter. */
+   the file at (j*R + lo) elements. Short columns (a few rows each, as in
+   (2, 5000, 5000)) are read many at a time in one span of up to 4 MiB,
+   rows outside [lo, hi) included, instead of one pread per column (25
+   million of them there); long ones are read column by column. */
+#define SL_NPY_SPAN (4 << 20)
+
 static sl_status read_fortran(const sl_source *src, const npy_header *h, int64_t lo,
                               int64_t hi, char *dst, sl_error *err) {
   size_t es = sl_dtype_size(h->dtype);
   int64_t rows = hi - lo, R = h->shape[0], T = 1;
   for (int i = 1; i < h->ndim; i++) T *= h->shape[i];
   if (T == 0) return SL_OK; /* rows of no bytes: any number of them, nothing to read */
-  char *col = sl__malloc((size_t)rows * es);
-  if (col == NULL) SL_FAIL(err, SL_ENOMEM, "%s: out of memory", sl_source_path(src));
+  int64_t col = R * (int64_t)es, want = rows * (int64_t)es;
+  bool spans = col <= SL_MAX(4 * want, 16384) && col <= SL_NPY_SPAN;
+  int64_t per = spans ? SL_MAX((SL_NPY_SPAN - want) / col + 1, 1) : 1; /* columns per read */
+  per = SL_MIN(per, T);
+  size_t cap = (size_t)((per - 1) * col + want);
+  char *buf = sl__malloc(cap);
+  if (buf == NULL) SL_FAIL(err, SL_ENOMEM, "%s: out of memory", sl_source_path(src));
   sl_status st = SL_OK;
-  for (int64_t j = 0; j < T && st == SL_OK; j++) {
-    int64_t off = h->data_off + (j * R + lo) * (int64_t)es;
-    st = sl_source_read(src, off, (size_t)rows * es, col, err);
-    int64_t c = f_to_c(j, h->shape + 1, h->ndim - 1);
-    for (int64_t r = 0; r < rows && st == SL_OK; r++)
-      memcpy(dst + ((size_t)(r * T + c)) * es, col + (size_t)r * es, es);
+  size_t stride = (size_t)T * es;
+  f_walk w;
+  walk_start(&w, h->shape + 1, h->ndim - 1, 0);
+  for (int64_t j0 = 0; j0 < T && st == SL_OK; j0 += per) {
+    int64_t n = SL_MIN(per, T - j0);
+    int64_t off = h->data_off + (j0 * R + lo) * (int64_t)es;
+    st = sl_source_read(src, off, (size_t)((n - 1) * col + want), buf, err);
+    for (int64_t j = 0; j < n && st == SL_OK; j++, walk_next(&w))
+      scatter(dst + (size_t)w.c * es, buf + (size_t)(j * col), rows, stride, es);
   }
-  sl__free(col);
+  sl__free(buf);
   return st;
 }
 

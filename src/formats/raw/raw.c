@@ -38,6 +38,7 @@ typedef struct raw_layout {
   int ntrail;                       /* trailing dimensions (ndim - 1) */
   int64_t trail[SL_MAX_DIMS - 1];
   int64_t header;                   /* bytes to skip at each file's start */
+  bool trail_from_meta;             /* the trailing shape came from the sidecar */
 } raw_layout;
 
 /* ------------------------------------------------------------- options */
@@ -178,7 +179,10 @@ static sl_status apply_json(const cJSON *root, const char *meta, const sl_open_o
     SL_FAIL(err, SL_EFORMAT, "%s: expected a \"dtype\" string such as \"<f4\" but found %s",
             meta, dt == NULL ? "none" : "another JSON type");
   SL_TRY(parse_dtype(dt->valuestring, meta, "\"dtype\"", L, err));
-  if (o->trailing == NULL) SL_TRY(json_trailing(root, meta, L, err));
+  if (o->trailing == NULL) {
+    SL_TRY(json_trailing(root, meta, L, err));
+    L->trail_from_meta = true;
+  }
   const cJSON *hb = cJSON_GetObjectItemCaseSensitive(root, "header_bytes");
   if (o->header_bytes == 0 && hb != NULL && !json_count(hb, &L->header))
     SL_FAIL(err, SL_EFORMAT, "%s: expected \"header_bytes\" to be a non-negative integer",
@@ -234,10 +238,15 @@ static sl_status row_bytes(const raw_layout *L, const char *path, int64_t *rb,
   for (int i = 0; i < L->ntrail; i++)
     if (!sl__mul(*rb, L->trail[i], rb))
       SL_FAIL(err, SL_EFORMAT, "%s: row size of the trailing shape overflows 64 bits", path);
-  if (*rb == 0)
-    SL_FAIL(err, SL_EINVAL, "%s: expected a trailing shape without zeros (rows of 0 bytes "
+  if (*rb != 0) return SL_OK;
+  if (!L->trail_from_meta)
+    SL_FAIL(err, SL_EINVAL, "%s: expected option trailing without zeros (rows of 0 bytes "
             "leave the row count unknown)", path);
-  return SL_OK;
+  char *meta = sidecar_path(path);
+  sl__fail(err, SL_EFORMAT, "%s: expected a trailing shape without zeros (rows of 0 bytes "
+           "leave the row count unknown)", meta ? meta : path);
+  sl__free(meta);
+  return SL_EFORMAT;
 }
 
 /* Rows from the file size: every byte after the header belongs to a row. */
