@@ -83,11 +83,35 @@ def written_by_numpy(a, t):
                   f"numpy-written {name} (versions 1-3, a Fortran shard, zero rows) at {max(n, 1)} rank(s)")
 
 
+def fortran_paths(a, t):
+    """Fortran order by both of its read paths: short columns read many at a
+    time (2 rows of 300x200), long ones in cached blocks of rows (20000 rows,
+    3-D trailing), pieces of 1 MiB cutting through them, big-endian too."""
+    rng = np.random.default_rng(5)
+    for name, shape, dt in (("short", (2, 300, 200), "<f4"), ("long", (20000, 3, 5), ">f8"),
+                            ("wide", (3000, 700), "<i2"), ("mixed", (9, 4, 3, 2), "<u1")):
+        d = os.path.join(t, "fo_" + name)
+        os.makedirs(d)
+        parts = [(rng.standard_normal((r,) + shape[1:]) * 100).astype(dt)
+                 for r in (shape[0], 1, shape[0] // 2 + 1)]
+        for i, x in enumerate(parts):
+            np.save(os.path.join(d, f"shard_{i:04d}.npy"), np.asfortranarray(x))
+        want = np.concatenate(parts)
+        for n, variant in ((0, "cpu"), (0, "omp"), (3, "omp")):
+            out = os.path.join(t, f"fo_{name}_{n}_{variant}.npy")
+            ok = run(a, "read", d, "--verify", "--output", out, "--chunk-mib", "1",
+                     "--variant", variant, n=n).returncode == 0
+            got = np.load(out) if ok else None
+            check(ok and np.array_equal(got, want),
+                  f"Fortran-order {name} {shape} {dt} at {max(n, 1)} rank(s), {variant}")
+
+
 def main():
     a = args()
     with tempfile.TemporaryDirectory() as t:
         written_by_shardload(a, t)
         written_by_numpy(a, t)
+        fortran_paths(a, t)
     return summary()
 
 

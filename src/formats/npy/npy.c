@@ -391,24 +391,81 @@ static inline void scatter(char *dst, const char *src, int64_t rows, size_t stri
 }
 
 /* Fortran order: for each trailing position j, rows [lo, hi) are contiguous in
-   the file at (j*R + lo) elements. Short columns (a few rows each, as in
-   (2, 5000, 5000)) are read many at a time in one span of up to 4 MiB,
-   rows outside [lo, hi) included, instead of one pread per column (25
-   million of them there); long ones are read column by column. */
+   the file at (j*R + lo) elements. Two ways to turn that into C-order rows:
+   - short columns (a few rows each, as in (2, 5000, 5000)): many columns at
+     a time in one span of up to 4 MiB, the rows outside [lo, hi) included,
+     instead of one pread per column (25 million of them there);
+   - otherwise blocks of rows small enough that all their columns stay in
+     the cache (256 KiB), each column's part of the block read with one
+     pread, then transposed into the rows: a column at a time over the
+     whole piece would sweep the destination once per column. */
 #define SL_NPY_SPAN (4 << 20)
+#define SL_NPY_BLOCK (256 << 10)
+#define SL_NPY_MAX_MAPPED (1 << 16)
 
-static sl_status read_fortran(const sl_source *src, const npy_header *h, int64_t lo,
-                              int64_t hi, char *dst, sl_error *err) {
+/* Where each Fortran column lands in a C-order row (elements). */
+static int64_t *column_map(const npy_header *h, int64_t T) {
+  int64_t *map = sl__malloc((size_t)T * sizeof *map);
+  if (map == NULL) return NULL;
+  f_walk w;
+  walk_start(&w, h->shape + 1, h->ndim - 1, 0);
+  for (int64_t j = 0; j < T; j++, walk_next(&w)) map[j] = w.c;
+  return map;
+}
+
+/* rows x T elements from blk (column-major, n rows per column) into C rows. */
+static void transpose(char *dst, const char *blk, int64_t n, int64_t T, const int64_t *map,
+                      size_t es) {
+  switch (es) {
+#define SL_TRANSPOSE(U)                                                       \
+  for (int64_t r = 0; r < n; r++) {                                           \
+    char *row = dst + (size_t)(r * T) * sizeof(U);                            \
+    for (int64_t j = 0; j < T; j++) {                                         \
+      U v;                                                                    \
+      memcpy(&v, blk + (size_t)(j * n + r) * sizeof(U), sizeof(U));           \
+      memcpy(row + (size_t)map[j] * sizeof(U), &v, sizeof(U));                \
+    }                                                                         \
+  }                                                                           \
+  return;
+    case 1: SL_TRANSPOSE(uint8_t)
+    case 2: SL_TRANSPOSE(uint16_t)
+    case 4: SL_TRANSPOSE(uint32_t)
+    case 8: SL_TRANSPOSE(uint64_t)
+#undef SL_TRANSPOSE
+    default:
+      for (int64_t r = 0; r < n; r++)
+        for (int64_t j = 0; j < T; j++)
+          memcpy(dst + (size_t)(r * T + map[j]) * es, blk + (size_t)(j * n + r) * es, es);
+  }
+}
+
+static sl_status read_blocks(const sl_source *src, const npy_header *h, int64_t lo,
+                             int64_t hi, int64_t T, char *dst, sl_error *err) {
   size_t es = sl_dtype_size(h->dtype);
-  int64_t rows = hi - lo, R = h->shape[0], T = 1;
-  for (int i = 1; i < h->ndim; i++) T *= h->shape[i];
-  if (T == 0) return SL_OK; /* rows of no bytes: any number of them, nothing to read */
+  int64_t R = h->shape[0], B = SL_MIN(SL_MAX(SL_NPY_BLOCK / (T * (int64_t)es), 1), hi - lo);
+  char *blk = sl__malloc((size_t)(B * T) * es);
+  int64_t *map = column_map(h, T);
+  sl_status st = blk && map ? SL_OK : sl__fail(err, SL_ENOMEM, "%s: out of memory",
+                                               sl_source_path(src));
+  for (int64_t r0 = lo; r0 < hi && st == SL_OK; r0 += B) {
+    int64_t n = SL_MIN(B, hi - r0);
+    for (int64_t j = 0; j < T && st == SL_OK; j++)
+      st = sl_source_read(src, h->data_off + (j * R + r0) * (int64_t)es, (size_t)n * es,
+                          blk + (size_t)(j * n) * es, err);
+    if (st == SL_OK) transpose(dst + (size_t)((r0 - lo) * T) * es, blk, n, T, map, es);
+  }
+  sl__free(blk);
+  sl__free(map);
+  return st;
+}
+
+static sl_status read_spans(const sl_source *src, const npy_header *h, int64_t lo,
+                            int64_t hi, int64_t T, char *dst, sl_error *err) {
+  size_t es = sl_dtype_size(h->dtype);
+  int64_t rows = hi - lo, R = h->shape[0];
   int64_t col = R * (int64_t)es, want = rows * (int64_t)es;
-  bool spans = col <= SL_MAX(4 * want, 16384) && col <= SL_NPY_SPAN;
-  int64_t per = spans ? SL_MAX((SL_NPY_SPAN - want) / col + 1, 1) : 1; /* columns per read */
-  per = SL_MIN(per, T);
-  size_t cap = (size_t)((per - 1) * col + want);
-  char *buf = sl__malloc(cap);
+  int64_t per = SL_MIN(SL_MAX((SL_NPY_SPAN - want) / col + 1, 1), T); /* columns per read */
+  char *buf = sl__malloc((size_t)((per - 1) * col + want));
   if (buf == NULL) SL_FAIL(err, SL_ENOMEM, "%s: out of memory", sl_source_path(src));
   sl_status st = SL_OK;
   size_t stride = (size_t)T * es;
@@ -423,6 +480,18 @@ static sl_status read_fortran(const sl_source *src, const npy_header *h, int64_t
   }
   sl__free(buf);
   return st;
+}
+
+static sl_status read_fortran(const sl_source *src, const npy_header *h, int64_t lo,
+                              int64_t hi, char *dst, sl_error *err) {
+  int64_t T = 1, es = (int64_t)sl_dtype_size(h->dtype);
+  for (int i = 1; i < h->ndim; i++) T *= h->shape[i];
+  if (T == 0) return SL_OK; /* rows of no bytes: any number of them, nothing to read */
+  int64_t col = h->shape[0] * es, want = (hi - lo) * es;
+  /* very wide rows: the column map and a pread per column would cost more */
+  if ((col <= SL_MAX(4 * want, 16384) && col <= SL_NPY_SPAN) || T > SL_NPY_MAX_MAPPED)
+    return read_spans(src, h, lo, hi, T, dst, err);
+  return read_blocks(src, h, lo, hi, T, dst, err);
 }
 
 /* Only Fortran-order shards come here (C order answers extents): the
