@@ -243,6 +243,16 @@ sl_status sl__commit_temp(int fd, char *tmp, const char *path, sl_error *err) {
   return SL_OK;
 }
 
+sl_status sl__make_dir(const char *path, sl_error *err) {
+  if (mkdir(path, 0755) != 0)
+    SL_FAIL(err, SL_EIO, "%s: cannot create the directory: %s", path, strerror(errno));
+  return SL_OK;
+}
+
+void sl__remove(const char *path) {
+  if (unlink(path) != 0) rmdir(path);
+}
+
 /* Names of the entries of a directory (no "." or ".."), malloc'd. */
 sl_status sl__list_dir(const char *path, char ***names, size_t *n, sl_error *err) {
   DIR *d = opendir(path);
@@ -349,7 +359,7 @@ sl_status sl__pread_direct(int fd, const char *path, void *buf, size_t n, int64_
 }
 
 sl_status sl__open_write(const char *path, int *fd, sl_error *err) {
-  int f = open(path, O_WRONLY | O_CLOEXEC);
+  int f = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
   if (f < 0) SL_FAIL(err, SL_EIO, "%s: cannot open for writing: %s", path, strerror(errno));
   *fd = f;
   return SL_OK;
