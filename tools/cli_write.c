@@ -239,6 +239,21 @@ int cmd_write(sl_comm *comm, args *a) { return write_dataset(comm, a->path, a, f
 
 /* --------------------------------------------------------------- clean */
 
+/* A shard that is a directory (a Zarr store): the files in it, then it. */
+static int remove_shard_dir(const char *path) {
+  DIR *d = opendir(path);
+  if (d == NULL) return -1;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+    char *p = join(path, e->d_name);
+    if (p) unlink(p);
+    free(p);
+  }
+  closedir(d);
+  return rmdir(path);
+}
+
 static int clean_dir(const char *dir, sl_error *err, int *removed) {
   char *m = join(dir, META_NAME);
   cJSON *j = read_json(m);
@@ -255,7 +270,8 @@ static int clean_dir(const char *dir, sl_error *err, int *removed) {
   cJSON_ArrayForEach(f, list) {
     if (!cJSON_IsString(f) || strchr(f->valuestring, '/') || f->valuestring[0] == '.') continue;
     char *path = join(dir, f->valuestring);
-    if (path && unlink(path) == 0) ++*removed;
+    if (path && (unlink(path) == 0 || (errno == EISDIR && remove_shard_dir(path) == 0)))
+      ++*removed;
     free(path);
   }
   if (rc == 0 && unlink(m) == 0) ++*removed;

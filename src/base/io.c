@@ -223,19 +223,57 @@ sl_status sl__create_temp(const char *path, int *fd, char **tmp, sl_error *err) 
   return SL_OK;
 }
 
+static void remove_tmp(const char *tmp);
+
 void sl__abort_temp(int fd, char *tmp) {
   if (fd >= 0) close(fd);
-  if (tmp != NULL) unlink(tmp);
+  if (tmp != NULL) remove_tmp(tmp);
   sl__free(tmp);
+}
+
+/* A temporary that a driver made a directory (a Zarr store): its files,
+   then itself (one level: that is all such a store holds). */
+static void remove_tmp(const char *tmp) {
+  if (unlink(tmp) == 0 || errno != EISDIR) return;
+  DIR *d = opendir(tmp);
+  if (d != NULL) {
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+      if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+      char p[4096];
+      snprintf(p, sizeof p, "%s/%s", tmp, e->d_name);
+      unlink(p);
+    }
+    closedir(d);
+  }
+  rmdir(tmp);
+}
+
+/* rename, and for a directory over a directory (a store written again):
+   the old one aside first, removed after. */
+static int replace(const char *tmp, const char *path) {
+  if (rename(tmp, path) == 0) return 0;
+  if (errno != ENOTEMPTY && errno != EEXIST) return -1;
+  char old[4096];
+  snprintf(old, sizeof old, "%s.old.%ld", path, (long)getpid());
+  if (rename(path, old) != 0) return -1;
+  if (rename(tmp, path) != 0) {
+    int e = errno;
+    rename(old, path);
+    errno = e;
+    return -1;
+  }
+  remove_tmp(old);
+  return 0;
 }
 
 sl_status sl__commit_temp(int fd, char *tmp, const char *path, sl_error *err) {
   int e = 0;
   if (fsync(fd) != 0) e = errno;
   if (close(fd) != 0 && e == 0) e = errno;
-  if (e == 0 && rename(tmp, path) != 0) e = errno;
+  if (e == 0 && replace(tmp, path) != 0) e = errno;
   if (e != 0) {
-    unlink(tmp);
+    remove_tmp(tmp);
     sl__free(tmp);
     SL_FAIL(err, SL_EIO, "%s: cannot finish writing: %s", path, strerror(e));
   }
