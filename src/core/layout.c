@@ -52,6 +52,19 @@ static char *join(const char *dir, const char *name) {
 
 /* ------------------------------------------------------------ checking */
 
+/* A shard as messages name it: a store's shard by its directory (the
+   store, or its array member inside it), not by the metadata file that
+   stands for it; others as sl__shard_label does. */
+static const char *label(const sl_dataset *d, size_t i, char *buf, size_t cap) {
+  const sl_shard *s = &d->shards[i];
+  const char *slash = strrchr(s->path, '/');
+  if (d->driver->store_file == NULL || slash == NULL) return sl__shard_label(s, buf, cap);
+  const char *m = s->member ? s->member : "";
+  while (*m == '/') m++;
+  snprintf(buf, cap, "%.*s%s%s", (int)(slash - s->path), s->path, *m ? "/" : "", m);
+  return buf;
+}
+
 /* Shard i against the reference shard ref: same dtype, same trailing shape
    (an extent a shard without rows cannot tell, -1, matches any). */
 static sl_status check_agrees(const sl_dataset *d, size_t i, size_t ref,
@@ -60,8 +73,8 @@ static sl_status check_agrees(const sl_dataset *d, size_t i, size_t ref,
   char a[512], b[512];
   if (in->dtype != first->dtype)
     SL_FAIL(err, SL_ELAYOUT, "%s: dtype %s differs from %s of %s",
-            sl__shard_label(&d->shards[i], a, sizeof a), sl_dtype_str(in->dtype),
-            sl_dtype_str(first->dtype), sl__shard_label(&d->shards[ref], b, sizeof b));
+            label(d, i, a, sizeof a), sl_dtype_str(in->dtype), sl_dtype_str(first->dtype),
+            label(d, ref, b, sizeof b));
   bool same = in->ndim == first->ndim;
   for (int k = 1; same && k < in->ndim; k++)
     same = in->shape[k] == first->shape[k] || in->shape[k] < 0 || first->shape[k] < 0;
@@ -70,8 +83,7 @@ static sl_status check_agrees(const sl_dataset *d, size_t i, size_t ref,
     sl__shape_text(in->shape + 1, in->ndim - 1, sa, sizeof sa);
     sl__shape_text(first->shape + 1, first->ndim - 1, sb, sizeof sb);
     SL_FAIL(err, SL_ELAYOUT, "%s: trailing shape %s differs from %s of %s",
-            sl__shard_label(&d->shards[i], a, sizeof a), sa, sb,
-            sl__shard_label(&d->shards[ref], b, sizeof b));
+            label(d, i, a, sizeof a), sa, sb, label(d, ref, b, sizeof b));
   }
   return SL_OK;
 }

@@ -145,6 +145,14 @@ def error_cases(a, t):
                   object_codec=numcodecs.VLenUTF8())
     z[:] = ["a"] * 10
     fails_with(a, path, ["obj.zarr", "|O"], "an object dtype is refused naming the array")
+    path = os.path.join(t, "mixed.zarr")
+    g = zarr.open_group(path, mode="w")
+    g.create_dataset("shards/0", data=np.zeros((5, 2), "<f4"))
+    g.create_dataset("shards/3", data=np.zeros((5, 2), "<f8"))
+    fails_with(a, path, ["mixed.zarr/shards/3: dtype <f8 differs", "mixed.zarr/shards/0"],
+               "a dtype mismatch between a group's arrays names both by path",
+               extra=("--dataset", "/shards/*"))
+    fails_with(a, path, ["mixed.zarr", "group", "--dataset"], "a group without --dataset")
 
 
 def write_cases(a, t):
