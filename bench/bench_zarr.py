@@ -17,7 +17,7 @@ Targets (issue P9): on the compressed array >= 3x python3-zarr and >= 1.5x
 dask; uncompressed within 0.9x of shardload's npy throughput.
 Use /usr/bin/python3 (numpy, zarr, numcodecs, dask).
 """
-import argparse, json, os, statistics, sys
+import argparse, json, os, statistics, subprocess, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_npy as B  # noqa: E402
@@ -43,6 +43,42 @@ print('{"seconds": %f, "import": %f, "sum": %f}' % (t2 - t1, t1 - t0, float(a[::
 """
 
 COLS, CHUNK_ROWS = 1024, 4096  # 16 MiB chunks of whole rows
+
+
+def run_cpu(cmd, env, timeout):
+    """Whole process: wall seconds, CPU seconds (user + system, all threads,
+    from wait4: what a tool costs when other work shares the cores), peak RSS."""
+    t0 = time.perf_counter()
+    p = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        out, err = p.communicate()
+    wall = time.perf_counter() - t0
+    ru = p.rusage if hasattr(p, "rusage") else None
+    rec = {"cmd": cmd, "rc": p.returncode, "wall": wall, "stdout": out.decode("utf-8", "replace"),
+           "stderr": err.decode("utf-8", "replace")}
+    if ru is not None:
+        rec["cpu"] = ru.ru_utime + ru.ru_stime
+        rec["rss_mib"] = ru.ru_maxrss / 1024.0
+    return rec
+
+
+class RusagePopen(subprocess.Popen):
+    """Popen that keeps the child's rusage (wait4) when it is reaped."""
+
+    def _try_wait(self, wait_flags):
+        try:
+            pid, sts, ru = os.wait4(self.pid, wait_flags)
+        except ChildProcessError:
+            return (self.pid, 0)
+        if pid == self.pid:
+            self.rusage = ru
+        return (pid, sts)
+
+
+subprocess.Popen = RusagePopen
 
 
 def make_store(path, rows, compressor, seed=1):
@@ -107,26 +143,30 @@ def main():
     for rep in range(a.reps):
         order = list(tools)[rep % len(tools):] + list(tools)[:rep % len(tools)]
         for k in order:
-            r = B.run_timed(tools[k], B.numpy_env(), 900)
+            r = run_cpu(tools[k], B.numpy_env(), 900)
             j = B.parse_json_stdout(r.get("stdout", "")) or {}
             r["read"] = j.get("seconds")
             runs[k].append(r)
-            print(f"rep {rep} {k:9s} rc={r['rc']} wall={r['wall']} read={r['read']}", flush=True)
+            print(f"rep {rep} {k:9s} rc={r['rc']} wall={r['wall']:.3f} cpu={r.get('cpu', 0):.3f} "
+                  f"read={r['read']}", flush=True)
             if r["rc"] != 0:
                 print(r.get("stderr", "")[-800:])
     nbytes = rows * COLS * 4
     print(f"\narray {nbytes / 2**20:.0f} MiB; stored: uncompressed {stored[raw] / 2**20:.0f} MiB, "
           f"blosc-lz4 {stored[lz4] / 2**20:.0f} MiB")
-    print(f"{'tool':10s} {'wall s':>8s} {'read s':>8s} {'GB/s(wall)':>11s} {'peak RSS MiB':>13s}")
+    print(f"{'tool':10s} {'wall s':>8s} {'cpu s':>8s} {'read s':>8s} {'GB/s(wall)':>11s} "
+          f"{'peak RSS MiB':>13s}")
     res = {}
     for k, rs in runs.items():
         ok = [r for r in rs if r["rc"] == 0 and r["wall"]]
         res[k] = {"wall": statistics.median([r["wall"] for r in ok]) if ok else None,
+                  "cpu": statistics.median([r["cpu"] for r in ok if r.get("cpu")]) if ok else None,
                   "read": statistics.median([r["read"] for r in ok if r["read"]]) if ok else None,
                   "rss": max((r["rss_mib"] or 0) for r in ok) if ok else None}
         v = res[k]
         gb = nbytes / v["wall"] / 1e9 if v["wall"] else float("nan")
-        print(f"{k:10s} {v['wall'] or float('nan'):8.3f} {v['read'] or float('nan'):8.3f} "
+        print(f"{k:10s} {v['wall'] or float('nan'):8.3f} {v['cpu'] or float('nan'):8.3f} "
+              f"{v['read'] or float('nan'):8.3f} "
               f"{gb:11.2f} {v['rss'] or 0:13.0f}")
 
     def ratio(num, den, key="wall"):
@@ -143,6 +183,9 @@ def main():
         "uncompressed: speedup over dask 2 threads (whole process)": ratio("dask-raw", "sl-raw"),
         "uncompressed zarr vs own npy throughput (whole process, >= 0.9)": ratio("sl-npy", "sl-raw"),
         "uncompressed zarr vs own npy throughput (read phase)": ratio("sl-npy", "sl-raw", "read"),
+        "blosc-lz4: CPU seconds of zarr / shardload": ratio("zarr-lz4", "sl-lz4", "cpu"),
+        "blosc-lz4: CPU seconds of dask / shardload": ratio("dask-lz4", "sl-lz4", "cpu"),
+        "uncompressed: CPU seconds of npy / zarr (shardload both)": ratio("sl-npy", "sl-raw", "cpu"),
     }
     print()
     for k, v in t.items():
