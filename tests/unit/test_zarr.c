@@ -66,6 +66,12 @@ static void test_zarr_v2_metadata(void **state) {
   memcpy(&g, a.fill, 4);
   assert_true(isinf(g) && g < 0);
   sl__zarr_free(&a);
+  /* base64 of the element's stored bytes: >i4 0x01020304 */
+  assert_int_equal(parse(V2(">i4", "null", "\"AQIDBA==\"", "C", "null", ""), 2, &a, &err), SL_OK);
+  int32_t b;
+  memcpy(&b, a.fill, 4);
+  assert_int_equal(b, 0x01020304);
+  sl__zarr_free(&a);
 }
 
 static void test_zarr_v2_refusals_name_the_array(void **state) {
@@ -78,6 +84,7 @@ static void test_zarr_v2_refusals_name_the_array(void **state) {
   expect_refused(V2("<i4", "{\"id\": \"lzma\"}", "0", "C", "null", ""), 2, SL_ENOTSUP, "'lzma'");
   expect_refused(V2("<i4", "null", "1.5", "C", "null", ""), 2, SL_EFORMAT, "not an integer");
   expect_refused(V2("<i4", "null", "\"AAAA\"", "C", "null", ""), 2, SL_ENOTSUP, "base64");
+  expect_refused(V2("<i4", "null", "\"bad!\"", "C", "null", ""), 2, SL_ENOTSUP, "base64");
   expect_refused("{\"zarr_format\": 2, \"dtype\": [[\"a\", \"<i4\"]], \"shape\": [1], "
                  "\"chunks\": [1]}", 2, SL_ENOTSUP, "structured");
   expect_refused("{\"zarr_format\": 2, \"dtype\": \"<i4\", \"shape\": [10, 3], "

@@ -111,10 +111,46 @@ static sl_status one_number(const cJSON *j, const char *dir, double *v, bool *bi
   SL_FAIL(err, SL_EFORMAT, "%s: fill_value is neither a number nor a string", dir);
 }
 
+/* Base64 text into at most cap bytes; @return the count, -1 if not base64. */
+static int base64(const char *s, uint8_t *out, size_t cap) {
+  static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  uint32_t acc = 0;
+  int bits = 0;
+  size_t n = 0;
+  for (; *s && *s != '='; s++) {
+    const char *c = strchr(al, *s);
+    if (c == NULL || *s == '\0') return -1;
+    acc = acc << 6 | (uint32_t)(c - al);
+    if ((bits += 6) >= 8) {
+      bits -= 8;
+      if (n == cap) return -1;
+      out[n++] = (uint8_t)(acc >> bits);
+    }
+  }
+  return (int)n;
+}
+
+static bool special_text(const char *s) {
+  return strcmp(s, "NaN") == 0 || strcmp(s, "Infinity") == 0 || strcmp(s, "-Infinity") == 0 ||
+         strncmp(s, "0x", 2) == 0;
+}
+
 static sl_status parse_fill(const cJSON *j, zarr_array *a, sl_error *err) {
   memset(a->fill, 0, sizeof a->fill);
   if (j == NULL || cJSON_IsNull(j)) {
     a->fill_zero = true;
+    return SL_OK;
+  }
+  /* v2 writes some fill values as the element's bytes in base64 */
+  if (cJSON_IsString(j) && !special_text(j->valuestring)) {
+    uint8_t raw[16];
+    if (base64(j->valuestring, raw, sizeof raw) != (int)a->esize)
+      SL_FAIL(err, SL_ENOTSUP, "%s: fill_value '%s' is neither a number nor base64 of one %s",
+              a->dir, j->valuestring, sl_dtype_str(a->dtype));
+    if (a->chunk.swap) sl__byteswap(raw, 1, a->esize, a->dtype);
+    memcpy(a->fill, raw, a->esize);
+    a->fill_zero = true;
+    for (size_t i = 0; i < a->esize; i++) a->fill_zero &= a->fill[i] == 0;
     return SL_OK;
   }
   double re = 0, im = 0;
