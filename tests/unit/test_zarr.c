@@ -255,6 +255,107 @@ static void test_zarr_truncated_blosc_fixture(void **state) {
   free(out);
 }
 
+/* A sharded v3 array (6, 4) <i4, shards (4, 4) of inner chunks (2, 2),
+   index at the start with crc32c; inner chunk (0, 1) of shard 0 not
+   stored (fill 42), inner row 1 of shard 1 beyond the array. */
+static void write_shard(const char *d, int shard, bool corrupt) {
+  uint8_t buf[4 * 16 + 4 + 4 * 16];
+  uint64_t off = 68;
+  for (int i = 0; i < 4; i++) {
+    int ir = i / 2, ic = i % 2;
+    bool stored = !(shard == 0 && i == 1) && !(shard == 1 && ir == 1);
+    uint64_t o = stored ? off : UINT64_MAX, n = stored ? 16 : UINT64_MAX;
+    memcpy(buf + 16 * i, &o, 8);
+    memcpy(buf + 16 * i + 8, &n, 8);
+    if (!stored) continue;
+    int32_t v[4];
+    for (int r = 0; r < 2; r++)
+      for (int c = 0; c < 2; c++) v[r * 2 + c] = 10 * (shard * 4 + ir * 2 + r) + ic * 2 + c;
+    memcpy(buf + off, v, 16);
+    off += 16;
+  }
+  uint32_t crc = sl__crc32c(buf, 64);
+  memcpy(buf + 64, &crc, 4);
+  if (corrupt) buf[3] ^= 1;
+  char name[32];
+  snprintf(name, sizeof name, "c/%d/0", shard);
+  write_bytes(d, name, buf, (size_t)off);
+}
+
+static void test_zarr_sharded_index_at_start(void **state) {
+  (void)state;
+  const char *t = "{\"zarr_format\": 3, \"node_type\": \"array\", \"shape\": [6, 4], "
+                  "\"data_type\": \"int32\", \"chunk_grid\": {\"name\": \"regular\", "
+                  "\"configuration\": {\"chunk_shape\": [4, 4]}}, \"chunk_key_encoding\": "
+                  "{\"name\": \"default\"}, \"fill_value\": 42, \"codecs\": [{\"name\": "
+                  "\"sharding_indexed\", \"configuration\": {\"chunk_shape\": [2, 2], "
+                  "\"codecs\": [{\"name\": \"bytes\", \"configuration\": {\"endian\": "
+                  "\"little\"}}], \"index_codecs\": [{\"name\": \"bytes\"}, {\"name\": "
+                  "\"crc32c\"}], \"index_location\": \"start\"}}]}";
+  char *d = path_in(dir, "sharded.zarr");
+  mkdir(d, 0755);
+  char sub[4300];
+  snprintf(sub, sizeof sub, "%s/c", d);
+  mkdir(sub, 0755);
+  snprintf(sub, sizeof sub, "%s/c/0", d);
+  mkdir(sub, 0755);
+  snprintf(sub, sizeof sub, "%s/c/1", d);
+  mkdir(sub, 0755);
+  write_bytes(d, "zarr.json", t, strlen(t));
+  write_shard(d, 0, false);
+  write_shard(d, 1, false);
+  sl_dataset *ds;
+  sl_error err;
+  assert_int_equal(discover(d, NULL, &ds, &err), SL_OK);
+  sl_dataset_free(ds);
+  zarr_array a;
+  assert_int_equal(sl__zarr_parse(t, strlen(t), 3, d, &a, &err), SL_OK);
+  zarr_work w = {0};
+  for (int lo = 0; lo < 6; lo++) {
+    int32_t out[24];
+    assert_int_equal(sl__zarr_read_rows(&a, lo, 6, (uint8_t *)out, &w, &err), SL_OK);
+    for (int r = lo; r < 6; r++)
+      for (int c = 0; c < 4; c++)
+        assert_int_equal(out[(r - lo) * 4 + c], r < 2 && c >= 2 ? 42 : 10 * r + c);
+  }
+  write_shard(d, 1, true);
+  int32_t out[24];
+  sl_error_clear(&err);
+  assert_int_equal(sl__zarr_read_rows(&a, 0, 6, (uint8_t *)out, &w, &err), SL_EFORMAT);
+  assert_non_null(strstr(err.message, "sharded.zarr/c/1/0"));
+  assert_non_null(strstr(err.message, "crc32c"));
+  sl__zarr_work_free(&w);
+  sl__zarr_free(&a);
+  free(d);
+}
+
+static void test_zarr_v3_v2_key_encoding(void **state) {
+  (void)state;
+  zarr_array a;
+  sl_error err;
+  const char *t = "{\"zarr_format\": 3, \"node_type\": \"array\", \"shape\": [4], "
+                  "\"data_type\": \"uint16\", \"chunk_grid\": {\"name\": \"regular\", "
+                  "\"configuration\": {\"chunk_shape\": [2]}}, \"chunk_key_encoding\": "
+                  "{\"name\": \"v2\"}, \"fill_value\": 0, \"codecs\": [{\"name\": \"bytes\", "
+                  "\"configuration\": {\"endian\": \"big\"}}]}";
+  char *d = path_in(dir, "v2keys.zarr");
+  mkdir(d, 0755);
+  uint8_t c1[4] = {0, 7, 1, 0}; /* chunk "1": 7, 256 big-endian; chunk "0" missing */
+  write_bytes(d, "1", c1, 4);
+  assert_int_equal(sl__zarr_parse(t, strlen(t), 3, d, &a, &err), SL_OK);
+  assert_false(a.key_c);
+  assert_int_equal(a.sep, '.');
+  uint16_t out[4];
+  zarr_work w = {0};
+  assert_int_equal(sl__zarr_read_rows(&a, 0, 4, (uint8_t *)out, &w, &err), SL_OK);
+  assert_int_equal(out[0], 0);
+  assert_int_equal(out[2], 7);
+  assert_int_equal(out[3], 256);
+  sl__zarr_work_free(&w);
+  sl__zarr_free(&a);
+  free(d);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_zarr_v2_metadata),
@@ -264,6 +365,8 @@ int main(void) {
       cmocka_unit_test(test_zarr_assembles_tiles_f_order_and_fill),
       cmocka_unit_test(test_zarr_truncated_chunks_are_named),
       cmocka_unit_test(test_zarr_truncated_blosc_fixture),
+      cmocka_unit_test(test_zarr_sharded_index_at_start),
+      cmocka_unit_test(test_zarr_v3_v2_key_encoding),
   };
   return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }
