@@ -167,6 +167,12 @@ typedef struct sl_driver {
      (the library's temporary file) and is renamed into place after. */
   sl_status (*write)(const char *path, sl_dtype dtype, int ndim, const int64_t *shape,
                      const void *data, sl_error *err);
+  /* Optional, for formats stored as a directory (a Zarr store): when dir is
+     one, the regular file inside it that stands for it (its metadata, which
+     the library identifies and hands to expand, probe and open), malloc'd
+     into *file; *file NULL when dir is not one. A directory that a driver
+     claims is one dataset (or one shard of a directory of them). */
+  sl_status (*store_file)(const char *dir, char **file, sl_error *err);
 } sl_driver;
 
 /**

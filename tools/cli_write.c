@@ -159,6 +159,26 @@ static int check_dir(const char *dir, bool force, cJSON **old, sl_error *err) {
   return rc;
 }
 
+/* A shard that is a directory (a Zarr store): the files in it, then it. */
+static int remove_shard_dir(const char *path) {
+  DIR *d = opendir(path);
+  if (d == NULL) return -1;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+    char *p = join(path, e->d_name);
+    if (p) unlink(p);
+    free(p);
+  }
+  closedir(d);
+  return rmdir(path);
+}
+
+/* A shard file, or a shard that is a store directory. */
+static int remove_shard(const char *path) {
+  return unlink(path) == 0 || (errno == EISDIR && remove_shard_dir(path) == 0) ? 0 : -1;
+}
+
 /* Files of an earlier write that this one does not replace would make the
    directory look like a bigger dataset: remove them first. */
 static void remove_stale(const char *dir, cJSON *old, const plan *p) {
@@ -172,7 +192,7 @@ static void remove_stale(const char *dir, cJSON *old, const plan *p) {
       free(n);
     }
     char *path = join(dir, f->valuestring);
-    if (!kept && path) unlink(path);
+    if (!kept && path) remove_shard(path);
     free(path);
   }
 }
@@ -296,7 +316,7 @@ static void drop_staging(const char *path) {
   while (d && (e = readdir(d)) != NULL) {
     if (strncmp(e->d_name, "shard_", 6) != 0) continue;
     char *f = join(path, e->d_name);
-    if (f) unlink(f);
+    if (f) remove_shard(f);
     free(f);
   }
   if (d) closedir(d);
@@ -321,13 +341,24 @@ static int make_staging(const char *dir, const plan *p, sl_error *err) {
   return 0;
 }
 
+/* A new store directory over an old one (rename cannot replace a directory
+   that is not empty): the old one into the staging directory, then gone. */
+static int replace_store(const char *from, const char *to) {
+  if (errno != ENOTEMPTY && errno != EEXIST) return -1;
+  char *old = join(staging_dir, "old");
+  int rc = old && rename(to, old) == 0 && rename(from, to) == 0 ? 0 : -1;
+  if (old) remove_shard(old);
+  free(old);
+  return rc;
+}
+
 /* Moves every new shard over the old ones, then removes the old ones this
    write does not replace. */
 static int publish(const char *dir, cJSON *old, const plan *p, sl_error *err) {
   for (int64_t i = 0; i < p->nshards; i++) {
     char *n = shard_name(p, i), *from = n ? join(staging_dir, n) : NULL,
          *to = n ? join(dir, n) : NULL;
-    bool ok = from && to && rename(from, to) == 0;
+    bool ok = from && to && (rename(from, to) == 0 || replace_store(from, to) == 0);
     if (!ok)
       snprintf(err->message, sizeof err->message, "%s: cannot move %s into place: %s", dir,
                n ? n : "a shard", strerror(errno));
@@ -403,7 +434,7 @@ static int clean_dir(const char *dir, sl_error *err, int *removed) {
   cJSON_ArrayForEach(f, list) {
     if (!cJSON_IsString(f) || strchr(f->valuestring, '/') || f->valuestring[0] == '.') continue;
     char *path = join(dir, f->valuestring);
-    if (path && unlink(path) == 0) ++*removed;
+    if (path && remove_shard(path) == 0) ++*removed;
     free(path);
   }
   if (rc == 0 && unlink(m) == 0) ++*removed;

@@ -364,14 +364,20 @@ bool seed_of(const cJSON *s, uint64_t *seed) {
   return true;
 }
 
-static const char *base_name(const char *p) {
-  const char *s = strrchr(p, '/');
-  return s ? s + 1 : p;
+/* Shard path's first component below the dataset directory dir
+   ("shard_0000.zarr" of "dir/shard_0000.zarr/.zarray"): what write listed. */
+static bool listed_as(const char *path, const char *dir, const char *name) {
+  size_t n = strlen(dir);
+  while (n > 1 && dir[n - 1] == '/') n--;
+  if (strncmp(path, dir, n) != 0 || path[n] != '/') return false;
+  const char *rel = path + n + 1;
+  size_t k = strlen(name);
+  return strncmp(rel, name, k) == 0 && (rel[k] == '\0' || rel[k] == '/');
 }
 
 /* The shards loaded are those write made, in its order and with its rows:
    only then do the pattern's global rows line up with the array's. */
-static bool same_shards(const cJSON *j, const sl_dataset *d) {
+static bool same_shards(const cJSON *j, const sl_dataset *d, const char *dir) {
   const cJSON *files = cJSON_GetObjectItemCaseSensitive(j, "files");
   const cJSON *rows = cJSON_GetObjectItemCaseSensitive(j, "rows");
   const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(j, "format");
@@ -386,7 +392,7 @@ static bool same_shards(const cJSON *j, const sl_dataset *d) {
   for (size_t i = 0; i < n; i++, f = f->next, r = r ? r->next : NULL) {
     int64_t got;
     const char *member, *path = sl_dataset_shard(d, i, &got, &member);
-    if (!cJSON_IsString(f) || member != NULL || strcmp(base_name(path), f->valuestring) != 0)
+    if (!cJSON_IsString(f) || member != NULL || !listed_as(path, dir, f->valuestring))
       return false;
     if (r != NULL && (!cJSON_IsNumber(r) || r->valuedouble != (double)got)) return false;
   }
@@ -402,7 +408,7 @@ int meta_pattern(const char *path, const sl_dataset *d, uint64_t *seed, sl_error
   free(m);
   if (rc == JSON_BAD) return -1;
   int ok = rc == JSON_OK && seed_of(cJSON_GetObjectItemCaseSensitive(j, "seed"), seed) &&
-           same_shards(j, d);
+           same_shards(j, d, path);
   cJSON_Delete(j);
   return ok;
 }

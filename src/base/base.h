@@ -177,9 +177,15 @@ void sl__temp_forget(const char *name);
 /* fsyncs (when sync), closes, renames tmp over path; removes tmp on failure. */
 sl_status sl__commit_temp(int fd, char *tmp, const char *path, bool sync, sl_error *err);
 void sl__abort_temp(int fd, char *tmp);
+/* Opens an existing file for writing (never creates: a rank must not make
+   a file its writer has removed); sl__create_write creates or truncates. */
 sl_status sl__open_write(const char *path, int *fd, sl_error *err);
+sl_status sl__create_write(const char *path, int *fd, sl_error *err);
 sl_status sl__truncate(int fd, const char *path, int64_t size, sl_error *err);
 sl_status sl__list_dir(const char *path, char ***names, size_t *n, sl_error *err);
+/* A new directory (0755); removing a file or an empty directory. */
+sl_status sl__make_dir(const char *path, sl_error *err);
+void sl__remove(const char *path);
 void sl__free_names(char **v, size_t n);
 sl_status sl__path_kind(const char *path, bool *is_dir, sl_error *err);
 /* Fault injection: fail the nth pread from now with EIO (or a short read);
@@ -254,6 +260,9 @@ typedef enum sl_codec {
   SL_CODEC_ZSTD,
   SL_CODEC_LZ4_RAW,   /* one LZ4 block */
   SL_CODEC_LZ4_FRAME, /* LZ4 frames, several allowed */
+  SL_CODEC_BZ2,       /* one bzip2 stream (Zarr's numcodecs BZ2) */
+  SL_CODEC_BLOSC,     /* one Blosc 1 buffer; its header's sizes are checked against
+                         the input before decoding (Zarr) */
   SL_CODEC_COUNT
 } sl_codec;
 
@@ -269,6 +278,8 @@ const char *sl__codec_name(sl_codec c);
 bool sl__codec_available(sl_codec c);
 /* "UNCOMPRESSED, SNAPPY, ...": the codecs this build decodes. */
 const char *sl__codec_list(void);
+/* CRC-32C (Castagnoli), as Zarr v3's crc32c codec stores it. */
+uint32_t sl__crc32c(const void *p, size_t n);
 
 /* ------------------------------------------------------- table options */
 

@@ -20,6 +20,12 @@
 #ifdef SL_HAVE_BROTLI
 #include <brotli/decode.h>
 #endif
+#ifdef SL_HAVE_BZ2
+#include <bzlib.h>
+#endif
+#ifdef SL_HAVE_BLOSC
+#include <blosc.h>
+#endif
 #ifdef SL_HAVE_LZ4
 #include <lz4.h>
 #include <lz4frame.h>
@@ -179,6 +185,55 @@ static sl_status lz4_frame(const uint8_t *src, size_t n, uint8_t *dst, size_t m,
 }
 #endif
 
+#ifdef SL_HAVE_BZ2
+static sl_status bz2(const uint8_t *src, size_t n, uint8_t *dst, size_t m, size_t *got,
+                     const char **why) {
+  if (n > UINT_MAX || m > UINT_MAX) {
+    *why = "bzip2 data is too large for libbz2";
+    return SL_EFORMAT;
+  }
+  unsigned out = (unsigned)m;
+  int rc = BZ2_bzBuffToBuffDecompress((char *)dst, &out, (char *)src, (unsigned)n, 0, 0);
+  if (rc != BZ_OK) {
+    *why = rc == BZ_OUTBUFF_FULL ? "bzip2 data gives more than the expected size"
+                                 : "bzip2 data is corrupt or truncated";
+    return rc == BZ_MEM_ERROR ? SL_ENOMEM : SL_EFORMAT;
+  }
+  *got = out;
+  return SL_OK;
+}
+#endif
+
+#ifdef SL_HAVE_BLOSC
+/* The 16-byte header says how many bytes the buffer has (cbytes) and gives
+   (nbytes): both are checked before libblosc sees the data, which it reads
+   as far as cbytes says whatever the buffer holds. */
+static sl_status blosc(const uint8_t *src, size_t n, uint8_t *dst, size_t m, size_t *got,
+                       const char **why) {
+  if (n < BLOSC_MIN_HEADER_LENGTH) {
+    *why = "Blosc buffer is shorter than its 16-byte header";
+    return SL_EFORMAT;
+  }
+  size_t nbytes = 0, cbytes = 0, blocksize = 0;
+  blosc_cbuffer_sizes(src, &nbytes, &cbytes, &blocksize);
+  if (cbytes > n) {
+    *why = "Blosc header says more compressed bytes than the buffer holds (truncated)";
+    return SL_EFORMAT;
+  }
+  if (nbytes > m) {
+    *why = "Blosc header says more uncompressed bytes than expected";
+    return SL_EFORMAT;
+  }
+  int r = blosc_decompress_ctx(src, dst, m, 1);
+  if (r < 0 || (size_t)r != nbytes) {
+    *why = "Blosc data is corrupt";
+    return SL_EFORMAT;
+  }
+  *got = (size_t)r;
+  return SL_OK;
+}
+#endif
+
 typedef struct codec_row {
   const char *name;
   decode_fn fn;       /* NULL: not in this build */
@@ -215,6 +270,16 @@ static const codec_row codecs[] = {
 #else
     [SL_CODEC_LZ4_RAW] = {"LZ4_RAW", NULL, "liblz4-dev"},
     [SL_CODEC_LZ4_FRAME] = {"LZ4_FRAME", NULL, "liblz4-dev"},
+#endif
+#ifdef SL_HAVE_BZ2
+    [SL_CODEC_BZ2] = {"BZ2", bz2, NULL},
+#else
+    [SL_CODEC_BZ2] = {"BZ2", NULL, "libbz2-dev"},
+#endif
+#ifdef SL_HAVE_BLOSC
+    [SL_CODEC_BLOSC] = {"BLOSC", blosc, NULL},
+#else
+    [SL_CODEC_BLOSC] = {"BLOSC", NULL, "libblosc-dev"},
 #endif
 };
 _Static_assert(SL_ARRAY_LEN(codecs) == SL_CODEC_COUNT, "one row per codec");
@@ -266,4 +331,24 @@ sl_status sl__decompress(sl_codec c, const uint8_t *src, size_t n, uint8_t *dst,
     return SL_EFORMAT;
   }
   return SL_OK;
+}
+
+/* CRC-32C, reflected polynomial 0x82F63B78, one table built once. */
+static uint32_t crc32c_table[256];
+static pthread_once_t crc32c_once = PTHREAD_ONCE_INIT;
+
+static void make_crc32c_table(void) {
+  for (uint32_t i = 0; i < 256; i++) {
+    uint32_t c = i;
+    for (int k = 0; k < 8; k++) c = c & 1 ? (c >> 1) ^ 0x82F63B78u : c >> 1;
+    crc32c_table[i] = c;
+  }
+}
+
+uint32_t sl__crc32c(const void *p, size_t n) {
+  pthread_once(&crc32c_once, make_crc32c_table);
+  const uint8_t *b = p;
+  uint32_t c = 0xFFFFFFFFu;
+  for (size_t i = 0; i < n; i++) c = crc32c_table[(c ^ b[i]) & 0xFF] ^ (c >> 8);
+  return c ^ 0xFFFFFFFFu;
 }

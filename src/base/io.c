@@ -254,7 +254,7 @@ void sl_remove_temp_files(void) {
 /* An existing output that is not a regular file (a symlink, FIFO, device or
    directory) is never replaced: renaming over it would swap a device node or
    a link for a file of ours. */
-sl_status sl__check_output_path(const char *path, sl_error *err) {
+static sl_status check_output(const char *path, bool allow_dir, sl_error *err) {
   if (path == NULL || *path == '\0')
     SL_FAIL(err, SL_EINVAL, "the output path is empty");
   struct stat st;
@@ -262,7 +262,7 @@ sl_status sl__check_output_path(const char *path, sl_error *err) {
     if (errno == ENOENT) return SL_OK;
     SL_FAIL(err, SL_EIO, "%s: cannot check the output path: %s", path, strerror(errno));
   }
-  if (!S_ISREG(st.st_mode))
+  if (!S_ISREG(st.st_mode) && !(allow_dir && S_ISDIR(st.st_mode)))
     SL_FAIL(err, SL_EINVAL, "%s: exists and is %s, not a regular file; refusing to replace it",
             path, S_ISLNK(st.st_mode) ? "a symbolic link" : S_ISDIR(st.st_mode) ? "a directory"
                   : S_ISFIFO(st.st_mode) ? "a FIFO" : S_ISSOCK(st.st_mode) ? "a socket"
@@ -284,8 +284,14 @@ static int lock_whole(int fd) {
   return fcntl(fd, F_OFD_SETLK, &fl);
 }
 
+sl_status sl__check_output_path(const char *path, sl_error *err) {
+  return check_output(path, false, err);
+}
+
+/* A directory may be there: a driver's output can be a store directory,
+   which commit replaces with the new one (a file cannot replace it). */
 sl_status sl__create_temp(const char *path, int *fd, char **tmp, sl_error *err) {
-  SL_TRY(sl__check_output_path(path, err));
+  SL_TRY(check_output(path, true, err));
   size_t n = strlen(path) + sizeof SL_TEMP_SUFFIX;
   if (n > SL_TEMP_NAME_MAX) SL_FAIL(err, SL_EINVAL, "%s: path too long", path);
   char *name = sl__malloc(n);
@@ -316,28 +322,71 @@ sl_status sl__create_temp(const char *path, int *fd, char **tmp, sl_error *err) 
   return SL_OK;
 }
 
+static void remove_tmp(const char *tmp);
+
+static void remove_tmp(const char *tmp);
+
 void sl__abort_temp(int fd, char *tmp) {
   if (tmp != NULL) {
-    unlink(tmp);
+    remove_tmp(tmp);
     sl__temp_forget(tmp);
   }
   if (fd >= 0) close(fd);
   sl__free(tmp);
 }
 
+/* A temporary that a driver made a directory (a Zarr store): its files,
+   then itself (one level: that is all such a store holds). */
+static void remove_tmp(const char *tmp) {
+  if (unlink(tmp) == 0 || errno != EISDIR) return;
+  DIR *d = opendir(tmp);
+  if (d != NULL) {
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+      if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+      char p[4096];
+      snprintf(p, sizeof p, "%s/%s", tmp, e->d_name);
+      unlink(p);
+    }
+    closedir(d);
+  }
+  rmdir(tmp);
+}
+
+/* rename, and for a directory over a directory (a store written again):
+   the old one aside first, removed after. */
+static int replace(const char *tmp, const char *path) {
+  if (rename(tmp, path) == 0) return 0;
+  if (errno != ENOTEMPTY && errno != EEXIST) return -1;
+  char old[4096];
+  snprintf(old, sizeof old, "%s.old.%ld", path, (long)getpid());
+  if (rename(path, old) != 0) return -1;
+  if (rename(tmp, path) != 0) {
+    int e = errno;
+    rename(old, path);
+    errno = e;
+    return -1;
+  }
+  remove_tmp(old);
+  return 0;
+}
+
 /* The rename happens while the lock is held, so a second writer that opens
-   the name afterwards makes a new file rather than truncating ours. */
+   the name afterwards makes a new file rather than truncating ours. A
+   temporary that became a directory (a store) may replace a store. */
 sl_status sl__commit_temp(int fd, char *tmp, const char *path, bool sync, sl_error *err) {
   int e = 0;
   if (sync && fsync(fd) != 0) e = errno;
-  sl_status st = e == 0 ? sl__check_output_path(path, err) : SL_OK;
+  struct stat ts;
+  bool store = lstat(tmp, &ts) == 0 && S_ISDIR(ts.st_mode);
+  sl_status st = e == 0 && !store ? sl__check_output_path(path, err) : SL_OK;
   if (st != SL_OK) {
     sl__abort_temp(fd, tmp);
     return st;
   }
-  if (e == 0 && rename(tmp, path) != 0) e = errno;
+  if (e == 0 && (store ? replace(tmp, path) : rename(tmp, path)) != 0) e = errno;
   if (close(fd) != 0 && e == 0) e = errno;
-  if (e != 0) unlink(tmp);
+  if (e != 0) remove_tmp(tmp);
   sl__temp_forget(tmp);
   if (e != 0) {
     sl__free(tmp);
@@ -345,6 +394,16 @@ sl_status sl__commit_temp(int fd, char *tmp, const char *path, bool sync, sl_err
   }
   sl__free(tmp);
   return SL_OK;
+}
+
+sl_status sl__make_dir(const char *path, sl_error *err) {
+  if (mkdir(path, 0755) != 0)
+    SL_FAIL(err, SL_EIO, "%s: cannot create the directory: %s", path, strerror(errno));
+  return SL_OK;
+}
+
+void sl__remove(const char *path) {
+  if (unlink(path) != 0) rmdir(path);
 }
 
 /* Names of the entries of a directory (no "." or ".."), malloc'd. */
@@ -455,6 +514,14 @@ sl_status sl__pread_direct(int fd, const char *path, void *buf, size_t n, int64_
 sl_status sl__open_write(const char *path, int *fd, sl_error *err) {
   int f = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
   if (f < 0) SL_FAIL(err, SL_EIO, "%s: cannot open for writing: %s", path, strerror(errno));
+  *fd = f;
+  return SL_OK;
+}
+
+/* A new file inside a directory being written (a store's chunks). */
+sl_status sl__create_write(const char *path, int *fd, sl_error *err) {
+  int f = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+  if (f < 0) SL_FAIL(err, SL_EIO, "%s: cannot create: %s", path, strerror(errno));
   *fd = f;
   return SL_OK;
 }

@@ -55,6 +55,19 @@ static char *join(const char *dir, const char *name) {
 
 /* ------------------------------------------------------------ checking */
 
+/* A shard as messages name it: a store's shard by its directory (the
+   store, or its array member inside it), not by the metadata file that
+   stands for it; others as sl__shard_label does. */
+static const char *label(const sl_dataset *d, size_t i, char *buf, size_t cap) {
+  const sl_shard *s = &d->shards[i];
+  const char *slash = strrchr(s->path, '/');
+  if (d->driver->store_file == NULL || slash == NULL) return sl__shard_label(s, buf, cap);
+  const char *m = s->member ? s->member : "";
+  while (*m == '/') m++;
+  snprintf(buf, cap, "%.*s%s%s", (int)(slash - s->path), s->path, *m ? "/" : "", m);
+  return buf;
+}
+
 /* Shard i against the reference shard ref: same dtype, same trailing shape
    (an extent a shard without rows cannot tell, -1, matches any). */
 static sl_status check_agrees(const sl_dataset *d, size_t i, size_t ref,
@@ -63,8 +76,8 @@ static sl_status check_agrees(const sl_dataset *d, size_t i, size_t ref,
   char a[512], b[512];
   if (in->dtype != first->dtype)
     SL_FAIL(err, SL_ELAYOUT, "%s: dtype %s differs from %s of %s",
-            sl__shard_label(&d->shards[i], a, sizeof a), sl_dtype_str(in->dtype),
-            sl_dtype_str(first->dtype), sl__shard_label(&d->shards[ref], b, sizeof b));
+            label(d, i, a, sizeof a), sl_dtype_str(in->dtype), sl_dtype_str(first->dtype),
+            label(d, ref, b, sizeof b));
   bool same = in->ndim == first->ndim;
   for (int k = 1; same && k < in->ndim; k++)
     same = in->shape[k] == first->shape[k] || in->shape[k] < 0 || first->shape[k] < 0;
@@ -73,8 +86,7 @@ static sl_status check_agrees(const sl_dataset *d, size_t i, size_t ref,
     sl__shape_text(in->shape + 1, in->ndim - 1, sa, sizeof sa);
     sl__shape_text(first->shape + 1, first->ndim - 1, sb, sizeof sb);
     SL_FAIL(err, SL_ELAYOUT, "%s: trailing shape %s differs from %s of %s",
-            sl__shard_label(&d->shards[i], a, sizeof a), sa, sb,
-            sl__shard_label(&d->shards[ref], b, sizeof b));
+            label(d, i, a, sizeof a), sa, sb, label(d, ref, b, sizeof b));
   }
   return SL_OK;
 }
@@ -256,6 +268,39 @@ static sl_status enumerate_dir(const char *dir, const sl_open_options *o, char *
   return SL_OK;
 }
 
+/* A shard of a directory that is itself a store: its file instead. */
+static sl_status store_member(const sl_driver *drv, char **path, sl_error *err) {
+  bool is_dir = false;
+  SL_TRY(sl__path_kind(*path, &is_dir, err));
+  if (!is_dir) return SL_OK;
+  char *file = NULL;
+  SL_TRY(drv->store_file(*path, &file, err));
+  if (file == NULL)
+    SL_FAIL(err, SL_ELAYOUT, "%s: a directory that is not a %s store", *path, drv->name);
+  sl__free(*path);
+  *path = file;
+  return SL_OK;
+}
+
+/* The driver (the one asked for, else any) whose store dir is, and the
+   file that stands for it; *drv NULL when none claims it. */
+static sl_status find_store(const char *dir, const sl_open_options *o, const sl_driver **drv,
+                            char **file, sl_error *err) {
+  *drv = NULL;
+  *file = NULL;
+  for (size_t i = 0; sl__driver_at(i) != NULL; i++) {
+    const sl_driver *d = sl__driver_at(i);
+    if (d->store_file == NULL || (o->format != NULL && strcmp(o->format, d->name) != 0))
+      continue;
+    SL_TRY(d->store_file(dir, file, err));
+    if (*file != NULL) {
+      *drv = d;
+      return SL_OK;
+    }
+  }
+  return SL_OK;
+}
+
 static sl_status discover_dir(const char *dir, const sl_open_options *o, sl_dataset **out,
                               sl_error *err) {
   char **names;
@@ -270,8 +315,9 @@ static sl_status discover_dir(const char *dir, const sl_open_options *o, sl_data
   for (size_t i = 0; st == SL_OK && i < k; i++) {
     if ((d->files[i] = join(dir, f[i].name)) == NULL)
       st = sl__fail(err, SL_ENOMEM, "%s: out of memory", dir);
-    else
-      st = sl__dataset_set_shard(d, i, i, d->opts.dataset, err);
+    else if (drv->store_file != NULL)
+      st = store_member(drv, &d->files[i], err);
+    if (st == SL_OK) st = sl__dataset_set_shard(d, i, i, d->opts.dataset, err);
   }
   sl__free(f);
   sl__free_names(names, n);
@@ -284,9 +330,10 @@ static sl_status discover_dir(const char *dir, const sl_open_options *o, sl_data
   return SL_OK;
 }
 
-static sl_status discover_file(const char *path, const sl_open_options *o, sl_dataset **out,
-                               sl_error *err) {
-  const sl_driver *drv = o->format ? sl__driver_by_name(o->format) : sl__driver_for_path(path);
+static sl_status discover_file(const char *root, const char *path, const sl_driver *drv,
+                               const sl_open_options *o, sl_dataset **out, sl_error *err) {
+  if (drv == NULL)
+    drv = o->format ? sl__driver_by_name(o->format) : sl__driver_for_path(path);
   if (drv == NULL)
     SL_FAIL(err, o->format ? SL_ENOTSUP : SL_ELAYOUT,
             "%s: %s (built in: %s); choose one with option format", path,
@@ -300,7 +347,7 @@ static sl_status discover_file(const char *path, const sl_open_options *o, sl_da
     SL_FAIL(err, SL_ELAYOUT, "%s: driver %s found no shards in the file", path, drv->name);
   }
   sl_dataset *d = NULL;
-  sl_status st = sl__dataset_new(path, drv, o, 1, n, &d, err);
+  sl_status st = sl__dataset_new(root, drv, o, 1, n, &d, err);
   if (st == SL_OK && (d->files[0] = sl__strdup(path)) == NULL)
     st = sl__fail(err, SL_ENOMEM, "%s: out of memory", path);
   for (size_t i = 0; st == SL_OK && i < n; i++)
@@ -324,5 +371,12 @@ sl_status sl__discover(const char *path, const sl_open_options *o, sl_dataset **
   if (path == NULL || *path == '\0') SL_FAIL(err, SL_EINVAL, "no dataset path given");
   bool is_dir;
   SL_TRY(sl__path_kind(path, &is_dir, err));
-  return is_dir ? discover_dir(path, &opts, out, err) : discover_file(path, &opts, out, err);
+  if (!is_dir) return discover_file(path, path, NULL, &opts, out, err);
+  const sl_driver *drv;
+  char *file;
+  SL_TRY(find_store(path, &opts, &drv, &file, err));
+  if (drv == NULL) return discover_dir(path, &opts, out, err);
+  sl_status st = discover_file(path, file, drv, &opts, out, err);
+  sl__free(file);
+  return st;
 }

@@ -112,6 +112,7 @@ sl_status sl_array_write_npy(sl_comm *comm, const sl_array *a, const char *path,
   sl_status st = sl__npy_header(a->dtype, a->ndim, a->shape, hdr, sizeof hdr, &hl, err);
   if (st == SL_OK && !sl__mul(a->shape[0], a->row_bytes, &size))
     st = sl__fail(err, SL_EINVAL, "%s: the array is too large for one file", path);
+  if (st == SL_OK && root) st = sl__check_output_path(path, err);
   if (st == SL_OK && root) {
     st = sl__create_temp(path, &fd0, &tmp, err);
     if (st == SL_OK && strlen(tmp) >= sizeof tmpname)

@@ -41,6 +41,8 @@ def open_args(exp, case_dir):
     """PATH and options the case needs."""
     argv = []
     path = case_dir
+    if exp.get("path"):  # a Zarr store, or "." for a directory of stores
+        path = os.path.normpath(os.path.join(case_dir, exp["path"]))
     if exp.get("dataset_pattern"):
         path = os.path.join(case_dir, exp["files"][0])
         argv += ["--dataset", exp["dataset_pattern"]]
