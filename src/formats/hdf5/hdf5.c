@@ -47,7 +47,7 @@ static sl_status describe_named(hid_t f, const sl_source *src, const char *membe
     name = *owned;
   }
   hid_t d;
-  SL_TRY(sl__h5_open_dataset(f, path, name, &d, err));
+  SL_TRY(sl__h5_open_dataset(f, path, name, sl__h5_allow_external(s), &d, err));
   sl_status st = sl__h5_describe(d, path, name, sl_source_size(src), s, info, err);
   H5Oclose(d);
   return st;
@@ -73,7 +73,7 @@ static sl_status h5_probe(const void *state, const sl_source *src, const char *m
             sl_source_path(src), member);
   SL_TRY(sl__h5_check_signature(src, err));
   h5_guard g;
-  sl__h5_lock(&g);
+  sl__h5_lock(&g, sl_source_path(src));
   sl_status st = probe_locked(src, member, s, info, err);
   sl__h5_unlock(&g);
   return st;
@@ -107,7 +107,7 @@ static sl_status h5_open(const void *state, const sl_shard *s, const sl_source *
   *handle = NULL;
   if (s->param[P_MODE] == MODE_EXTENTS) return SL_OK; /* no HDF5 call to read it */
   h5_guard g;
-  sl__h5_lock(&g);
+  sl__h5_lock(&g, s->path);
   char *name = NULL;
   sl_status st = open_locked(s, src, &name, info, err);
   sl__h5_unlock(&g);
@@ -143,7 +143,7 @@ sl_status sl__h5_read_locked(const sl_shard *s, const sl_source *src, const char
                              int64_t lo, int64_t hi, void *dst, sl_error *err) {
   hid_t f, d = -1, fs = -1, mem = -1, ft = -1, mt = -1;
   SL_TRY(sl__h5_open_file(src, &f, err));
-  sl_status st = sl__h5_open_dataset(f, s->path, name, &d, err);
+  sl_status st = sl__h5_open_dataset(f, s->path, name, sl__h5_allow_external(s), &d, err);
   if (st == SL_OK) {
     fs = H5Dget_space(d);
     st = select_rows(fs, s, name, lo, hi, &mem, err);
@@ -191,7 +191,7 @@ static sl_status h5_read(const sl_shard *s, const void *handle, const sl_source 
   if (name != NULL && s->param[P_MODE] == MODE_CHUNKS)
     return sl__h5_read_chunks(s, src, name, lo, hi, dst, err);
   h5_guard g;
-  sl__h5_lock(&g);
+  sl__h5_lock(&g, s->path);
   char *owned = NULL;
   sl_status st = name ? SL_OK : resolve_locked(s, src, &owned, err);
   if (st == SL_OK) st = sl__h5_read_locked(s, src, name ? name : owned, lo, hi, dst, err);
