@@ -1,0 +1,167 @@
+#!/usr/bin/python3
+"""HDF5 shards whose data lies in other files (issue P5, finding 2): external
+storage (h5py external=[...]), virtual datasets and external links. By
+default each is refused with exit 1 and one line naming the shard and the
+foreign file; with --hdf5-allow-external they load, but only when every
+foreign file resolves (symbolic links followed) inside the shard's
+directory. A secret file outside never reaches the array, at 1 and 2 ranks.
+"""
+import os, subprocess, sys, tempfile
+
+import h5py
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from sltest import args, check, run, summary  # noqa: E402
+
+SECRET = np.arange(24, dtype="<f4").reshape(6, 4) * 7 + 3  # what must not leak
+
+
+def external(path, target, n=len(SECRET.tobytes())):
+    """A dataset of float32 (6, 4) whose bytes are those of file target."""
+    with h5py.File(path, "w") as f:
+        f.create_dataset("x", shape=SECRET.shape, dtype="<f4", external=[(target, 0, n)])
+
+
+def virtual(path, source, name="x"):
+    """A virtual dataset (6, 4) mapping all of dataset name in file source."""
+    layout = h5py.VirtualLayout(shape=SECRET.shape, dtype="<f4")
+    layout[:] = h5py.VirtualSource(source, name, shape=SECRET.shape)
+    with h5py.File(path, "w", libver="latest") as f:
+        f.create_virtual_dataset("x", layout)
+
+
+def refused(a, path, phrases, what, extra=(), n=0):
+    """exit 1, exactly one line on stderr (no HDF5 error stack) naming path
+    and the phrases; nothing on stdout that shows the secret."""
+    p = run(a, "read", path, "--verify", *extra, n=n)
+    msg = p.stderr.strip()
+    if n:  # mpiexec adds its own banner about the job's end: our line is rank 0's
+        msg = "\n".join(x for x in msg.splitlines() if x.startswith("shardload:"))
+    ok = (p.returncode == 1 and msg.count("\n") == 0 and path in msg
+          and all(s in msg for s in phrases) and "HDF5-DIAG" not in p.stderr)
+    if not ok:
+        print(p.returncode, p.stdout[-800:], p.stderr[-1500:])
+    check(ok, what)
+
+
+def loads(a, t, path, want, what, extra=()):
+    out = os.path.join(t, "out.npy")
+    if os.path.exists(out):
+        os.remove(out)
+    p = run(a, "read", path, "--verify", "--output", out, *extra)
+    got = np.load(out) if p.returncode == 0 else None
+    ok = got is not None and np.array_equal(got, want) and p.stderr.strip() == ""
+    if not ok:
+        print(p.returncode, p.stderr[-1500:])
+    check(ok, what)
+
+
+def main():
+    a = args()
+    with tempfile.TemporaryDirectory() as t:
+        outside = os.path.join(t, "outside")
+        ds = os.path.join(t, "ds")
+        os.mkdir(outside)
+        os.mkdir(ds)
+        secret = os.path.join(outside, "secret.bin")
+        SECRET.tofile(secret)
+        allow = ("--hdf5-allow-external",)
+
+        # external storage: an absolute path outside
+        abs_ext = os.path.join(ds, "abs.h5")
+        external(abs_ext, secret)
+        refused(a, abs_ext, ["external storage file", secret, "--hdf5-allow-external"],
+                "external storage outside: refused by default")
+        refused(a, abs_ext, ["outside the dataset's directory", secret],
+                "external storage outside: refused even with --hdf5-allow-external", allow)
+        refused(a, abs_ext, ["external storage file"],
+                "external storage outside: refused at 2 ranks", n=2)
+        refused(a, abs_ext, ["outside"], "external storage outside, 2 ranks, allowed: refused",
+                allow, n=2)
+        p = run(a, "inspect", abs_ext)
+        check(p.returncode == 1 and "external storage" in p.stderr,
+              "inspect refuses external storage too (probe)")
+
+        # /etc/passwd, the finding's own example
+        etc = os.path.join(ds, "etc.h5")
+        with h5py.File(etc, "w") as f:
+            f.create_dataset("x", shape=(8,), dtype="u1", external=[("/etc/passwd", 0, 8)])
+        refused(a, etc, ["/etc/passwd"], "external storage /etc/passwd: refused")
+        refused(a, etc, ["/etc/passwd", "outside"], "external /etc/passwd: refused when allowed",
+                allow)
+
+        # external storage inside the directory, by relative name
+        inside = os.path.join(ds, "inside")
+        os.mkdir(inside)
+        SECRET.tofile(os.path.join(inside, "data.bin"))
+        rel = os.path.join(inside, "rel.h5")
+        external(rel, "data.bin")
+        refused(a, rel, ["external storage file", "data.bin"],
+                "external storage inside: refused by default")
+        loads(a, t, rel, SECRET, "external storage inside: loads with --hdf5-allow-external",
+              allow)
+        # ... and from another working directory: resolved next to the file
+        p = subprocess.run([a.shardload, "read", rel, "--verify", *allow], cwd=outside,
+                           capture_output=True, text=True, env=dict(os.environ, SHARDLOAD_MPI="0"))
+        check(p.returncode == 0, "external storage inside: resolved next to the file, not the cwd")
+
+        # a symbolic link inside the directory that leads outside
+        os.symlink(secret, os.path.join(inside, "link.bin"))
+        sym = os.path.join(inside, "sym.h5")
+        external(sym, "link.bin")
+        refused(a, sym, ["link.bin", "resolves to", secret],
+                "external storage through a symlink out: refused even when allowed", allow)
+        dotdot = os.path.join(inside, "dotdot.h5")
+        external(dotdot, "../../outside/secret.bin")
+        refused(a, dotdot, ["outside"], "external storage ../..: refused even when allowed", allow)
+
+        # virtual datasets
+        src_out = os.path.join(outside, "src.h5")
+        with h5py.File(src_out, "w") as f:
+            f.create_dataset("x", data=SECRET)
+        vabs = os.path.join(ds, "vabs.h5")
+        virtual(vabs, src_out)
+        refused(a, vabs, ["virtual dataset source", src_out], "virtual source outside: refused")
+        refused(a, vabs, ["outside", src_out], "virtual source outside: refused when allowed",
+                allow)
+        with h5py.File(os.path.join(inside, "src.h5"), "w") as f:
+            f.create_dataset("x", data=SECRET)
+        vrel = os.path.join(inside, "vrel.h5")
+        virtual(vrel, "src.h5")
+        refused(a, vrel, ["virtual dataset source", "src.h5"], "virtual source inside: refused")
+        loads(a, t, vrel, SECRET, "virtual source inside: loads with --hdf5-allow-external", allow)
+        # a virtual source inside whose own data is external storage outside
+        external(os.path.join(inside, "hop.h5"), secret)
+        vhop = os.path.join(inside, "vhop.h5")
+        virtual(vhop, "hop.h5")
+        refused(a, vhop, ["external storage file", secret],
+                "virtual source inside, its external storage outside: refused when allowed",
+                allow)
+
+        # an external link named with --dataset
+        el = os.path.join(ds, "elink.h5")
+        with h5py.File(el, "w") as f:
+            f["y"] = np.zeros((2, 4), "<f4")
+            f["x"] = h5py.ExternalLink(src_out, "/x")
+        refused(a, el, ["external link"], "external link outside: refused",
+                ("--dataset", "/x"))
+        refused(a, el, ["external link"], "external link outside: refused when allowed",
+                ("--dataset", "/x", *allow))
+        el_in = os.path.join(inside, "elink.h5")
+        with h5py.File(el_in, "w") as f:
+            f["x"] = h5py.ExternalLink("src.h5", "/x")
+        loads(a, t, el_in, SECRET, "external link inside: loads when allowed",
+              ("--dataset", "/x", *allow))
+
+        # a plain shard is unaffected either way
+        plain = os.path.join(inside, "plain.h5")
+        with h5py.File(plain, "w") as f:
+            f.create_dataset("x", data=SECRET)
+        loads(a, t, plain, SECRET, "plain shard, default")
+        loads(a, t, plain, SECRET, "plain shard, --hdf5-allow-external", allow)
+    return summary()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
