@@ -6,9 +6,9 @@
 # once crashed or printed HDF5's own errors (tests/fuzz/corpus/hdf5), each
 # of which must end in exit 0 or 1 with one line naming the file.
 if(SL_HAVE_HDF5)
-  sl_test(interop_h5py_foreign ${PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/interop/test_h5py_foreign.py
+  sl_test(interop_h5py_hostile ${PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/interop/test_h5py_hostile.py
           --shardload ${SL_CLI} --mpiexec ${SL_MPIEXEC})
-  set_tests_properties(interop_h5py_foreign PROPERTIES LABELS interop TIMEOUT 300)
+  set_tests_properties(interop_h5py_hostile PROPERTIES LABELS interop TIMEOUT 300)
   sl_test(fuzz_hdf5_mutate ${PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/hdf5_mutate.py
           --shardload ${SL_CLI} --seconds 20 --seed 1)
   set_tests_properties(fuzz_hdf5_mutate PROPERTIES LABELS fuzz TIMEOUT 300)

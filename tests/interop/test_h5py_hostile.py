@@ -1,10 +1,18 @@
 #!/usr/bin/python3
-"""HDF5 shards whose data lies in other files (issue P5, finding 2): external
+"""Hostile HDF5 shards (issue P5).
+
+Finding 2: shards whose data lies in other files: external
 storage (h5py external=[...]), virtual datasets and external links. By
 default each is refused with exit 1 and one line naming the shard and the
 foreign file; with --hdf5-allow-external they load, but only when every
 foreign file resolves (symbolic links followed) inside the shard's
 directory. A secret file outside never reaches the array, at 1 and 2 ranks.
+
+Finding 8: rows of zero bytes in huge numbers ((2^62, 0) contiguous,
+(2^40, 0, 3) chunked) are probed and read with no work per row: inspect,
+read --verify at 1 and 3 ranks, each within 60 s.
+
+Finding 9: no HDF5 error stack on stderr for a file HDF5 cannot open.
 """
 import os, subprocess, sys, tempfile
 
@@ -160,7 +168,56 @@ def main():
             f.create_dataset("x", data=SECRET)
         loads(a, t, plain, SECRET, "plain shard, default")
         loads(a, t, plain, SECRET, "plain shard, --hdf5-allow-external", allow)
+
+        zero_rows(a, t)
+        quiet_errors(a, t)
     return summary()
+
+
+def zero_rows(a, t):
+    z = os.path.join(t, "zero.h5")
+    with h5py.File(z, "w") as f:
+        f.create_dataset("flat", shape=(2 ** 62, 0), dtype="<f4")
+        f.create_dataset("chunked", shape=(2 ** 40, 0, 3), dtype="<f8", chunks=(2 ** 20, 1, 3),
+                         maxshape=(None, None, 3))
+    for name, rows in (("/flat", 2 ** 62), ("/chunked", 2 ** 40)):
+        for argv, n in ((("inspect",), 0), (("read", "--verify"), 0), (("read", "--verify"), 3)):
+            cmd = [a.shardload, *argv, z, "--dataset", name]
+            if n:
+                cmd = a.mpiexec.split() + ["-n", str(n)] + cmd
+            try:
+                p = subprocess.run(cmd, capture_output=True, text=True, timeout=60,
+                                   env=dict(os.environ, ASAN_OPTIONS="detect_leaks=0"))
+                ok = p.returncode == 0 and str(rows) in p.stdout
+            except subprocess.TimeoutExpired:
+                p, ok = None, False
+            if not ok:
+                print(p and (p.returncode, p.stdout[-500:], p.stderr[-800:]))
+            check(ok, f"{name} of {rows} zero-byte rows: {' '.join(argv)} at {max(n, 1)} rank(s) "
+                      "within 60 s")
+
+
+def quiet_errors(a, t):
+    """One line of ours, none of HDF5's: a file with the signature that
+    HDF5 cannot open, and a truncated one."""
+    bad = os.path.join(t, "sig_only.h5")
+    with open(bad, "wb") as f:
+        f.write(b"\x89HDF\r\n\x1a\n" + b"\0" * 200)
+    trunc = os.path.join(t, "trunc.h5")
+    with h5py.File(trunc, "w") as f:
+        f.create_dataset("x", data=np.arange(4000, dtype="<f4").reshape(1000, 4))
+    data = open(trunc, "rb").read()
+    with open(trunc, "wb") as f:
+        f.write(data[:1500])
+    for path in (bad, trunc):
+        for argv in (("inspect",), ("read", "--verify")):
+            p = run(a, *argv, path)
+            err = p.stderr.strip()
+            ok = (p.returncode == 1 and err.count("\n") == 0 and err.startswith("shardload: " + path)
+                  and "HDF5-DIAG" not in p.stderr and "infinite loop" not in p.stderr)
+            if not ok:
+                print(p.returncode, p.stderr[-1500:])
+            check(ok, f"{os.path.basename(path)}: {' '.join(argv)} prints one line, no HDF5 stack")
 
 
 if __name__ == "__main__":
