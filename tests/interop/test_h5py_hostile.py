@@ -12,7 +12,11 @@ Finding 8: rows of zero bytes in huge numbers ((2^62, 0) contiguous,
 (2^40, 0, 3) chunked) are probed and read with no work per row: inspect,
 read --verify at 1 and 3 ranks, each within 60 s.
 
-Finding 9: no HDF5 error stack on stderr for a file HDF5 cannot open.
+Finding 9: no HDF5 error stack on stderr for a file HDF5 cannot open; and
+a segfault inside libhdf5 (H5Dread, H5Lvisit: made to happen on chosen
+files by a preloaded shim, h5_fault_shim.c) is one line naming the file and
+exit 1, alone and under mpiexec at 3 ranks, where the job ends within 20 s
+whichever rank crashed (discovery on rank 0, a read on rank 2).
 """
 import os, subprocess, sys, tempfile
 
@@ -20,7 +24,8 @@ import h5py
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from sltest import args, check, run, summary  # noqa: E402
+import argparse, time  # noqa: E402
+from sltest import check, run, summary  # noqa: E402
 
 SECRET = np.arange(24, dtype="<f4").reshape(6, 4) * 7 + 3  # what must not leak
 
@@ -63,6 +68,14 @@ def loads(a, t, path, want, what, extra=()):
     if not ok:
         print(p.returncode, p.stderr[-1500:])
     check(ok, what)
+
+
+def args():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--shardload", required=True)
+    ap.add_argument("--mpiexec", required=True)
+    ap.add_argument("--shim", required=True, help="libsl_h5_fault_shim.so")
+    return ap.parse_args()
 
 
 def main():
@@ -171,6 +184,7 @@ def main():
 
         zero_rows(a, t)
         quiet_errors(a, t)
+        crashes(a, t)
     return summary()
 
 
@@ -218,6 +232,42 @@ def quiet_errors(a, t):
             if not ok:
                 print(p.returncode, p.stderr[-1500:])
             check(ok, f"{os.path.basename(path)}: {' '.join(argv)} prints one line, no HDF5 stack")
+
+
+def crashes(a, t):
+    d = os.path.join(t, "crashing")
+    os.mkdir(d)
+    for i in range(3):  # chunks that split rows: read through H5Dread
+        with h5py.File(os.path.join(d, f"shard_{i:04d}.h5"), "w") as f:
+            f.create_dataset("x", data=np.arange(120, dtype="<f4").reshape(40, 3) + i, chunks=(8, 1))
+    env = {"LD_PRELOAD": a.shim, "ASAN_OPTIONS": "detect_leaks=0:verify_asan_link_order=0"}
+    cases = [("read", "SL_SHIM_CRASH_READ", "shard_0001.h5", 0),
+             ("inspect", "SL_SHIM_CRASH_VISIT", "shard_0002.h5", 0),
+             ("read", "SL_SHIM_CRASH_READ", "shard_0002.h5", 3),
+             ("read", "SL_SHIM_CRASH_VISIT", "shard_0002.h5", 3)]
+    for cmd, var, shard, n in cases:
+        e = dict(os.environ, **env, **{var: shard})
+        argv = [a.shardload, cmd, d]
+        if n:
+            argv = a.mpiexec.split() + ["-n", str(n)] + [
+                x for k, v in env.items() for x in ("-x", k)] + ["-x", var] + argv
+        else:
+            e["SHARDLOAD_MPI"] = "0"
+        t0 = time.monotonic()
+        try:
+            p = subprocess.run(argv, capture_output=True, text=True, timeout=60, env=e)
+        except subprocess.TimeoutExpired:
+            check(False, f"{var}={shard} at {max(n, 1)} rank(s): ends")
+            continue
+        took = time.monotonic() - t0
+        ours = [x for x in p.stderr.splitlines() if x.startswith("shardload:")]
+        want = f"shardload: {os.path.join(d, shard)}: libhdf5 crashed (SIGSEGV)"
+        ok = (p.returncode == 1 and len(ours) == 1 and ours[0].startswith(want)
+              and (n or p.stderr.strip() == ours[0]) and took < 20)
+        if not ok:
+            print(p.returncode, f"{took:.1f} s", p.stderr[-1500:])
+        check(ok, f"{cmd}, {var} on {shard} at {max(n, 1)} rank(s): one line, exit 1, "
+                  f"in {took:.1f} s")
 
 
 if __name__ == "__main__":
