@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """HDF5 fuzz target at the command line: small files h5py writes
 (contiguous, chunked with shuffle+gzip, chunked plain, a file of several
-datasets in a group), bytes mutated deterministically from a seed, each
-mutant run through `shardload inspect` and `shardload read --verify`.
+datasets in a group, chunks that split rows, compact), bytes mutated
+deterministically from a seed, each mutant run through `shardload read
+--verify` (and `inspect --json` when that runs out of time).
 
 A run fails the target when it dies by a signal, outlives its timeout,
 exits with a code other than 0 or 1, or exits 1 without exactly one line
@@ -18,7 +19,7 @@ error (lock.c), not that HDF5 is right.
 import argparse, glob, json, os, random, shutil, subprocess, sys, tempfile, time
 
 ENV = dict(os.environ, SHARDLOAD_MPI="0", ASAN_OPTIONS="detect_leaks=0")
-TIMEOUT = 20  # s per command: a hang, not a slow machine
+TIMEOUT = 15  # s per command: a hang, not a slow machine
 
 
 def seeds(d):
@@ -40,12 +41,40 @@ def seeds(d):
         compression="gzip"))
     make("chunked.h5", lambda f: f.create_dataset(
         "x", data=rng.integers(0, 9, (30, 2), dtype="<i4").astype(">i4"), chunks=(7, 2)))
+    # chunks that split rows: decoded by H5Dread, not by our own chunk code
+    make("split_chunks.h5", lambda f: f.create_dataset(
+        "x", data=rng.standard_normal((24, 4)).astype("<f8"), chunks=(5, 1), shuffle=True,
+        compression="gzip"))
 
-    def group(f):
+    def compact(f):
+        sp = h5py.h5s.create_simple((6, 4))
+        dcpl = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
+        dcpl.set_layout(h5py.h5d.COMPACT)
+        h5py.h5d.create(f.id, b"x", h5py.h5t.STD_I16LE, sp, dcpl=dcpl).write(
+            h5py.h5s.ALL, h5py.h5s.ALL, np.arange(24, dtype="<i2").reshape(6, 4))
+    make("compact.h5", compact)
+
+    def group(f, n=3):
         g = f.create_group("shards")
-        for i in range(3):
+        for i in range(n):
             g.create_dataset(str(i), data=np.arange(6 * (i + 1), dtype="<f8").reshape(-1, 2))
     make("group.h5", group)
+    make("group_symtab.h5", lambda f: group(f, 12))  # a B-tree and local heap of names
+
+    def latest(f):  # dense links (fractal heap, v2 B-tree), unlimited chunked index
+        group(f, 10)
+        f.create_dataset("grow", data=np.arange(50, dtype="<i8").reshape(25, 2), chunks=(4, 2),
+                         maxshape=(None, 2), compression="gzip")
+    p = os.path.join(d, "latest_group.h5")
+    with h5py.File(p, "w", libver="latest") as f:
+        latest(f)
+    out.append(p)
+    p = os.path.join(d, "latest_grow.h5")
+    with h5py.File(p, "w", libver="latest") as f:
+        f.create_dataset("grow", data=np.arange(60, dtype="<i8").reshape(30, 2), chunks=(4, 2),
+                         maxshape=(None, 2), compression="gzip", shuffle=True)
+        f["grow"].attrs["note"] = "attribute"
+    out.append(p)
     return out
 
 
@@ -53,7 +82,7 @@ def mutate(data, r):
     """One deterministic mutant of data: byte flips, runs of 0x00/0xff,
     large 8-byte integers (addresses, sizes) or a truncation."""
     b = bytearray(data)
-    kind = r.randrange(4)
+    kind = r.randrange(5)
     if kind == 0:
         for _ in range(r.randint(1, 8)):
             b[r.randrange(len(b))] ^= 1 << r.randrange(8)
@@ -65,6 +94,11 @@ def mutate(data, r):
         v = r.choice((0xffffffffffffffff, 1 << 63, 1 << 40, len(b) + r.randrange(4096),
                       r.getrandbits(64)))
         b[at:at + 8] = v.to_bytes(8, "little")
+    elif kind == 3:
+        for _ in range(r.randint(1, 4)):  # random bytes, mostly over the metadata
+            at = r.randrange(max(1, len(b) * 3 // 4))
+            n = r.randint(1, 32)
+            b[at:at + n] = bytes(r.getrandbits(8) for _ in range(n))
     else:
         del b[r.randrange(len(b)):]
     return bytes(b[:len(data) + 64])
@@ -86,8 +120,9 @@ def problem(p, path, timed_out):
 
 # A mutated shape can claim gigabytes of never-written chunks, which HDF5
 # fills chunk by chunk (a 4 KiB file of (6060233, 3) int16 takes ~30 s):
-# work in proportion to the claim, not a hang. Such mutants are inspected
-# but not read, and counted in the summary.
+# work in proportion to the claim, not a hang. A read that runs out of time
+# on a file whose inspect reports more than READ_LIMIT bytes is counted in
+# the summary, not failed.
 READ_LIMIT = 4 << 20
 too_big = 0
 
@@ -99,26 +134,28 @@ def run_one(sl, path, *argv):
                            errors="replace", timeout=TIMEOUT, env=ENV)
         return problem(p, path, False), p.stdout
     except subprocess.TimeoutExpired:
-        return problem(None, path, True), ""
+        return problem(None, path, True), None
 
 
 def check_file(sl, path):
-    """inspect, then read --verify; the first problem, if any. A file
+    """read --verify (discovery included); the problem, if any. A file
     named *group* holds its shards as /shards/N."""
     global too_big
     extra = ("--dataset", "/shards/*") if "group" in os.path.basename(path) else ()
+    why, out = run_one(sl, path, "read", "--verify", *extra)
+    if why is None or out is not None:
+        return f"read --verify: {why}" if why else None
     why, out = run_one(sl, path, "inspect", "--json", *extra)
     if why:
         return f"inspect: {why}"
     try:
-        nbytes = json.loads(out)["nbytes"] if out.strip() else 0
-    except (ValueError, KeyError):
-        return f"inspect --json printed no report: {out[-300:]!r}"
+        nbytes = json.loads(out)["nbytes"]
+    except (ValueError, KeyError, TypeError):
+        return f"read --verify timed out; inspect --json printed no report: {out[-300:]!r}"
     if nbytes > READ_LIMIT:
         too_big += 1
         return None
-    why, _ = run_one(sl, path, "read", "--verify", *extra)
-    return f"read --verify: {why}" if why else None
+    return f"read --verify: no exit within {TIMEOUT} s for {nbytes} bytes"
 
 
 def replay(a):
@@ -155,8 +192,8 @@ def fuzz(a):
             if a.save:
                 os.makedirs(a.save, exist_ok=True)
                 shutil.copy(path, os.path.join(a.save, f"seed{a.seed}_{runs}_{os.path.basename(src)}"))
-    print(f"{runs} mutants, {failures} failed, {too_big} inspected only (claiming more than "
-          f"{READ_LIMIT >> 20} MiB) (seed {a.seed}, {a.seconds} s)")
+    print(f"{runs} mutants, {failures} failed, {too_big} out of time on a claim of more than "
+          f"{READ_LIMIT >> 20} MiB (seed {a.seed}, {a.seconds} s)")
     return 1 if failures or runs == 0 else 0
 
 
