@@ -53,12 +53,25 @@ static sl_status describe_named(hid_t f, const sl_source *src, const char *membe
   return st;
 }
 
+/* Option dataset given with a directory of shards reaches probe as it was
+   written; a pattern there is the user's mistake, unless a dataset has that
+   very name (names from a file may hold '*', '?' or '[' too). */
+static sl_status not_a_pattern(hid_t f, const sl_source *src, const char *member,
+                               sl_error *err) {
+  if (member == NULL || !sl__h5_has_glob(member) || H5Lexists(f, member, H5P_DEFAULT) > 0)
+    return SL_OK;
+  SL_FAIL(err, SL_EINVAL, "%s: expected one dataset name but found the pattern '%s'; a "
+          "pattern selects the datasets of a single file, not of a directory of shards",
+          sl_source_path(src), member);
+}
+
 static sl_status probe_locked(const sl_source *src, const char *member, sl_shard *s,
                               sl_shard_info *info, sl_error *err) {
   hid_t f;
   SL_TRY(sl__h5_open_file(src, &f, err));
-  char *owned;
-  sl_status st = describe_named(f, src, member, s, info, &owned, err);
+  char *owned = NULL;
+  sl_status st = not_a_pattern(f, src, member, err);
+  if (st == SL_OK) st = describe_named(f, src, member, s, info, &owned, err);
   H5Fclose(f);
   sl__free(owned);
   return st;
@@ -67,10 +80,6 @@ static sl_status probe_locked(const sl_source *src, const char *member, sl_shard
 static sl_status h5_probe(const void *state, const sl_source *src, const char *member,
                           sl_shard *s, sl_shard_info *info, sl_error *err) {
   (void)state;
-  if (member != NULL && sl__h5_has_glob(member))
-    SL_FAIL(err, SL_EINVAL, "%s: expected one dataset name but found the pattern '%s'; a "
-            "pattern selects the datasets of a single file, not of a directory of shards",
-            sl_source_path(src), member);
   SL_TRY(sl__h5_check_signature(src, err));
   h5_guard g;
   sl__h5_lock(&g, sl_source_path(src));
