@@ -2,7 +2,7 @@
 """Benchmark: what the HDF5 crash guard costs per shard (issue P5, finding 9).
 
 Not a test. Every locked section of the HDF5 driver now installs a
-SIGSEGV/SIGBUS/SIGFPE handler and takes it down again (6 sigaction
+SIGSEGV/SIGBUS/SIGFPE/SIGABRT handler and takes it down again (8 sigaction
 calls), and every external-storage/virtual check reads the dataset's
 creation properties once more. This times, whole process, binaries given in
 rotating order (pass two copies of one binary as an A/A control):

@@ -749,6 +749,12 @@ static void fault_inside(void) {
   sl__h5_unlock(&g);
 }
 
+static void fault_abort_inside(void) {
+  h5_guard g;
+  sl__h5_lock(&g, "/data/corrupt.h5");
+  abort(); /* glibc, on the bad free of a corrupt dense-link table */
+}
+
 static void fault_outside(void) {
   h5_guard g;
   sl__h5_lock(&g, "/data/fine.h5");
@@ -770,6 +776,10 @@ static void test_hdf5_fault_in_libhdf5_exits_1_naming_the_file(void **state) {
   assert_int_equal(WEXITSTATUS(st), 1);
   assert_string_equal(err, "shardload: /data/corrupt.h5: libhdf5 crashed (SIGSEGV) reading "
                            "the file's metadata or data: the file is corrupt\n");
+  st = in_child(fault_abort_inside, err, sizeof err);
+  assert_true(WIFEXITED(st));
+  assert_int_equal(WEXITSTATUS(st), 1);
+  assert_non_null(strstr(err, "/data/corrupt.h5: libhdf5 crashed (SIGABRT)"));
   st = in_child(fault_outside, err, sizeof err);
   assert_null(strstr(err, "libhdf5 crashed"));
   assert_true((WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV) || strstr(err, "Sanitizer") != NULL);

@@ -43,9 +43,10 @@ static hid_t h5_dapl[2] = {H5P_DEFAULT, H5P_DEFAULT}; /* dataset access, by allo
 /* The file this thread's HDF5 calls are about; NULL outside the lock. A
    synchronous fault is delivered to the thread that raised it. */
 static __thread const char *volatile h5_current;
-/* What a corrupt file makes libhdf5 raise: bad pointers, and divisions by
-   a zero read from the file (SIGFPE). */
-static const int h5_signals[] = {SIGSEGV, SIGBUS, SIGFPE};
+/* What a corrupt file makes libhdf5 raise: bad pointers (its dense-link
+   iteration frees one: SIGSEGV, or glibc's abort on a bad free), and
+   divisions by a zero read from the file (SIGFPE). */
+static const int h5_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGABRT};
 static struct sigaction h5_previous[SL_ARRAY_LEN(h5_signals)];
 /* Threads holding the lock (more than one only with a thread-safe HDF5):
    the handler is in place while this is non-zero. */
@@ -68,7 +69,8 @@ static void put_err(const char *s) {
 }
 
 static const char *signal_name(int sig) {
-  return sig == SIGSEGV ? "SIGSEGV" : sig == SIGBUS ? "SIGBUS" : "SIGFPE";
+  return sig == SIGSEGV ? "SIGSEGV" : sig == SIGBUS ? "SIGBUS" : sig == SIGFPE ? "SIGFPE"
+                                                                               : "SIGABRT";
 }
 
 /* Async-signal-safe: write(2) and _exit(2) only. */
@@ -95,9 +97,9 @@ static void on_fault(int sig, siginfo_t *info, void *ctx) {
   }
 }
 
-/* Two sigaction calls per signal and lock: 6 system calls, ~1 us on a
-   plain kernel (~8 us on the sandboxed one of bench_hdf5_guard.py), next
-   to the H5Fopen and H5Fclose of 200-400 us that every locked section
+/* Two sigaction calls per signal and lock: 8 system calls, ~1 us on a
+   plain kernel (~10 us on the sandboxed one where this was measured), next
+   to the H5Fopen and H5Fclose of 150-400 us that every locked section
    makes. */
 static void fault_handler_push(void) {
   pthread_mutex_lock(&h5_sig_mutex);
