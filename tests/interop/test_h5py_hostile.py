@@ -58,13 +58,13 @@ def refused(a, path, phrases, what, extra=(), n=0):
     check(ok, what)
 
 
-def loads(a, t, path, want, what, extra=()):
+def loads(a, t, path, want, what, extra=(), n=0):
     out = os.path.join(t, "out.npy")
     if os.path.exists(out):
         os.remove(out)
-    p = run(a, "read", path, "--verify", "--output", out, *extra)
+    p = run(a, "read", path, "--verify", "--output", out, *extra, n=n)
     got = np.load(out) if p.returncode == 0 else None
-    ok = got is not None and np.array_equal(got, want) and p.stderr.strip() == ""
+    ok = got is not None and np.array_equal(got, want) and (n or p.stderr.strip() == "")
     if not ok:
         print(p.returncode, p.stderr[-1500:])
     check(ok, what)
@@ -122,6 +122,9 @@ def main():
                 "external storage inside: refused by default")
         loads(a, t, rel, SECRET, "external storage inside: loads with --hdf5-allow-external",
               allow)
+        # every rank opens (and checks) the shard it reads: the option travels
+        loads(a, t, rel, SECRET, "external storage inside: loads at 2 ranks with the option",
+              allow, n=2)
         # ... and from another working directory: resolved next to the file
         p = subprocess.run([a.shardload, "read", rel, "--verify", *allow], cwd=outside,
                            capture_output=True, text=True, env=dict(os.environ, SHARDLOAD_MPI="0"))
