@@ -73,10 +73,13 @@ static const char *signal_name(int sig) {
                                                                                : "SIGABRT";
 }
 
-/* Async-signal-safe: write(2) and _exit(2) only. */
+/* Async-signal-safe: write(2) and _exit(2) only. A signal another process
+   sent (kill: SI_USER) is not a fault of libhdf5's, whichever thread
+   receives it; abort() raises its own (SI_TKILL). */
 static void on_fault(int sig, siginfo_t *info, void *ctx) {
   const char *file = h5_current;
-  if (file != NULL) {
+  bool sent = info != NULL && info->si_code == SI_USER;
+  if (file != NULL && !sent) {
     put_err("shardload: ");
     put_err(file);
     put_err(": libhdf5 crashed (");
@@ -91,6 +94,8 @@ static void on_fault(int sig, siginfo_t *info, void *ctx) {
     prev->sa_sigaction(sig, info, ctx);
   } else if (prev->sa_handler != SIG_DFL && prev->sa_handler != SIG_IGN) {
     prev->sa_handler(sig);
+  } else if (prev->sa_handler == SIG_IGN && sent) {
+    /* ignored, as it was before us */
   } else {
     /* the default action: returning re-raises the fault without us */
     signal(sig, SIG_DFL);
