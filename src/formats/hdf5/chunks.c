@@ -50,7 +50,7 @@ static sl_status locate_locked(const sl_shard *s, const sl_source *src, const ch
     if (st == SL_OK && !*missing) st = check_chunk(s, src, name, coord[0], addr, size, err);
   }
   if (d >= 0) H5Oclose(d);
-  H5Fclose(f);
+  sl__h5_close_file(f);
   return st;
 }
 

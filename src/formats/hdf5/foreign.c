@@ -111,7 +111,7 @@ static sl_status check_source(const foreign_ctx *c, hid_t f, const char *at, con
   bool same = strcmp(fname, ".") == 0;
   if (same) snprintf(resolved, sizeof resolved, "%s", at);
   else SL_TRY(check_file(c, at, fname, "virtual dataset source", "HDF5_VDS_PREFIX", resolved, err));
-  hid_t sf = same ? f : H5Fopen(resolved, H5F_ACC_RDONLY, sl__h5_fapl());
+  hid_t sf = same ? f : sl__h5_open_path(resolved);
   hid_t sd = sf >= 0 ? H5Dopen2(sf, dset, sl__h5_dapl(c->allow)) : -1;
   hid_t sp = sd >= 0 ? H5Dget_create_plist(sd) : -1;
   char why[160];
@@ -123,7 +123,7 @@ static sl_status check_source(const foreign_ctx *c, hid_t f, const char *at, con
     st = check_dcpl(c, sf, resolved, sp, depth + 1, err);
   if (sp >= 0) H5Pclose(sp);
   if (sd >= 0) H5Dclose(sd);
-  if (sf >= 0 && !same) H5Fclose(sf);
+  if (sf >= 0 && !same) sl__h5_close_file(sf);
   return st;
 }
 

@@ -43,6 +43,10 @@ void sl__h5_unlock(const h5_guard *g);
    relative to the file; external links refused unless allowed, then only
    inside the linking file's directory). */
 hid_t sl__h5_fapl(void);
+/* H5Fclose of an input, H5Fopen of a file by name (read-only, no identity
+   check: virtual sources); each remembers a failure (lock.c: a quiet exit). */
+void sl__h5_close_file(hid_t f);
+hid_t sl__h5_open_path(const char *path);
 hid_t sl__h5_dapl(bool allow_external);
 /* HDF5's innermost error description, for messages. */
 const char *sl__h5_reason(char buf[static 160]);

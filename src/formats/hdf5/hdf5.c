@@ -72,7 +72,7 @@ static sl_status probe_locked(const sl_source *src, const char *member, sl_shard
   char *owned = NULL;
   sl_status st = not_a_pattern(f, src, member, err);
   if (st == SL_OK) st = describe_named(f, src, member, s, info, &owned, err);
-  H5Fclose(f);
+  sl__h5_close_file(f);
   sl__free(owned);
   return st;
 }
@@ -98,7 +98,7 @@ static sl_status open_locked(const sl_shard *s, const sl_source *src, char **nam
   sl_shard now = *s;
   char *owned;
   sl_status st = describe_named(f, src, s->member, &now, info, &owned, err);
-  H5Fclose(f);
+  sl__h5_close_file(f);
   if (st == SL_OK) st = check_same(s, &now, owned ? owned : s->member, err);
   if (st == SL_OK && owned == NULL && (owned = sl__strdup(s->member)) == NULL)
     st = sl__fail(err, SL_ENOMEM, "%s: out of memory", s->path);
@@ -170,7 +170,7 @@ sl_status sl__h5_read_locked(const sl_shard *s, const sl_source *src, const char
   if (mem >= 0) H5Sclose(mem);
   if (fs >= 0) H5Sclose(fs);
   if (d >= 0) H5Oclose(d);
-  H5Fclose(f);
+  sl__h5_close_file(f);
   return st;
 }
 
@@ -185,7 +185,7 @@ static sl_status resolve_locked(const sl_shard *s, const sl_source *src, char **
   hid_t f;
   SL_TRY(sl__h5_open_file(src, &f, err));
   sl_status st = sl__h5_only_dataset(f, s->path, name, err);
-  H5Fclose(f);
+  sl__h5_close_file(f);
   return st;
 }
 

@@ -19,6 +19,7 @@
  */
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,12 +171,31 @@ static hid_t make_dapl(bool allow) {
   return p;
 }
 
+/* A file HDF5 failed to open, list or close (corrupt metadata it cannot
+   evict) leaves IDs behind that make H5close print "infinite loop closing
+   library" and a table of them at exit, after our one line. After any
+   HDF5 failure (every failure path asks sl__h5_reason for HDF5's reason)
+   the process exits without H5close: inputs are read-only, and write.c
+   closes what it writes. */
+static atomic_bool h5_stuck;
+
+void sl__h5_close_file(hid_t f) {
+  if (H5Fclose(f) < 0) atomic_store(&h5_stuck, true);
+}
+
+hid_t sl__h5_open_path(const char *path) {
+  hid_t f = H5Fopen(path, H5F_ACC_RDONLY, h5_fapl);
+  if (f < 0) atomic_store(&h5_stuck, true);
+  return f;
+}
+
+static void h5_exit(void) {
+  if (!atomic_load(&h5_stuck)) H5close();
+}
+
 static void h5_init(void) {
   hbool_t ts = 0;
-  /* Files a corrupt input left unclosable make H5close at exit print
-     "infinite loop closing library" and a table; inputs are read-only and
-     write.c closes what it writes, so the process exits without it. */
-  H5dont_atexit();
+  if (H5dont_atexit() >= 0) atexit(h5_exit); /* fails when HDF5 was opened before us */
   if (H5open() >= 0 && H5is_library_threadsafe(&ts) >= 0) h5_threadsafe = ts;
 #if SL_H5_HAS_FILE_LOCKING
   /* Inputs are only ever read, and many ranks open the same files at once:
@@ -221,6 +241,7 @@ static herr_t first_error(unsigned n, const H5E_error2_t *e, void *data) {
 /* HDF5's innermost error description (the most specific one), for messages;
    a fixed 160-byte buffer keeps the one-line message readable. */
 const char *sl__h5_reason(char buf[static 160]) {
+  atomic_store(&h5_stuck, true);
   snprintf(buf, 160, "unknown HDF5 error");
   H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, first_error, buf);
   return buf;
@@ -253,6 +274,7 @@ sl_status sl__h5_open_file(const sl_source *src, hid_t *f, sl_error *err) {
   char why[160];
   const char *path = sl_source_path(src);
   *f = H5Fopen(path, H5F_ACC_RDONLY, h5_fapl);
+  if (*f < 0) atomic_store(&h5_stuck, true);
   if (*f < 0)
     SL_FAIL(err, SL_EFORMAT, "%s: HDF5 cannot open the file: %s", path, sl__h5_reason(why));
   void *handle = NULL;
@@ -263,7 +285,7 @@ sl_status sl__h5_open_file(const sl_source *src, hid_t *f, sl_error *err) {
   else
     st = sl_source_check_fd(src, *(int *)handle, err);
   if (st != SL_OK) {
-    H5Fclose(*f);
+    sl__h5_close_file(*f);
     *f = -1;
   }
   return st;

@@ -196,7 +196,7 @@ static sl_status expand_locked(const sl_source *src, const char *pattern, char *
     if (st == SL_OK) st = take_matches(&l, pattern, path, out, n, err);
     names_free(&l); /* the matches have moved out; NULL slots are left */
   }
-  H5Fclose(f);
+  sl__h5_close_file(f);
   return st;
 }
 
