@@ -197,6 +197,10 @@ typedef struct sl_open_options {
   int64_t header_bytes;     /* raw: bytes to skip at each file's start; default 0 */
   const char *columns;      /* tables: "a,b,c"; NULL: every numeric column */
   const char *fill_nulls;   /* tables: value replacing nulls; NULL: nulls are errors */
+  int hdf5_allow_external;  /* HDF5: 1 reads data that a shard keeps in other files
+                               (external storage, virtual dataset sources, external
+                               links), but only files inside the shard file's directory;
+                               default 0: such shards are refused */
 } sl_open_options;
 
 /* The _init functions take the caller's sizeof, so that a library newer

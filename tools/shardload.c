@@ -53,6 +53,8 @@ static const char usage_text[] =
     "  --dataset NAME            HDF5 dataset (or '/group/*' in one file)\n"
     "  --dtype T --trailing D,.. --header-bytes N   raw binary layout\n"
     "  --columns a,b --fill-nulls V                 table formats\n"
+    "  --hdf5-allow-external     read HDF5 external storage, virtual sources and\n"
+    "                            external links inside the shard's directory\n"
     "\n"
     "Under mpiexec or srun every rank takes part; SHARDLOAD_MPI=0|1 overrides the\n"
     "detection. Exit codes: 0 ok, 1 data or I/O error, 2 usage error.\n";
@@ -89,7 +91,8 @@ static const struct {
              {"option pattern", "--pattern"},   {"option format", "--format"},
              {"option variant", "--variant"},   {"option threads", "--threads"},
              {"option io", "--io"},             {"option partition", "--partition"},
-             {"option min_rows", "--min-rows"}};
+             {"option min_rows", "--min-rows"},
+             {"option hdf5_allow_external", "--hdf5-allow-external"}};
 
 static void with_flags(const char *msg, char *out, size_t cap) {
   size_t k = 0;
@@ -249,6 +252,7 @@ static int set_flag(args *a, const char *opt) {
   else if (strcmp(opt, "--json") == 0) a->json = true;
   else if (strcmp(opt, "--progress") == 0) a->progress = true;
   else if (strcmp(opt, "--force") == 0) a->force = true;
+  else if (strcmp(opt, "--hdf5-allow-external") == 0) a->open.hdf5_allow_external = 1;
   else return usage_error("unknown option %s", opt);
   return 0;
 }

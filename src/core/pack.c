@@ -47,6 +47,7 @@ sl_status sl__dataset_pack(const sl_dataset *d, char **buf, size_t *n, sl_error 
                        d->opts.trailing, d->opts.columns, d->opts.fill_nulls};
   for (size_t i = 0; i < SL_ARRAY_LEN(opt); i++) put_str(&p, opt[i]);
   put_i64(&p, d->opts.header_bytes);
+  put_i64(&p, d->opts.hdf5_allow_external);
   put_i64(&p, d->dtype);
   put_i64(&p, d->ndim);
   put(&p, d->shape, sizeof d->shape);
@@ -190,6 +191,7 @@ sl_status sl__dataset_unpack(const char *buf, size_t n, sl_dataset **out, sl_err
   sl_open_options_init(&o);
   o.format = opt[0], o.pattern = opt[1], o.dataset = opt[2], o.dtype = opt[3];
   o.trailing = opt[4], o.header_bytes = get_i64(&u), o.columns = opt[5], o.fill_nulls = opt[6];
+  o.hdf5_allow_external = (int)get_i64(&u);
   const sl_driver *driver = drv ? sl__driver_by_name(drv) : NULL;
   sl_status st = SL_OK;
   if (oom) st = sl__fail(err, SL_ENOMEM, "out of memory unpacking the dataset");

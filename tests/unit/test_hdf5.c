@@ -16,13 +16,18 @@
 #include <cmocka.h>
 
 #include <pthread.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "sl_test.h"
 
 /* The tests that make their own files need the HDF5 C API; CMake must put
    HDF5_C_INCLUDE_DIRS on this test's include path for them to run. */
 #include <hdf5.h> /* CMake gives this test HDF5_C_INCLUDE_DIRS */
+
+#include "hdf5/h5.h" /* the library lock, for the fault handler's test */
 
 /* ------------------------------------------------------------- helpers */
 
@@ -711,6 +716,167 @@ static void test_hdf5_concurrent_reads_agree(void **state) {
   free(path);
 }
 
+/* ------------------------------------------------- hostile and corrupt */
+
+/* Runs fn in a child with stderr into a pipe: its wait status and stderr. */
+static int in_child(void (*fn)(void), char *out, size_t cap) {
+  int fds[2];
+  assert_int_equal(pipe(fds), 0);
+  fflush(NULL);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    dup2(fds[1], 2);
+    close(fds[0]);
+    fn();
+    _exit(0);
+  }
+  close(fds[1]);
+  size_t k = 0;
+  ssize_t r;
+  while (k + 1 < cap && (r = read(fds[0], out + k, cap - 1 - k)) > 0) k += (size_t)r;
+  out[k] = '\0';
+  close(fds[0]);
+  int status = 0;
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  return status;
+}
+
+static void fault_inside(void) {
+  h5_guard g;
+  sl__h5_lock(&g, "/data/corrupt.h5");
+  raise(SIGSEGV); /* what libhdf5 does on some corrupt files */
+  sl__h5_unlock(&g);
+}
+
+static void fault_abort_inside(void) {
+  h5_guard g;
+  sl__h5_lock(&g, "/data/corrupt.h5");
+  abort(); /* glibc, on the bad free of a corrupt dense-link table */
+}
+
+static void fault_outside(void) {
+  h5_guard g;
+  sl__h5_lock(&g, "/data/fine.h5");
+  sl__h5_unlock(&g);
+  signal(SIGSEGV, SIG_DFL); /* cmocka's own handler would catch it */
+  sl__h5_lock(&g, "/data/fine.h5");
+  sl__h5_unlock(&g);
+  raise(SIGSEGV); /* a bug of ours, after the lock: must still crash */
+}
+
+/* A fault inside libhdf5 is one line naming the file and exit status 1;
+   one elsewhere is not caught (it reaches the handler before ours, or
+   kills the process by the signal). */
+static void test_hdf5_fault_in_libhdf5_exits_1_naming_the_file(void **state) {
+  (void)state;
+  char err[4096];
+  int st = in_child(fault_inside, err, sizeof err);
+  assert_true(WIFEXITED(st));
+  assert_int_equal(WEXITSTATUS(st), 1);
+  assert_string_equal(err, "shardload: /data/corrupt.h5: libhdf5 crashed (SIGSEGV) reading "
+                           "the file's metadata or data: the file is corrupt\n");
+  st = in_child(fault_abort_inside, err, sizeof err);
+  assert_true(WIFEXITED(st));
+  assert_int_equal(WEXITSTATUS(st), 1);
+  assert_non_null(strstr(err, "/data/corrupt.h5: libhdf5 crashed (SIGABRT)"));
+  st = in_child(fault_outside, err, sizeof err);
+  assert_null(strstr(err, "libhdf5 crashed"));
+  assert_true((WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV) || strstr(err, "Sanitizer") != NULL);
+}
+
+/* The 8 bytes of v, little-endian, replaced in file path (once, exactly). */
+static void patch_u64(const char *path, uint64_t from, uint64_t to) {
+  FILE *f = fopen(path, "r+b");
+  assert_non_null(f);
+  unsigned char buf[1 << 16];
+  size_t n = fread(buf, 1, sizeof buf, f);
+  int hits = 0;
+  long at = -1;
+  for (size_t i = 0; i + 8 <= n; i++)
+    if (memcmp(buf + i, &from, 8) == 0) hits++, at = (long)i;
+  assert_int_equal(hits, 1);
+  fseek(f, at, SEEK_SET);
+  fwrite(&to, 8, 1, f);
+  fclose(f);
+}
+
+/* A chunk index pointing past the end of the file (and at an address
+   whose sum with the size overflows): refused before any read. */
+static void test_hdf5_chunk_outside_the_file_is_refused(void **state) {
+  (void)state;
+  const uint64_t bad[] = {1u << 30, INT64_MAX - 8, UINT64_MAX - 8};
+  for (size_t b = 0; b < SL_ARRAY_LEN(bad); b++) {
+    float v[64 * 2];
+    for (int i = 0; i < 128; i++) v[i] = (float)i;
+    hsize_t dims[] = {64, 2}, chunk[] = {16, 2};
+    hid_t dcpl = chunked_gzip(2, chunk);
+    char *path = h5_make("badchunk.h5", "d", H5T_IEEE_F32LE, 2, dims, dcpl, H5T_NATIVE_FLOAT, v);
+    H5Pclose(dcpl);
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT), d = H5Dopen2(f, "d", H5P_DEFAULT);
+    hsize_t at[] = {16, 0}, size = 0;
+    haddr_t addr = 0;
+    unsigned mask = 0;
+    assert_true(H5Dget_chunk_info_by_coord(d, at, &mask, &addr, &size) >= 0);
+    H5Dclose(d);
+    H5Fclose(f);
+    patch_u64(path, addr, bad[b]);
+    probed p;
+    assert_int_equal(probe(path, "d", &p), SL_OK);
+    assert_int_equal(p.s.param[0], 2); /* MODE_CHUNKS: our own decoding */
+    sl_error err = {0};
+    void *buf = malloc(64 * 2 * sizeof(float));
+    assert_int_equal(tshard_open(&p, &err), SL_OK);
+    sl_status st = sl__hdf5_driver.read(&p.s, p.handle, &p.src, 0, 64, buf, &err);
+    assert_int_equal(st, SL_EFORMAT);
+    assert_non_null(strstr(err.message, path));
+    assert_non_null(strstr(err.message, "chunk at row 16"));
+    free(buf);
+    release(&p);
+    assert_int_equal(H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_FILE), 0);
+    free(path);
+  }
+}
+
+/* External storage (raw bytes of any file) is refused without the option,
+   read with it when the file lies beside the shard, refused outside. */
+static void test_hdf5_external_storage_needs_the_option(void **state) {
+  (void)state;
+  float v[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+  char *raw = path_in(dir, "ext.bin");
+  FILE *fp = fopen(raw, "wb");
+  fwrite(v, sizeof v, 1, fp);
+  fclose(fp);
+  const char *names[] = {"ext.bin", "/etc/passwd"};
+  for (int k = 0; k < 2; k++) {
+    hsize_t dims[] = {4, 2};
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_external(dcpl, names[k], 0, sizeof v);
+    char *path = h5_make("ext.h5", "d", H5T_IEEE_F32LE, 2, dims, dcpl, -1, NULL);
+    H5Pclose(dcpl);
+    probed p;
+    assert_int_equal(probe(path, "d", &p), SL_EFORMAT);
+    assert_non_null(strstr(p.err.message, path));
+    assert_non_null(strstr(p.err.message, names[k]));
+    assert_non_null(strstr(p.err.message, "option hdf5_allow_external"));
+    tshard_init(&p, &sl__hdf5_driver);
+    p.o.hdf5_allow_external = 1;
+    sl_status st = tshard_probe(&p, path, "d");
+    if (k == 1) {
+      assert_int_equal(st, SL_EFORMAT);
+      assert_non_null(strstr(p.err.message, "outside the dataset's directory"));
+    } else {
+      assert_int_equal(st, SL_OK);
+      float *got = read_by_driver(&p, 0, 4);
+      assert_memory_equal(got, v, sizeof v);
+      free(got);
+      release(&p);
+    }
+    free(path);
+  }
+  free(raw);
+}
+
 
 int main(void) {
   const struct CMUnitTest tests[] = {
@@ -740,6 +906,9 @@ int main(void) {
       cmocka_unit_test(test_hdf5_rejects_truncated_contiguous_file),
       cmocka_unit_test(test_hdf5_expand_sorts_numbers_naturally),
       cmocka_unit_test(test_hdf5_concurrent_reads_agree),
+      cmocka_unit_test(test_hdf5_fault_in_libhdf5_exits_1_naming_the_file),
+      cmocka_unit_test(test_hdf5_chunk_outside_the_file_is_refused),
+      cmocka_unit_test(test_hdf5_external_storage_needs_the_option),
   };
   return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }

@@ -12,6 +12,20 @@ typedef struct chunk_loc {
   unsigned skipped; /* filter mask: bit i set = filter i not applied */
 } chunk_loc;
 
+/* A chunk's bytes as the B-tree gives them, which a corrupt file makes
+   anything: within the file (overflow-checked) before anything reads them. */
+static sl_status check_chunk(const sl_shard *s, const sl_source *src, const char *name,
+                             hsize_t row, haddr_t addr, hsize_t size, sl_error *err) {
+  int64_t end, fsize = sl_source_size(src);
+  if (addr > (haddr_t)INT64_MAX || size > (hsize_t)INT64_MAX ||
+      !sl__add((int64_t)addr, (int64_t)size, &end) || end > fsize || size == 0)
+    SL_FAIL(err, SL_EFORMAT, "%s:%s: the chunk at row %llu claims %llu bytes at byte %llu "
+            "but the file has %lld bytes (corrupt chunk index)", s->path, name,
+            (unsigned long long)row, (unsigned long long)size, (unsigned long long)addr,
+            (long long)fsize);
+  return SL_OK;
+}
+
 /* Where chunks c0..c0+n-1 lie in the file (under the HDF5 lock). *missing:
    some chunk was never written, so HDF5 must supply the fill value. */
 static sl_status locate_locked(const sl_shard *s, const sl_source *src, const char *name,
@@ -19,7 +33,7 @@ static sl_status locate_locked(const sl_shard *s, const sl_source *src, const ch
                                sl_error *err) {
   hid_t f, d = -1;
   SL_TRY(sl__h5_open_file(src, &f, err));
-  sl_status st = sl__h5_open_dataset(f, s->path, name, &d, err);
+  sl_status st = sl__h5_open_dataset(f, s->path, name, sl__h5_allow_external(s), &d, err);
   hsize_t coord[H5S_MAX_RANK] = {0};
   *missing = false;
   for (size_t i = 0; st == SL_OK && i < n && !*missing; i++) {
@@ -33,9 +47,10 @@ static sl_status locate_locked(const sl_shard *s, const sl_source *src, const ch
     *missing = addr == HADDR_UNDEF;
     loc[i].addr = (int64_t)addr;
     loc[i].size = (int64_t)size;
+    if (st == SL_OK && !*missing) st = check_chunk(s, src, name, coord[0], addr, size, err);
   }
   if (d >= 0) H5Oclose(d);
-  H5Fclose(f);
+  sl__h5_close_file(f);
   return st;
 }
 
@@ -91,8 +106,9 @@ static sl_status one_chunk(const sl_shard *s, const char *name, chunk_io *io,
                            char *dst, sl_error *err) {
   int64_t cr = (int64_t)s->param[P_CHUNK_ROWS], rb = (int64_t)s->param[P_ROW_BYTES];
   size_t want = (size_t)(cr * rb);
-  if (loc->size < 0 || (size_t)loc->size > io->cap || loc->addr < 0 ||
-      loc->addr + loc->size > sl_source_size(io->src))
+  int64_t end;
+  if (loc->size <= 0 || (size_t)loc->size > io->cap || loc->addr < 0 ||
+      !sl__add(loc->addr, loc->size, &end) || end > sl_source_size(io->src))
     SL_FAIL(err, SL_EFORMAT, "%s:%s: chunk %lld lies outside the file or exceeds %zu bytes",
             s->path, name, (long long)k, io->cap);
   SL_TRY(sl_source_read(io->src, loc->addr, (size_t)loc->size, io->buf, err));
@@ -109,7 +125,7 @@ static sl_status locate(const sl_shard *s, const sl_source *src, const char *nam
                         size_t n, chunk_loc *loc, int64_t lo, int64_t hi, char *dst,
                         bool *missing, sl_error *err) {
   h5_guard g;
-  sl__h5_lock(&g);
+  sl__h5_lock(&g, s->path);
   sl_status st = locate_locked(s, src, name, c0, n, loc, missing, err);
   if (st == SL_OK && *missing) st = sl__h5_read_locked(s, src, name, lo, hi, dst, err);
   sl__h5_unlock(&g);

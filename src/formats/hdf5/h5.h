@@ -3,6 +3,7 @@
  *   names.c    the datasets of a file, by name or pattern (expand)
  *   types.c    HDF5 types <-> dtypes, in memory and in files
  *   storage.c  shape, layout and filters of a dataset: how it will be read
+ *   foreign.c  external storage and virtual datasets: other files, refused
  *   chunks.c   our own decoding of deflate/shuffle chunks, outside the lock
  *   hdf5.c     the driver table: probe, open, extents, read
  *   write.c    `shardload write --format hdf5`
@@ -35,8 +36,18 @@ typedef struct h5_guard {
   void *data;
 } h5_guard;
 
-void sl__h5_lock(h5_guard *g);
+/* file: what a crash inside libhdf5 names (lock.c) until the unlock. */
+void sl__h5_lock(h5_guard *g, const char *file);
 void sl__h5_unlock(const h5_guard *g);
+/* How inputs are opened: files, and datasets (external storage named
+   relative to the file; external links refused unless allowed, then only
+   inside the linking file's directory). */
+hid_t sl__h5_fapl(void);
+/* H5Fclose of an input, H5Fopen of a file by name (read-only, no identity
+   check: virtual sources); each remembers a failure (lock.c: a quiet exit). */
+void sl__h5_close_file(hid_t f);
+hid_t sl__h5_open_path(const char *path);
+hid_t sl__h5_dapl(bool allow_external);
 /* HDF5's innermost error description, for messages. */
 const char *sl__h5_reason(char buf[static 160]);
 /* The signature at byte 0, 512, 1024, ...: "not an HDF5 file" otherwise. */
@@ -50,8 +61,8 @@ sl_status sl__h5_open_file(const sl_source *src, hid_t *f, sl_error *err);
 /* The file's one and only dataset (absolute name, malloc'd). */
 sl_status sl__h5_only_dataset(hid_t f, const char *path, char **out, sl_error *err);
 /* Opens dataset name; a missing one is reported with what the file holds. */
-sl_status sl__h5_open_dataset(hid_t f, const char *path, const char *name, hid_t *d,
-                              sl_error *err);
+sl_status sl__h5_open_dataset(hid_t f, const char *path, const char *name, bool allow_external,
+                              hid_t *d, sl_error *err);
 bool sl__h5_has_glob(const char *s);
 sl_status sl__h5_expand(const void *state, const char *path, const sl_open_options *o,
                         char ***members, size_t *n, sl_error *err);
@@ -72,6 +83,22 @@ hid_t sl__h5_file_type(sl_dtype dt);
    rows, swap and param[] of s. */
 sl_status sl__h5_describe(hid_t d, const char *path, const char *name, int64_t fsize,
                           sl_shard *s, sl_shard_info *info, sl_error *err);
+
+/* ---------------------------------------------------------- foreign.c */
+
+/* Refuses dataset d (of the file at path) when HDF5 would read its data
+   from other files, unless allow; then only from files inside path's
+   directory (symbolic links resolved). */
+sl_status sl__h5_check_foreign(hid_t d, hid_t dcpl, const char *path, const char *name,
+                               bool allow, sl_error *err);
+/* Whether name, as named inside the file at path (absolute or relative to
+   its directory), resolves to an existing file inside that directory. */
+bool sl__h5_inside_dir(const char *path, const char *name);
+/* Whether dataset d lies in a file other than the one at path (reached
+   through an external link): its bytes are not the shard file's. */
+bool sl__h5_elsewhere(hid_t d, const char *path);
+/* Option hdf5_allow_external of a shard (false without options). */
+bool sl__h5_allow_external(const sl_shard *s);
 
 /* ----------------------------------------------------------- chunks.c */
 

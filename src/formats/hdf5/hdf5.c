@@ -47,19 +47,32 @@ static sl_status describe_named(hid_t f, const sl_source *src, const char *membe
     name = *owned;
   }
   hid_t d;
-  SL_TRY(sl__h5_open_dataset(f, path, name, &d, err));
+  SL_TRY(sl__h5_open_dataset(f, path, name, sl__h5_allow_external(s), &d, err));
   sl_status st = sl__h5_describe(d, path, name, sl_source_size(src), s, info, err);
   H5Oclose(d);
   return st;
+}
+
+/* Option dataset given with a directory of shards reaches probe as it was
+   written; a pattern there is the user's mistake, unless a dataset has that
+   very name (names from a file may hold '*', '?' or '[' too). */
+static sl_status not_a_pattern(hid_t f, const sl_source *src, const char *member,
+                               sl_error *err) {
+  if (member == NULL || !sl__h5_has_glob(member) || H5Lexists(f, member, H5P_DEFAULT) > 0)
+    return SL_OK;
+  SL_FAIL(err, SL_EINVAL, "%s: expected one dataset name but found the pattern '%s'; a "
+          "pattern selects the datasets of a single file, not of a directory of shards",
+          sl_source_path(src), member);
 }
 
 static sl_status probe_locked(const sl_source *src, const char *member, sl_shard *s,
                               sl_shard_info *info, sl_error *err) {
   hid_t f;
   SL_TRY(sl__h5_open_file(src, &f, err));
-  char *owned;
-  sl_status st = describe_named(f, src, member, s, info, &owned, err);
-  H5Fclose(f);
+  char *owned = NULL;
+  sl_status st = not_a_pattern(f, src, member, err);
+  if (st == SL_OK) st = describe_named(f, src, member, s, info, &owned, err);
+  sl__h5_close_file(f);
   sl__free(owned);
   return st;
 }
@@ -67,13 +80,9 @@ static sl_status probe_locked(const sl_source *src, const char *member, sl_shard
 static sl_status h5_probe(const void *state, const sl_source *src, const char *member,
                           sl_shard *s, sl_shard_info *info, sl_error *err) {
   (void)state;
-  if (member != NULL && sl__h5_has_glob(member))
-    SL_FAIL(err, SL_EINVAL, "%s: expected one dataset name but found the pattern '%s'; a "
-            "pattern selects the datasets of a single file, not of a directory of shards",
-            sl_source_path(src), member);
   SL_TRY(sl__h5_check_signature(src, err));
   h5_guard g;
-  sl__h5_lock(&g);
+  sl__h5_lock(&g, sl_source_path(src));
   sl_status st = probe_locked(src, member, s, info, err);
   sl__h5_unlock(&g);
   return st;
@@ -89,7 +98,7 @@ static sl_status open_locked(const sl_shard *s, const sl_source *src, char **nam
   sl_shard now = *s;
   char *owned;
   sl_status st = describe_named(f, src, s->member, &now, info, &owned, err);
-  H5Fclose(f);
+  sl__h5_close_file(f);
   if (st == SL_OK) st = check_same(s, &now, owned ? owned : s->member, err);
   if (st == SL_OK && owned == NULL && (owned = sl__strdup(s->member)) == NULL)
     st = sl__fail(err, SL_ENOMEM, "%s: out of memory", s->path);
@@ -107,7 +116,7 @@ static sl_status h5_open(const void *state, const sl_shard *s, const sl_source *
   *handle = NULL;
   if (s->param[P_MODE] == MODE_EXTENTS) return SL_OK; /* no HDF5 call to read it */
   h5_guard g;
-  sl__h5_lock(&g);
+  sl__h5_lock(&g, s->path);
   char *name = NULL;
   sl_status st = open_locked(s, src, &name, info, err);
   sl__h5_unlock(&g);
@@ -143,7 +152,7 @@ sl_status sl__h5_read_locked(const sl_shard *s, const sl_source *src, const char
                              int64_t lo, int64_t hi, void *dst, sl_error *err) {
   hid_t f, d = -1, fs = -1, mem = -1, ft = -1, mt = -1;
   SL_TRY(sl__h5_open_file(src, &f, err));
-  sl_status st = sl__h5_open_dataset(f, s->path, name, &d, err);
+  sl_status st = sl__h5_open_dataset(f, s->path, name, sl__h5_allow_external(s), &d, err);
   if (st == SL_OK) {
     fs = H5Dget_space(d);
     st = select_rows(fs, s, name, lo, hi, &mem, err);
@@ -161,7 +170,7 @@ sl_status sl__h5_read_locked(const sl_shard *s, const sl_source *src, const char
   if (mem >= 0) H5Sclose(mem);
   if (fs >= 0) H5Sclose(fs);
   if (d >= 0) H5Oclose(d);
-  H5Fclose(f);
+  sl__h5_close_file(f);
   return st;
 }
 
@@ -176,7 +185,7 @@ static sl_status resolve_locked(const sl_shard *s, const sl_source *src, char **
   hid_t f;
   SL_TRY(sl__h5_open_file(src, &f, err));
   sl_status st = sl__h5_only_dataset(f, s->path, name, err);
-  H5Fclose(f);
+  sl__h5_close_file(f);
   return st;
 }
 
@@ -191,7 +200,7 @@ static sl_status h5_read(const sl_shard *s, const void *handle, const sl_source 
   if (name != NULL && s->param[P_MODE] == MODE_CHUNKS)
     return sl__h5_read_chunks(s, src, name, lo, hi, dst, err);
   h5_guard g;
-  sl__h5_lock(&g);
+  sl__h5_lock(&g, s->path);
   char *owned = NULL;
   sl_status st = name ? SL_OK : resolve_locked(s, src, &owned, err);
   if (st == SL_OK) st = sl__h5_read_locked(s, src, name ? name : owned, lo, hi, dst, err);

@@ -111,20 +111,35 @@ sl_status sl__h5_only_dataset(hid_t f, const char *path, char **out, sl_error *e
   sl__free(l.v);
   return SL_OK;
 }
-sl_status sl__h5_open_dataset(hid_t f, const char *path, const char *name, hid_t *d,
-                              sl_error *err) {
-  *d = H5Oopen(f, name, H5P_DEFAULT);
-  if (*d >= 0 && H5Iget_type(*d) == H5I_DATASET) return SL_OK;
-  bool exists = *d >= 0;
-  if (exists) H5Oclose(*d);
-  *d = -1;
+/* What the last link of name is when it cannot be opened as a dataset. */
+static const char *not_a_dataset(hid_t f, const char *name) {
+  H5L_info_t li;
+  if (H5Lget_info(f, name, &li, H5P_DEFAULT) < 0) return "none";
+  if (li.type == H5L_TYPE_EXTERNAL)
+    return "an external link to another file (refused unless option hdf5_allow_external "
+           "is set, and then followed only inside the file's directory)";
+  if (li.type == H5L_TYPE_SOFT) return "a soft link that leads nowhere or to no dataset";
+  hid_t o = H5Oopen(f, name, H5P_DEFAULT);
+  if (o < 0) return "an object HDF5 cannot open";
+  bool dataset = H5Iget_type(o) == H5I_DATASET;
+  H5Oclose(o);
+  return dataset ? "a dataset HDF5 cannot open" : "a group or other object of that name";
+}
+
+/* H5Dopen2 with our access list: external storage resolved next to the
+   file, external links checked (lock.c). */
+sl_status sl__h5_open_dataset(hid_t f, const char *path, const char *name, bool allow_external,
+                              hid_t *d, sl_error *err) {
+  *d = H5Dopen2(f, name, sl__h5_dapl(allow_external));
+  if (*d >= 0) return SL_OK;
+  const char *found = not_a_dataset(f, name);
   name_list l;
   SL_TRY(list_datasets(f, path, &l, err));
   char held[512];
   describe_names(&l, held, sizeof held);
   names_free(&l);
   SL_FAIL(err, SL_EFORMAT, "%s: expected a dataset '%s' but found %s; the file holds %s",
-          path, name, exists ? "a group or other object of that name" : "none", held);
+          path, name, found, held);
 }
 /* ------------------------------------------------------------- expand */
 
@@ -181,7 +196,7 @@ static sl_status expand_locked(const sl_source *src, const char *pattern, char *
     if (st == SL_OK) st = take_matches(&l, pattern, path, out, n, err);
     names_free(&l); /* the matches have moved out; NULL slots are left */
   }
-  H5Fclose(f);
+  sl__h5_close_file(f);
   return st;
 }
 
@@ -212,7 +227,7 @@ sl_status sl__h5_expand(const void *state, const char *path, const sl_open_optio
   sl_status st = sl__h5_check_signature(&src, err);
   if (st == SL_OK) {
     h5_guard g;
-    sl__h5_lock(&g);
+    sl__h5_lock(&g, path);
     st = expand_locked(&src, want, members, n, err);
     sl__h5_unlock(&g);
   }

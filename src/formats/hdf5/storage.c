@@ -53,6 +53,10 @@ static sl_status sizes(const sl_shard_info *info, const char *path, const char *
 
 /* ------------------------------------------------------------- storage */
 
+bool sl__h5_allow_external(const sl_shard *s) {
+  return s != NULL && s->opts != NULL && s->opts->hdf5_allow_external != 0;
+}
+
 /* Every filter of a chunked dataset must be there to decode it; say which
    one is missing now rather than fail in the middle of the parallel read. */
 static sl_status check_filters(hid_t dcpl, const char *path, const char *name,
@@ -145,9 +149,12 @@ static sl_status storage(hid_t d, const char *path, const char *name,
     SL_FAIL(err, SL_EFORMAT, "%s:%s: cannot read the storage properties: %s", path, name,
             sl__h5_reason(why));
   H5D_layout_t layout = H5Pget_layout(dcpl);
-  bool plain = layout == H5D_CONTIGUOUS && H5Pget_external_count(dcpl) == 0;
-  sl_status st = check_filters(dcpl, path, name, err);
-  bool chunks = st == SL_OK && layout == H5D_CHUNKED && own_chunks(d, dcpl, info, s);
+  /* through an external link, only HDF5 knows where the bytes are */
+  bool ours = !sl__h5_elsewhere(d, path);
+  bool plain = ours && layout == H5D_CONTIGUOUS && H5Pget_external_count(dcpl) == 0;
+  sl_status st = sl__h5_check_foreign(d, dcpl, path, name, sl__h5_allow_external(s), err);
+  if (st == SL_OK) st = check_filters(dcpl, path, name, err);
+  bool chunks = st == SL_OK && ours && layout == H5D_CHUNKED && own_chunks(d, dcpl, info, s);
   H5Pclose(dcpl);
   SL_TRY(st);
   int64_t offset = -1;

@@ -38,7 +38,7 @@ sl_status sl__h5_write(const char *path, sl_dtype dtype, int ndim, const int64_t
     dims[i] = (hsize_t)shape[i];
   }
   h5_guard g;
-  sl__h5_lock(&g);
+  sl__h5_lock(&g, path);
   sl_status st = write_locked(path, dtype, ndim, dims, data, err);
   sl__h5_unlock(&g);
   return st;
