@@ -37,7 +37,10 @@ static const char usage_text[] =
     "\n"
     "read options:\n"
     "  --format F                npy|hdf5|raw (default: from the file names)\n"
-    "  --variant V               auto|cpu|omp|gpu (default auto: omp when >1 thread)\n"
+    "  --variant V               auto|cpu|omp|gpu (default auto: gpu where a CUDA device is\n"
+    "                            visible, else omp when >1 thread)\n"
+    "  --device N                gpu: CUDA device (default: node-local rank modulo devices)\n"
+    "  --gds M                   gpu: GPUDirect Storage off|auto|on (default auto)\n"
     "  --threads N               threads per rank (default: OpenMP's default)\n"
     "  --io M                    auto|buffered|direct (default auto)\n"
     "  --partition P             balanced|tiled (default balanced)\n"
@@ -150,6 +153,9 @@ const choice io_modes[] = {{"auto", SL_IO_AUTO}, {"buffered", SL_IO_BUFFERED},
 const choice partitions[] = {{"balanced", SL_PARTITION_BALANCED},
                                     {"tiled", SL_PARTITION_TILED}, {NULL, 0}};
 
+const choice gds_modes[] = {{"auto", SL_GDS_AUTO}, {"off", SL_GDS_OFF}, {"on", SL_GDS_ON},
+                            {NULL, 0}};
+
 const char *name_of(const choice *c, int v) {
   for (; c->name; c++)
     if (c->value == v) return c->name;
@@ -176,6 +182,9 @@ static int set_value(args *a, const char *opt, const char *v) {
   } else if (strcmp(opt, "--io") == 0) {
     if (!pick(io_modes, v, &iv)) return usage_error("--io: expected auto|buffered|direct, got '%s'", v);
     a->read.io = (sl_io_mode)iv;
+  } else if (strcmp(opt, "--gds") == 0) {
+    if (!pick(gds_modes, v, &iv)) return usage_error("--gds: expected off|auto|on, got '%s'", v);
+    a->read.gds = (sl_gds_mode)iv;
   } else if (strcmp(opt, "--partition") == 0) {
     if (!pick(partitions, v, &iv)) return usage_error("--partition: expected balanced|tiled, got '%s'", v);
     a->read.partition = (sl_partition_kind)iv;
@@ -183,6 +192,9 @@ static int set_value(args *a, const char *opt, const char *v) {
     return usage_error("%s: expected a non-negative integer, got '%s'", opt, v);
   } else if (strcmp(opt, "--threads") == 0) {
     a->read.threads = (int)n;
+  } else if (strcmp(opt, "--device") == 0) {
+    if (n > 4096) return usage_error("--device: expected a device index, got %lld", (long long)n);
+    a->read.device = (int)n;
   } else if (strcmp(opt, "--min-rows") == 0) {
     if (n < 1) return usage_error("--min-rows: expected >= 1, got %lld", (long long)n);
     a->read.min_rows = n;
@@ -202,7 +214,7 @@ static const char *const valued[] = {
     "--format", "--pattern", "--dataset", "--trailing", "--columns", "--fill-nulls",
     "--output", "--shape", "--dtype", "--shard-dir", "--variant", "--io", "--partition",
     "--threads", "--min-rows", "--chunk-mib", "--header-bytes", "--num-shards", "--seed",
-    NULL};
+    "--device", "--gds", NULL};
 
 static bool takes_value(const char *opt, size_t len) {
   for (const char *const *v = valued; *v; v++)

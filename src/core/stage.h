@@ -60,9 +60,13 @@ typedef struct sl_copy_engine {
    SHARDLOAD_TEST_GDS=1 gives it a GPUDirect Storage stand-in (pread to
    its device memory) so the pipeline's cuFile path runs too. */
 const sl_copy_engine *sl__host_engine(void);
-/* Pinned bytes the host engine holds now and at most since the last reset. */
+/* Pinned bytes the host engine holds now and at most since the last reset
+   (which also restarts the count of SHARDLOAD_TEST_COPY_FAIL). */
 void sl__host_engine_pinned(int64_t *now, int64_t *peak);
 void sl__host_engine_reset(void);
+
+/* Tests: the gpu variant uses e (NULL: back to the usual choice). */
+void sl__gpu_engine_override(const sl_copy_engine *e);
 
 /* The CUDA engine; NULL in a build without CUDA. */
 const sl_copy_engine *sl__cuda_engine(void);

@@ -24,7 +24,7 @@ typedef struct job {
   void *dst;
   const void *src;
   size_t n, unit;
-  bool pending, failed;
+  bool pending, failed; /* failed stays set until its wait reports it */
   int64_t number; /* of the process's copies, 1-based */
 } job;
 
@@ -141,7 +141,7 @@ static sl_status host_submit(void *p, int slot, void *dst, const void *src, size
                              size_t unit, sl_error *err) {
   hqueue *q = p;
   job *j = &q->jobs[slot];
-  if (j->pending) /* the pipeline must wait for a slot before reusing it */
+  if (j->pending || j->failed) /* the pipeline must wait for a slot before reusing it */
     SL_FAIL(err, SL_EINVAL, "copy submitted to slot %d while its last copy is in flight", slot);
   int64_t number = atomic_fetch_add(&copies, 1) + 1;
   *j = (job){dst, src, n, unit, true, number == fail_number(), number};
@@ -154,9 +154,10 @@ static sl_status host_submit(void *p, int slot, void *dst, const void *src, size
 static sl_status host_wait(void *p, int slot, sl_error *err) {
   hqueue *q = p;
   job *j = &q->jobs[slot];
-  bool failed = j->pending && j->failed;
-  int64_t number = j->number;
   carry_out(j);
+  bool failed = j->failed;
+  int64_t number = j->number;
+  j->failed = false;
   if (failed)
     SL_FAIL(err, SL_EIO, "injected failure of copy %lld (SHARDLOAD_TEST_COPY_FAIL)",
             (long long)number);
@@ -187,9 +188,18 @@ static sl_status host_gds_available(int dev, sl_error *err) {
 static sl_status host_gds_read(int dev, int fd, void *dst, size_t n, int64_t off, size_t unit,
                                sl_error *err) {
   (void)dev;
-  SL_TRY(sl__pread_full(fd, "(gds stand-in)", dst, n, off, err));
-  swap_units(dst, n, unit);
-  return SL_OK;
+  /* fd may be O_DIRECT, as cuFile prefers: aligned offset and length come
+     in, and a bounce buffer gives the aligned memory (cuFile's own does) */
+  void *bounce = NULL;
+  if (posix_memalign(&bounce, 4096, n ? n : 1) != 0)
+    SL_FAIL(err, SL_ENOMEM, "out of memory for a %zu-byte bounce buffer", n);
+  sl_status st = sl__pread_full(fd, "(gds stand-in)", bounce, n, off, err);
+  if (st == SL_OK) {
+    memcpy(dst, bounce, n);
+    swap_units(dst, n, unit);
+  }
+  free(bounce);
+  return st;
 }
 
 static const sl_copy_engine host_engine = {
@@ -220,4 +230,7 @@ void sl__host_engine_pinned(int64_t *now, int64_t *peak) {
   *peak = atomic_load(&pinned_peak);
 }
 
-void sl__host_engine_reset(void) { atomic_store(&pinned_peak, atomic_load(&pinned_now)); }
+void sl__host_engine_reset(void) {
+  atomic_store(&pinned_peak, atomic_load(&pinned_now));
+  atomic_store(&copies, 0);
+}
