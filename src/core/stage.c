@@ -16,6 +16,7 @@
  *
  * No CUDA here: the device is the copy engine of stage.h. */
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "stage.h"
@@ -259,12 +260,15 @@ static sl_status worker(void *ctx, size_t w, sl_error *unused) {
 
 /* ------------------------------------------------------------------ read */
 
-/* One staging buffer: the largest piece, capped at SL_STAGE_BUF, whole rows,
-   at least one row. */
+/* One staging buffer: the largest piece, capped at SL_STAGE_BUF (tests:
+   SHARDLOAD_TEST_STAGE_BYTES, to run many chunks through small fixtures),
+   whole rows, at least one row. */
 static int64_t rows_per_buffer(const sl_dataset *d, const sl_segment *pieces, size_t n) {
-  int64_t most = 1;
+  int64_t most = 1, buf = SL_STAGE_BUF;
   for (size_t i = 0; i < n; i++) most = SL_MAX(most, pieces[i].file_hi - pieces[i].file_lo);
-  int64_t cap = SL_MAX(SL_STAGE_BUF / SL_MAX(d->row_bytes, 1), 1);
+  const char *v = getenv("SHARDLOAD_TEST_STAGE_BYTES");
+  if (v != NULL && atoll(v) > 0) buf = SL_MIN(atoll(v), (int64_t)SL_STAGE_BUF);
+  int64_t cap = SL_MAX(buf / SL_MAX(d->row_bytes, 1), 1);
   return SL_MIN(most, cap);
 }
 
