@@ -187,9 +187,9 @@ static void report_json(const rank_report *r, int P, const sl_dataset *d, const 
     cJSON_AddNumberToObject(o, "fault_seconds", r[i].fault_seconds);
     cJSON_AddNumberToObject(o, "gbps", gbps(r[i].bytes, r[i].seconds));
     cJSON_AddNumberToObject(o, "threads", r[i].threads);
+    add_device_json(o, &r[i]); /* before variant and io, which end the object */
     cJSON_AddStringToObject(o, "variant", name_of(variants, r[i].variant));
     cJSON_AddStringToObject(o, "io", name_of(io_modes, r[i].io));
-    add_device_json(o, &r[i]);
     cJSON_AddItemToArray(ranks, o);
     slowest = r[i].seconds > slowest ? r[i].seconds : slowest;
     probed += r[i].files_probed;
