@@ -45,7 +45,8 @@ demo: build
 # The whole suite, plain and then under AddressSanitizer + UBSan; the unit
 # and fixture tests once more under ThreadSanitizer; then, with the CUDA
 # toolkit, the suite in the CUDA build (tests that need a GPU skip loudly
-# without one; the libFuzzer run does not depend on it and is left out).
+# without one; the libFuzzer run and the host-engine fixture sweep, whose
+# code is the same in every build and ran in build/ already, are left out).
 test: test-plain test-asan test-tsan test-cuda
 
 test-plain: build
@@ -59,7 +60,7 @@ test-tsan: build-tsan
 
 test-cuda: build-cuda
 	@if [ -z "$(NVCC)" ]; then echo "test-cuda: no nvcc (CUDA toolkit) here: skipped"; else \
-	  ctest --test-dir $(CUDA_BUILD) --output-on-failure -j$(JOBS) -E fuzz_libfuzzer_short; fi
+	  ctest --test-dir $(CUDA_BUILD) --output-on-failure -j$(JOBS) -E 'fuzz_libfuzzer_short|gpu_host_fixtures'; fi
 
 install: build
 	cmake --install $(BUILD)
