@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include "stage.h"
 
@@ -206,7 +207,17 @@ static struct {
 } gds;
 static pthread_once_t gds_once = PTHREAD_ONCE_INIT;
 
+/* Without the nvidia-fs kernel module cuFile runs in its compatibility mode
+   (POSIX reads through its own bounce buffers), which the staging ring
+   beats: it counts as unavailable. */
+#define SL_NVFS "/proc/driver/nvidia-fs/version"
+
 static void gds_load(void) {
+  if (access(SL_NVFS, R_OK) != 0) {
+    snprintf(gds.why, sizeof gds.why, "the nvidia-fs kernel module is not loaded (no %s), so "
+             "cuFile could only run in compatibility mode", SL_NVFS);
+    return;
+  }
   void *lib = dlopen("libcufile.so.0", RTLD_NOW | RTLD_LOCAL);
   if (lib == NULL) lib = dlopen("libcufile.so", RTLD_NOW | RTLD_LOCAL);
   if (lib == NULL) {
