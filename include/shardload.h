@@ -259,6 +259,15 @@ typedef enum sl_io_mode {
   SL_IO_DIRECT = 2
 } sl_io_mode;
 
+/* GPUDirect Storage for the gpu variant (cuFile, loaded at run time). */
+typedef enum sl_gds_mode {
+  SL_GDS_AUTO = 0, /* cuFile where it loads and the file system supports it */
+  SL_GDS_OFF = 1,  /* the pinned staging pipeline only */
+  SL_GDS_ON = 2    /* cuFile or fail, naming why it is unavailable */
+} sl_gds_mode;
+
+typedef enum sl_memory_kind { SL_MEMORY_HOST = 1, SL_MEMORY_CUDA = 2 } sl_memory_kind;
+
 typedef enum sl_partition_kind {
   SL_PARTITION_BALANCED = 0, /* rank r: [r*N/P, (r+1)*N/P) */
   SL_PARTITION_TILED = 1     /* tile_rows = ceil(N/P), last tile short */
@@ -281,6 +290,13 @@ typedef struct sl_read_options {
   sl_partition_kind partition; /* sl_load only; default BALANCED */
   int64_t min_rows;            /* sl_load only: tiles are at least this many rows;
                                   default 1 */
+  sl_memory_kind memory;       /* sl_dataset_read_rows: where dst is; default HOST;
+                                  CUDA (device memory from cudaMalloc) reads
+                                  through the gpu variant (AUTO picks it) */
+  int device;                  /* gpu: CUDA device; -1 (default): sl_load takes the
+                                  node-local rank modulo the visible devices,
+                                  sl_dataset_read_rows the device of dst */
+  sl_gds_mode gds;             /* gpu: GPUDirect Storage; default AUTO */
 } sl_read_options;
 
 SL_API void sl_read_options_init_size(sl_read_options *o, size_t size);
@@ -307,6 +323,14 @@ typedef struct sl_read_stats {
   int64_t open_files_peak; /* most descriptors the file cache held at once in
                               this process, so far */
   int64_t open_files_limit; /* what the file cache may hold (from RLIMIT_NOFILE) */
+  int device;            /* gpu: the CUDA device that holds the tile; -1 otherwise */
+  int gds;               /* gpu: 1 when cuFile read the files' extents, 0 when
+                            the pinned staging pipeline did it all */
+  char device_name[96];  /* gpu: the device's name; "" otherwise */
+  char device_pci[32];   /* gpu: its PCI bus id ("0000:3b:00.0"); "" otherwise */
+  int64_t staging_peak;  /* gpu: most bytes of pinned staging buffers held at once */
+  char note[256];        /* why the variant (or path) that ran is not the one
+                            asked for, e.g. AUTO without a CUDA device; "" */
 } sl_read_stats;
 
 SL_API void sl_read_stats_init_size(sl_read_stats *s, size_t size);
@@ -326,8 +350,6 @@ SL_API SL_NODISCARD sl_status sl_dataset_read_rows(const sl_dataset *d, int64_t 
 /* ------------------------------------------------------ distributed array */
 
 typedef struct sl_array sl_array;
-
-typedef enum sl_memory_kind { SL_MEMORY_HOST = 1, SL_MEMORY_CUDA = 2 } sl_memory_kind;
 
 /**
  * Collective: partitions the rows over the ranks of comm, allocates each

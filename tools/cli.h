@@ -27,7 +27,7 @@ typedef struct choice {
   int value;
 } choice;
 
-extern const choice variants[], io_modes[], partitions[];
+extern const choice variants[], io_modes[], partitions[], gds_modes[];
 extern int rank0; /* 1 on the rank that prints */
 
 void say(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -13,6 +13,9 @@ typedef struct rank_report {
   int64_t files_opened, open_files_peak, open_files_limit;
   double seconds, alloc_seconds, fault_seconds;
   int threads, variant, io;
+  int device, gds;
+  int64_t staging_peak;
+  char device_name[96], device_pci[32], note[256];
 } rank_report;
 
 static void print_dataset_json(const sl_dataset *d, const char *path, cJSON *j) {
@@ -100,6 +103,12 @@ static rank_report local_report(const sl_array *arr, const sl_dataset *d,
   r.files_opened = s->files_opened;
   r.open_files_peak = s->open_files_peak;
   r.open_files_limit = s->open_files_limit;
+  r.device = s->device;
+  r.gds = s->gds;
+  r.staging_peak = s->staging_peak;
+  snprintf(r.device_name, sizeof r.device_name, "%s", s->device_name);
+  snprintf(r.device_pci, sizeof r.device_pci, "%s", s->device_pci);
+  snprintf(r.note, sizeof r.note, "%s", s->note);
   return r;
 }
 
@@ -127,10 +136,31 @@ static void report_text(const rank_report *r, int P, const sl_dataset *d, const 
         (long long)r[i].first_shard, (long long)r[i].last_shard, (long long)r[i].files,
         (double)r[i].bytes / (1 << 20), r[i].seconds, gbps(r[i].bytes, r[i].seconds),
         r[i].threads, r[i].threads == 1 ? "" : "s");
+    if (r[i].device >= 0)
+      say(stdout, "    device %d (%s, %s), %s\n", r[i].device, r[i].device_name, r[i].device_pci,
+          r[i].gds ? "cuFile (GPUDirect Storage)" : "pinned staging");
+    if (r[i].note[0]) say(stdout, "    note: %s\n", r[i].note);
   }
   say(stdout, "total: %.1f MiB, read phase %.3f s (%.2f GB/s), discovery %.3f s, load %.3f s\n",
       (double)sl_dataset_nbytes(d) / (1 << 20), slowest, gbps(sl_dataset_nbytes(d), slowest),
       open_s, load_s);
+}
+
+/* The gpu variant's device and read path per rank; null for host variants. */
+static void add_device_json(cJSON *o, const rank_report *r) {
+  if (r->device >= 0) {
+    cJSON *dv = cJSON_AddObjectToObject(o, "device");
+    cJSON_AddNumberToObject(dv, "index", r->device);
+    cJSON_AddStringToObject(dv, "name", r->device_name);
+    cJSON_AddStringToObject(dv, "pci_bus_id", r->device_pci);
+    cJSON_AddStringToObject(o, "path", r->gds ? "cufile" : "staging");
+    cJSON_AddNumberToObject(o, "staging_peak_bytes", (double)r->staging_peak);
+  } else {
+    cJSON_AddNullToObject(o, "device");
+    cJSON_AddStringToObject(o, "path", "host");
+  }
+  if (r->note[0]) cJSON_AddStringToObject(o, "note", r->note);
+  else cJSON_AddNullToObject(o, "note");
 }
 
 static void report_json(const rank_report *r, int P, const sl_dataset *d, const args *a,
@@ -157,6 +187,7 @@ static void report_json(const rank_report *r, int P, const sl_dataset *d, const 
     cJSON_AddNumberToObject(o, "fault_seconds", r[i].fault_seconds);
     cJSON_AddNumberToObject(o, "gbps", gbps(r[i].bytes, r[i].seconds));
     cJSON_AddNumberToObject(o, "threads", r[i].threads);
+    add_device_json(o, &r[i]); /* before variant and io, which end the object */
     cJSON_AddStringToObject(o, "variant", name_of(variants, r[i].variant));
     cJSON_AddStringToObject(o, "io", name_of(io_modes, r[i].io));
     cJSON_AddItemToArray(ranks, o);

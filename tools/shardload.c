@@ -39,7 +39,10 @@ static const char usage_text[] =
     "\n"
     "read options:\n"
     "  --format F                npy|hdf5|raw (default: from the file names)\n"
-    "  --variant V               auto|cpu|omp|gpu (default auto: omp when >1 thread)\n"
+    "  --variant V               auto|cpu|omp|gpu (default auto: gpu where a CUDA device is\n"
+    "                            visible, else omp when >1 thread)\n"
+    "  --device N                gpu: CUDA device (default: node-local rank modulo devices)\n"
+    "  --gds M                   gpu: GPUDirect Storage off|auto|on (default auto)\n"
     "  --threads N               threads per rank (default: OpenMP's default)\n"
     "  --io M                    auto|buffered|direct (default auto)\n"
     "  --partition P             balanced|tiled (default balanced)\n"
@@ -155,6 +158,9 @@ const choice io_modes[] = {{"auto", SL_IO_AUTO}, {"buffered", SL_IO_BUFFERED},
 const choice partitions[] = {{"balanced", SL_PARTITION_BALANCED},
                                     {"tiled", SL_PARTITION_TILED}, {NULL, 0}};
 
+const choice gds_modes[] = {{"auto", SL_GDS_AUTO}, {"off", SL_GDS_OFF}, {"on", SL_GDS_ON},
+                            {NULL, 0}};
+
 const char *name_of(const choice *c, int v) {
   for (; c->name; c++)
     if (c->value == v) return c->name;
@@ -170,7 +176,8 @@ static const struct {
               {"--min-rows", 1, INT64_MAX},
               {"--chunk-mib", 1, SL_MAX_CHUNK_BYTES >> 20},
               {"--header-bytes", 0, INT64_MAX},
-              {"--num-shards", 1, 1000000}};
+              {"--num-shards", 1, 1000000},
+              {"--device", 0, 4096}};
 
 static int set_seed(args *a, const char *v) {
   char *end;
@@ -200,6 +207,7 @@ static int set_number(args *a, const char *opt, const char *v) {
   else if (strcmp(opt, "--min-rows") == 0) a->read.min_rows = n;
   else if (strcmp(opt, "--chunk-mib") == 0) a->read.chunk_bytes = n << 20;
   else if (strcmp(opt, "--header-bytes") == 0) a->open.header_bytes = n;
+  else if (strcmp(opt, "--device") == 0) a->read.device = (int)n;
   else a->num_shards = n;
   return 0;
 }
@@ -226,6 +234,9 @@ static int set_value(args *a, const char *opt, const char *v) {
   } else if (strcmp(opt, "--io") == 0) {
     if (!pick(io_modes, v, &iv)) return usage_error("--io: expected auto|buffered|direct, got '%s'", v);
     a->read.io = (sl_io_mode)iv;
+  } else if (strcmp(opt, "--gds") == 0) {
+    if (!pick(gds_modes, v, &iv)) return usage_error("--gds: expected off|auto|on, got '%s'", v);
+    a->read.gds = (sl_gds_mode)iv;
   } else if (strcmp(opt, "--partition") == 0) {
     if (!pick(partitions, v, &iv)) return usage_error("--partition: expected balanced|tiled, got '%s'", v);
     a->read.partition = (sl_partition_kind)iv;
@@ -239,7 +250,7 @@ static const char *const valued[] = {
     "--format", "--pattern", "--dataset", "--trailing", "--columns", "--fill-nulls",
     "--output", "--shape", "--dtype", "--shard-dir", "--variant", "--io", "--partition",
     "--threads", "--min-rows", "--chunk-mib", "--header-bytes", "--num-shards", "--seed",
-    NULL};
+    "--device", "--gds", NULL};
 
 static bool takes_value(const char *opt, size_t len) {
   for (const char *const *v = valued; *v; v++)

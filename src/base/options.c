@@ -31,12 +31,16 @@ void sl_read_options_init_size(sl_read_options *o, size_t size) {
   d.chunk_bytes = SL_DEFAULT_CHUNK;
   d.partition = SL_PARTITION_BALANCED;
   d.min_rows = 1;
+  d.memory = SL_MEMORY_HOST;
+  d.device = -1;
+  d.gds = SL_GDS_AUTO;
   put(o, size, &d, sizeof d);
 }
 
 void sl_read_stats_init_size(sl_read_stats *s, size_t size) {
   sl_read_stats d;
   memset(&d, 0, sizeof d);
+  d.device = -1;
   put(s, size, &d, sizeof d);
 }
 

@@ -9,7 +9,7 @@
 #include "core.h"
 
 sl_status sl__array_new(const sl_dataset *d, int nparts, int part, const int64_t *bounds,
-                        const sl_executor *ex, size_t shift, sl_array **out,
+                        const sl_executor *ex, size_t shift, int device, sl_array **out,
                         sl_error *err) {
   sl_array *a = sl__calloc(1, sizeof *a);
   int64_t *b = sl__malloc(((size_t)nparts + 1) * sizeof *b);
@@ -29,6 +29,7 @@ sl_status sl__array_new(const sl_dataset *d, int nparts, int part, const int64_t
   a->ex = ex;
   a->refs = 1;
   a->tile.kind = SL_MEMORY_HOST;
+  a->tile.device = device;
   int64_t rows = b[part + 1] - b[part];
   sl_error why = {0};
   sl_status st = ex->tile_alloc((size_t)(rows * d->row_bytes), shift, &a->tile, &why);
@@ -141,8 +142,9 @@ sl_status sl__array_pwrite_local(const sl_array *a, int fd, const char *path,
   const size_t step = 64 << 20;
   size_t bytes = (size_t)(rows * a->row_bytes);
   int64_t off = data_off + a->bounds[a->part] * a->row_bytes;
-  void *scratch = a->tile.kind == SL_MEMORY_HOST ? NULL : sl__malloc(SL_MIN(step, bytes));
-  if (a->tile.kind != SL_MEMORY_HOST && scratch == NULL)
+  bool host = a->tile.kind == SL_MEMORY_HOST && !a->tile.staged;
+  void *scratch = host ? NULL : sl__malloc(SL_MIN(step, bytes));
+  if (!host && scratch == NULL)
     SL_FAIL(err, SL_ENOMEM, "%s: out of memory for a staging buffer", path);
   sl_status st = SL_OK;
   for (size_t done = 0; st == SL_OK && done < bytes; done += step) {

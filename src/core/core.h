@@ -104,7 +104,11 @@ typedef struct sl_tile {
   void *base;           /* the allocation behind data */
   size_t mapped;
   sl_memory_kind kind;
-  int device;
+  int device;           /* gpu: set by the caller before tile_alloc */
+  const void *engine;   /* gpu: the copy engine that allocated it */
+  bool staged;          /* read back through the executor's to_host with
+                           scratch even when kind is host (the gpu variant on
+                           its host copy engine, for tests) */
 } sl_tile;
 
 /* One task of a parallel loop; tasks are independent. */
@@ -139,6 +143,14 @@ typedef struct sl_executor {
                        const void **out, sl_error *err);
   /* Its DLPack device: type (DLDeviceType) and id. */
   void (*dl_device)(const sl_tile *t, int *type, int *id);
+  /* gpu only (NULL elsewhere): the device of this rank's reads, asked
+     (>= 0) or local_rank modulo the visible devices, checked with GPUDirect
+     Storage mode gds and described in st (device, name, PCI bus id);
+     *device is the one chosen. rank is for messages. */
+  sl_status (*bind)(int asked, int local_rank, int rank, sl_gds_mode gds, sl_read_stats *st,
+                    int *device, sl_error *err);
+  /* gpu only: the device whose memory p is (a caller's buffer). */
+  sl_status (*device_of)(const void *p, int *device, sl_error *err);
 } sl_executor;
 
 extern const sl_executor sl__exec_cpu, sl__exec_omp, sl__exec_gpu;
@@ -155,6 +167,13 @@ void sl__host_dl_device(const sl_tile *t, int *type, int *id);
    will use; SL_ENOTSUP when it is not in this build or cannot run here. */
 sl_status sl__choose_executor(sl_variant v, int threads, const sl_executor **out,
                               int *threads_out, sl_error *err);
+/* As sl__choose_executor for a destination in memory of kind mem: AUTO
+   takes the gpu variant for device memory, and also for host-or-device
+   tiles (sl_load, any_memory) when it can run on rank; when it cannot, it
+   falls back to the host variants and says why in note (cap bytes). */
+sl_status sl__choose_executor_for(sl_variant v, int threads, sl_memory_kind mem,
+                                  bool any_memory, int rank, const sl_executor **out,
+                                  int *threads_out, char *note, size_t cap, sl_error *err);
 
 /* ------------------------------------------------------------- leaf read */
 
@@ -167,6 +186,11 @@ struct sl_leaf {
   const void *const *handles;  /* per shard in [first, last] */
   _Atomic int64_t *fault_ns;   /* += ns spent in sl__prefault, all threads */
   _Atomic int64_t *opened;     /* += descriptors opened */
+  /* gpu */
+  int device;                  /* the device the tile is on */
+  sl_gds_mode gds;
+  _Atomic int64_t *staging_peak; /* max= pinned staging bytes held at once */
+  _Atomic int64_t *gds_bytes;    /* += bytes cuFile read straight to the device */
 };
 
 /* Opens shard i for reading: its file through the cache (identity checked)
@@ -176,6 +200,18 @@ sl_status sl__leaf_open_shard(const sl_dataset *d, size_t i, _Atomic int64_t *op
 void sl__leaf_close_shard(const sl_dataset *d, void *handle);
 /* Reads one piece into dst (host memory for its rows); thread-safe. */
 sl_status sl__leaf_piece(const sl_leaf *L, const sl_segment *s, char *dst, sl_error *err);
+/* As sl__leaf_piece, but bytes read by extents stay in the file's byte
+   order: *swap_es is the element size still to swap (0: nothing), for an
+   executor that swaps elsewhere (on the device). */
+sl_status sl__leaf_piece_raw(const sl_leaf *L, const sl_segment *s, char *dst,
+                             size_t *swap_es, sl_error *err);
+/* The byte ranges of a piece when its driver has extents (*n = 0 when it
+   decodes instead); *ex is stack or a new array the caller frees with
+   sl__leaf_extents_free. */
+#define SL_EXTENTS_STACK 16
+sl_status sl__leaf_extents(const sl_leaf *L, const sl_segment *s, sl_extent *stack,
+                           sl_extent **ex, size_t *n, sl_error *err);
+void sl__leaf_extents_free(sl_extent *stack, sl_extent *ex);
 
 /* The read of rows [lo, hi) into dst (memory of ex) with options o
    (checked); stats may be NULL. */
@@ -187,6 +223,8 @@ sl_status sl__read(const sl_dataset *d, int64_t lo, int64_t hi, const sl_executo
 sl_status sl__read_options(const sl_read_options *in, sl_read_options *out, sl_error *err);
 /* SL_EINVAL when the caller's stats were never initialised (NULL is fine). */
 sl_status sl__stats_check(const sl_read_stats *user, sl_error *err);
+/* The device fields (device, name, PCI bus id, note) of from into to. */
+void sl__stats_device(sl_read_stats *to, const sl_read_stats *from);
 /* Copies full into the caller's stats, as far as its struct_size reaches. */
 sl_status sl__stats_out(const sl_read_stats *full, sl_read_stats *user, sl_error *err);
 
@@ -205,8 +243,9 @@ struct sl_array {
   int refs;              /* the array + live DLPack exports */
 };
 
+/* device: the gpu tile's device (ignored by host executors). */
 sl_status sl__array_new(const sl_dataset *d, int nparts, int part, const int64_t *bounds,
-                        const sl_executor *ex, size_t shift, sl_array **out,
+                        const sl_executor *ex, size_t shift, int device, sl_array **out,
                         sl_error *err);
 void sl__array_unref(sl_array *a);
 /* Writes the local rows into fd at data_off, through host memory. */

@@ -2,6 +2,7 @@
  * mmap, pieces read in place into the tile, the tile as its own host view,
  * the DLPack CPU device; and the choice of executor for a variant. They
  * differ only in how they run a parallel loop (exec_cpu.c, exec_omp.c). */
+#include <stdio.h>
 #include <string.h>
 
 #include "core.h"
@@ -80,4 +81,35 @@ sl_status sl__choose_executor(sl_variant v, int threads, const sl_executor **out
   *out = ex;
   *threads_out = ex->threads(threads);
   return SL_OK;
+}
+
+/* The gpu variant's absence is a fact of the build (SL_ENOTSUP) or of the
+   machine (no device visible): only the second is worth a note when AUTO
+   falls back. */
+sl_status sl__choose_executor_for(sl_variant v, int threads, sl_memory_kind mem,
+                                  bool any_memory, int rank, const sl_executor **out,
+                                  int *threads_out, char *note, size_t cap, sl_error *err) {
+  if (note != NULL && cap > 0) note[0] = '\0';
+  char who[32];
+  if (rank >= 0) snprintf(who, sizeof who, "rank %d", rank);
+  else snprintf(who, sizeof who, "this process");
+  if (mem == SL_MEMORY_CUDA && v != SL_VARIANT_AUTO && v != SL_VARIANT_GPU)
+    SL_FAIL(err, SL_EINVAL, "option memory: device memory is filled by the gpu variant, not by "
+            "%s", by_variant[v]->name);
+  if (mem == SL_MEMORY_CUDA) v = SL_VARIANT_GPU;
+  sl_error why = {0};
+  sl_status gs = v == SL_VARIANT_GPU || (v == SL_VARIANT_AUTO && any_memory)
+                     ? sl__exec_gpu.available(&why)
+                     : SL_ENOTSUP;
+  if (v == SL_VARIANT_GPU && gs != SL_ENOTSUP && mem != SL_MEMORY_CUDA && !any_memory)
+    SL_FAIL(err, SL_EINVAL, "option variant: the gpu variant reads into device memory; set "
+            "option memory to SL_MEMORY_CUDA for a device buffer");
+  if (v == SL_VARIANT_AUTO && any_memory && gs == SL_OK) v = SL_VARIANT_GPU;
+  if (v == SL_VARIANT_AUTO && any_memory && gs != SL_ENOTSUP && note != NULL)
+    snprintf(note, cap, "auto: no CUDA device visible to %s (%s), so a host variant reads",
+             who, why.message);
+  if (v == SL_VARIANT_GPU && gs == SL_ENOTSUP) return sl__fail(err, gs, "%s", why.message);
+  if (v == SL_VARIANT_GPU && gs != SL_OK)
+    SL_FAIL(err, gs, "no CUDA device visible to %s (%s)", who, why.message);
+  return sl__choose_executor(v, threads, out, threads_out, err);
 }

@@ -19,7 +19,6 @@
    leaves an aligned middle whatever the offset. */
 #define SL_DIRECT_MIN (1 << 20)
 #define SL_DIRECT_FLOOR (2 * 4096)
-#define SL_EXTENTS_STACK 16
 
 /* ------------------------------------------------------------ opening */
 
@@ -172,7 +171,7 @@ static sl_status decode(const sl_leaf *L, const sl_shard *s, const void *h,
    swapped after), the driver's decoder otherwise. */
 static sl_status read_piece(const sl_leaf *L, const sl_shard *s, const void *h,
                             const sl_file_ref *f, const sl_segment *seg, char *dst,
-                            sl_error *err) {
+                            size_t *swap_es, sl_error *err) {
   const sl_dataset *d = L->ds;
   int64_t want = (seg->file_hi - seg->file_lo) * d->row_bytes;
   size_t n = 0;
@@ -182,7 +181,8 @@ static sl_status read_piece(const sl_leaf *L, const sl_shard *s, const void *h,
   if (st == SL_OK && n > 0) {
     st = read_extents(L, f, ex, n, dst, want, err);
     size_t es = sl_dtype_size(d->dtype);
-    if (st == SL_OK && s->swap) sl__byteswap(dst, (size_t)want / es, es, d->dtype);
+    if (st == SL_OK && s->swap && swap_es != NULL) *swap_es = sl__swap_unit(d->dtype);
+    else if (st == SL_OK && s->swap) sl__byteswap(dst, (size_t)want / es, es, d->dtype);
   } else if (st == SL_OK) {
     st = decode(L, s, h, f, seg, dst, want, err);
   }
@@ -190,7 +190,8 @@ static sl_status read_piece(const sl_leaf *L, const sl_shard *s, const void *h,
   return st;
 }
 
-sl_status sl__leaf_piece(const sl_leaf *L, const sl_segment *seg, char *dst, sl_error *err) {
+static sl_status leaf_piece(const sl_leaf *L, const sl_segment *seg, char *dst,
+                            size_t *swap_es, sl_error *err) {
   const sl_dataset *d = L->ds;
   const sl_shard *s = &d->shards[seg->shard];
   assert(seg->shard >= L->first && seg->shard <= L->last);
@@ -201,7 +202,32 @@ sl_status sl__leaf_piece(const sl_leaf *L, const sl_segment *seg, char *dst, sl_
                                       : L->io == SL_IO_AUTO && bytes >= SL_DIRECT_MIN;
   sl_file_ref f;
   SL_TRY(sl__cache_get(d->cache, d->file_of[seg->shard], direct, L->opened, &f, err));
-  sl_status st = read_piece(L, s, L->handles[seg->shard - L->first], &f, seg, dst, err);
+  sl_status st = read_piece(L, s, L->handles[seg->shard - L->first], &f, seg, dst, swap_es,
+                            err);
   sl__cache_put(d->cache, &f);
   return st;
+}
+
+sl_status sl__leaf_piece(const sl_leaf *L, const sl_segment *seg, char *dst, sl_error *err) {
+  return leaf_piece(L, seg, dst, NULL, err);
+}
+
+sl_status sl__leaf_piece_raw(const sl_leaf *L, const sl_segment *seg, char *dst,
+                             size_t *swap_es, sl_error *err) {
+  *swap_es = 0;
+  return leaf_piece(L, seg, dst, swap_es, err);
+}
+
+sl_status sl__leaf_extents(const sl_leaf *L, const sl_segment *seg, sl_extent *stack,
+                           sl_extent **ex, size_t *n, sl_error *err) {
+  const sl_dataset *d = L->ds;
+  *ex = stack;
+  *n = 0;
+  if (d->driver->extents == NULL) return SL_OK;
+  const sl_shard *s = &d->shards[seg->shard];
+  return get_extents(d, s, L->handles[seg->shard - L->first], seg, stack, ex, n, err);
+}
+
+void sl__leaf_extents_free(sl_extent *stack, sl_extent *ex) {
+  if (ex != stack) sl__free(ex);
 }

@@ -41,6 +41,12 @@ sl_status sl__read_options(const sl_read_options *in, sl_read_options *o, sl_err
   if (o->min_rows < 1)
     SL_FAIL(err, SL_EINVAL, "option min_rows: expected >= 1 but found %lld",
             (long long)o->min_rows);
+  if (o->memory != SL_MEMORY_HOST && o->memory != SL_MEMORY_CUDA)
+    SL_FAIL(err, SL_EINVAL, "option memory: %d is not a memory kind", (int)o->memory);
+  if (o->device < -1)
+    SL_FAIL(err, SL_EINVAL, "option device: expected >= -1 but found %d", o->device);
+  if ((unsigned)o->gds > SL_GDS_ON)
+    SL_FAIL(err, SL_EINVAL, "option gds: %d is not a GPUDirect Storage mode", (int)o->gds);
   return SL_OK;
 }
 
@@ -133,7 +139,7 @@ typedef struct reader {
   int threads;
   char *dst;             /* row lo of the read */
   int64_t lo;
-  _Atomic int64_t fault_ns, opened;
+  _Atomic int64_t fault_ns, opened, staging_peak, gds_bytes;
 } reader;
 
 /* Rows [a, b) (those of shards [w->first, w->last]) of the read. */
@@ -145,7 +151,8 @@ static sl_status read_window(reader *R, window *w, int64_t a, int64_t b, sl_erro
   if (st == SL_OK) st = plan_pieces(w, a, b, R->o->chunk_bytes, R->threads, &pieces, &n, err);
   if (st == SL_OK && n > 0) {
     sl_leaf L = {d, R->o->io, w->first, w->last, (const void *const *)w->handles,
-                 &R->fault_ns, &R->opened};
+                 &R->fault_ns, &R->opened, R->o->device, R->o->gds, &R->staging_peak,
+                 &R->gds_bytes};
     char *dst = R->dst + (a - R->lo) * d->row_bytes;
     st = R->ex->read_pieces(R->ex, &L, pieces, n, dst, R->threads, err);
   }
@@ -189,7 +196,7 @@ static void fill_stats(sl_read_stats *st, const sl_dataset *d, int64_t lo, int64
 sl_status sl__read(const sl_dataset *d, int64_t lo, int64_t hi, const sl_executor *ex,
                    int threads, char *dst, const sl_read_options *o, sl_read_stats *stats,
                    sl_error *err) {
-  reader R = {d, ex, o, threads, dst, lo, 0, 0};
+  reader R = {d, ex, o, threads, dst, lo, 0, 0, 0, 0};
   double t0 = sl__now();
   sl__cache_begin(d->cache);
   /* rows of no bytes hold nothing to read, however many there are */
@@ -205,8 +212,29 @@ sl_status sl__read(const sl_dataset *d, int64_t lo, int64_t hi, const sl_executo
     stats->files_opened = atomic_load(&R.opened);
     stats->open_files_peak = sl__fd_peak();
     stats->open_files_limit = sl__fd_budget();
+    stats->staging_peak = atomic_load(&R.staging_peak);
+    stats->gds = atomic_load(&R.gds_bytes) > 0;
   }
   return st;
+}
+
+void sl__stats_device(sl_read_stats *to, const sl_read_stats *from) {
+  to->device = from->device;
+  memcpy(to->device_name, from->device_name, sizeof to->device_name);
+  memcpy(to->device_pci, from->device_pci, sizeof to->device_pci);
+  memcpy(to->note, from->note, sizeof to->note);
+}
+
+/* The gpu variant's device for a caller's buffer: the one asked for, else
+   the buffer's own; it must be that device's memory. */
+static sl_status bind_buffer(const sl_executor *ex, const void *dst, sl_read_options *o,
+                             sl_read_stats *dev, sl_error *err) {
+  int of = -1;
+  if (dst != NULL) SL_TRY(ex->device_of(dst, &of, err));
+  if (o->device >= 0 && of >= 0 && o->device != of)
+    SL_FAIL(err, SL_EINVAL, "option device: %d, but the destination is memory of device %d",
+            o->device, of);
+  return ex->bind(o->device >= 0 ? o->device : of, 0, -1, o->gds, dev, &o->device, err);
 }
 
 sl_status sl_dataset_read_rows(const sl_dataset *d, int64_t lo, int64_t hi, void *dst,
@@ -221,9 +249,13 @@ sl_status sl_dataset_read_rows(const sl_dataset *d, int64_t lo, int64_t hi, void
             (long long)lo, (long long)hi, (long long)d->shape[0]);
   const sl_executor *ex;
   int threads;
-  SL_TRY(sl__choose_executor(o.variant, o.threads, &ex, &threads, err));
-  sl_read_stats full;
+  SL_TRY(sl__choose_executor_for(o.variant, o.threads, o.memory, false, -1, &ex, &threads,
+                                 NULL, 0, err));
+  sl_read_stats full, dev;
+  sl_read_stats_init(&dev);
+  if (ex->bind != NULL) SL_TRY(bind_buffer(ex, dst, &o, &dev, err));
   sl_status st = sl__read(d, lo, hi, ex, threads, dst, &o, &full, err);
+  sl__stats_device(&full, &dev);
   sl_status so = sl__stats_out(&full, stats, err);
   return st != SL_OK ? st : so;
 }

@@ -80,7 +80,7 @@ static sl_status blocks_start(const sl_array *a, tile_blocks *b, sl_error *err) 
   b->a = a;
   b->rows = SL_MAX(SL_VERIFY_BLOCK / SL_MAX(a->row_bytes, 1), 1);
   b->scratch = NULL;
-  if (a->tile.kind == SL_MEMORY_HOST) return SL_OK;
+  if (a->tile.kind == SL_MEMORY_HOST && !a->tile.staged) return SL_OK;
   b->scratch = sl__malloc((size_t)(b->rows * a->row_bytes));
   if (b->scratch == NULL)
     SL_FAIL(err, SL_ENOMEM, "out of memory for verifying the tile of part %d", a->part);

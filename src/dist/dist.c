@@ -24,6 +24,7 @@ struct sl_comm {
   bool mpi;
   bool owns_init; /* we called MPI_Init, so we finalise */
   int rank, size;
+  int local_rank; /* among the ranks of this node: picks the GPU */
 #ifdef SL_HAVE_MPI
   MPI_Comm comm;
 #endif
@@ -56,6 +57,17 @@ static sl_status new_comm(sl_comm **out, sl_error *err) {
 }
 
 #ifdef SL_HAVE_MPI
+/* Collective over c at its creation: the ranks sharing this node. */
+static void set_local_rank(sl_comm *c) {
+  MPI_Comm node;
+  c->local_rank = 0;
+  if (MPI_Comm_split_type(c->comm, MPI_COMM_TYPE_SHARED, c->rank, MPI_INFO_NULL, &node) !=
+      MPI_SUCCESS)
+    return;
+  MPI_Comm_rank(node, &c->local_rank);
+  MPI_Comm_free(&node);
+}
+
 static sl_status mpi_start(sl_comm *c, int *argc, char ***argv, sl_error *err) {
   int inited = 0;
   MPI_Initialized(&inited);
@@ -67,6 +79,7 @@ static sl_status mpi_start(sl_comm *c, int *argc, char ***argv, sl_error *err) {
   c->comm = MPI_COMM_WORLD;
   MPI_Comm_rank(c->comm, &c->rank);
   MPI_Comm_size(c->comm, &c->size);
+  set_local_rank(c);
   return SL_OK;
 }
 #endif
@@ -105,6 +118,7 @@ sl_status sl_comm_from_mpi(const void *mpi_comm, sl_comm **out, sl_error *err) {
   c->comm = *(const MPI_Comm *)mpi_comm;
   MPI_Comm_rank(c->comm, &c->rank);
   MPI_Comm_size(c->comm, &c->size);
+  set_local_rank(c);
   *out = c;
   return SL_OK;
 #else
@@ -128,6 +142,7 @@ void sl_comm_free(sl_comm *c) {
 int sl_comm_rank(const sl_comm *c) { return c ? c->rank : 0; }
 int sl_comm_size(const sl_comm *c) { return c ? c->size : 1; }
 int sl_comm_is_mpi(const sl_comm *c) { return c != NULL && c->mpi; }
+int sl__comm_local_rank(const sl_comm *c) { return c ? c->local_rank : 0; }
 
 sl_status sl_comm_agree(sl_comm *c, sl_status local, sl_error *err) {
   if (c == NULL || !c->mpi) return local;

@@ -9,6 +9,9 @@
    collectives. Same calls on every rank. */
 void sl__comm_bcast(sl_comm *c, void *buf, size_t n);
 bool sl__have_mpi(void);
+/* This rank's index among the ranks of its node (MPI_COMM_TYPE_SHARED);
+   0 without MPI. */
+int sl__comm_local_rank(const sl_comm *c);
 void sl__comm_gather(sl_comm *c, const void *send, size_t n, void *recv);
 
 #endif

@@ -55,14 +55,21 @@ static sl_status load_local(sl_comm *comm, const sl_dataset *d, const sl_read_op
                             sl_error *err) {
   const sl_executor *ex;
   int threads, r = sl_comm_rank(comm);
-  SL_TRY(sl__choose_executor(o->variant, o->threads, &ex, &threads, err));
+  sl_read_stats dev;
+  sl_read_stats_init(&dev);
+  SL_TRY(sl__choose_executor_for(o->variant, o->threads, SL_MEMORY_HOST, true, r, &ex, &threads,
+                                 dev.note, sizeof dev.note, err));
+  sl_read_options ro = *o;
+  if (ex->bind != NULL) /* the device of this rank's tile */
+    SL_TRY(ex->bind(o->device, sl__comm_local_rank(comm), r, o->gds, &dev, &ro.device, err));
   double t0 = sl__now();
   sl__cache_begin(d->cache); /* descriptors kept from earlier reads are checked again */
   size_t shift = o->io == SL_IO_BUFFERED ? 0 : sl__tile_shift(d, bounds[r], bounds[r + 1]);
-  SL_TRY(sl__array_new(d, sl_comm_size(comm), r, bounds, ex, shift, a, err));
+  SL_TRY(sl__array_new(d, sl_comm_size(comm), r, bounds, ex, shift, ro.device, a, err));
   double t1 = sl__now();
-  sl_status st = sl__read(d, bounds[r], bounds[r + 1], ex, threads, (*a)->tile.data, o, stats,
-                          err);
+  sl_status st = sl__read(d, bounds[r], bounds[r + 1], ex, threads, (*a)->tile.data, &ro,
+                          stats, err);
+  sl__stats_device(stats, &dev);
   stats->alloc_seconds = t1 - t0;
   return st;
 }

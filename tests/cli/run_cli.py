@@ -23,11 +23,16 @@ def main():
     ap.add_argument("--mpiexec", required=True)
     ap.add_argument("--cases", required=True)
     ap.add_argument("--fixtures", default=os.path.join(os.path.dirname(__file__), "../../../shared/fixtures"))
+    ap.add_argument("--skip", action="append", default=[],
+                    help="a case that does not apply to this build (said so, not run)")
     a = ap.parse_args()
     failed, passed = [], 0
     for sh in sorted(glob.glob(os.path.join(a.cases, "*.sh"))):
         base = sh[:-3]
         name = os.path.basename(base)
+        if name in a.skip:
+            print(f"skipped {name}: does not apply to this build")
+            continue
         with tempfile.TemporaryDirectory() as t:
             env = dict(os.environ, SL=a.shardload, MPIEXEC=a.mpiexec, T=t,
                        FIX=os.path.abspath(a.fixtures))

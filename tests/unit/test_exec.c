@@ -64,15 +64,40 @@ static void test_exec_host_tiles(void **state) {
   assert_null(t.base);
 }
 
+/* Without CUDA the gpu entry names the option that adds it; with CUDA and
+   no device it names the driver's reason, and the AUTO choice of sl_load
+   falls back to a host variant with a note. */
 static void test_exec_gpu_says_it_is_not_built(void **state) {
   (void)state;
   sl_error err = {0};
-  assert_int_equal(sl__exec_gpu.available(&err), SL_ENOTSUP);
-  assert_non_null(strstr(err.message, "configure with -DSL_WITH_CUDA=ON"));
   const sl_executor *ex;
   int threads;
+  char note[256];
+#ifndef SL_HAVE_CUDA
+  assert_int_equal(sl__exec_gpu.available(&err), SL_ENOTSUP);
+  assert_non_null(strstr(err.message, "configure with -DSL_WITH_CUDA=ON"));
   sl_error_clear(&err);
   assert_int_equal(sl__choose_executor(SL_VARIANT_GPU, 0, &ex, &threads, &err), SL_ENOTSUP);
+  assert_int_equal(sl__choose_executor_for(SL_VARIANT_AUTO, 2, SL_MEMORY_HOST, true, 0, &ex,
+                                           &threads, note, sizeof note, &err), SL_OK);
+  assert_string_equal(note, ""); /* nothing to fall back from */
+#else
+  sl_status st = sl__exec_gpu.available(&err);
+  if (st == SL_OK) {
+    print_message("SKIPPED: a CUDA device is visible; the no-device choice is not checked\n");
+    skip();
+  }
+  assert_int_equal(st, SL_EIO);
+  sl_error_clear(&err);
+  assert_int_equal(sl__choose_executor_for(SL_VARIANT_GPU, 0, SL_MEMORY_HOST, true, 3, &ex,
+                                           &threads, note, sizeof note, &err), SL_EIO);
+  assert_non_null(strstr(err.message, "no CUDA device visible to rank 3"));
+  sl_error_clear(&err);
+  assert_int_equal(sl__choose_executor_for(SL_VARIANT_AUTO, 2, SL_MEMORY_HOST, true, 1, &ex,
+                                           &threads, note, sizeof note, &err), SL_OK);
+  assert_true(ex != &sl__exec_gpu);
+  assert_non_null(strstr(note, "no CUDA device visible to rank 1"));
+#endif
 }
 
 static void test_exec_auto_choice(void **state) {
