@@ -197,6 +197,14 @@ typedef struct sl_open_options {
   int64_t header_bytes;     /* raw: bytes to skip at each file's start; default 0 */
   const char *columns;      /* tables: "a,b,c"; NULL: every numeric column */
   const char *fill_nulls;   /* tables: value replacing nulls; NULL: nulls are errors */
+  /* Appended in 0.2 (P9). dtype above, given for a table format, is the
+     type every selected column is converted to while it is read (numpy
+     astype); other formats refuse a dtype that differs from the file's. */
+  const char *cast;         /* tables with dtype: numpy casting rule "same_kind"
+                               (NULL, the default: int -> float, float64 ->
+                               float32, int64 -> int16 allowed; float -> int,
+                               complex -> real refused), "unsafe" (any), or
+                               "safe", "equiv", "no" */
 } sl_open_options;
 
 /* The _init functions take the caller's sizeof, so that a library newer

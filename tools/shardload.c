@@ -51,6 +51,9 @@ static const char usage_text[] =
     "  --dataset NAME            HDF5 dataset (or '/group/*' in one file)\n"
     "  --dtype T --trailing D,.. --header-bytes N   raw binary layout\n"
     "  --columns a,b --fill-nulls V                 table formats\n"
+    "  --dtype T [--cast same_kind|unsafe]          tables: convert every column to T\n"
+    "                            (numpy astype; same_kind, the default, refuses\n"
+    "                            float -> int and complex -> real)\n"
     "\n"
     "Under mpiexec or srun every rank takes part; SHARDLOAD_MPI=0|1 overrides the\n"
     "detection. Exit codes: 0 ok, 1 data or I/O error, 2 usage error.\n";
@@ -87,7 +90,7 @@ static const struct {
              {"option pattern", "--pattern"},   {"option format", "--format"},
              {"option variant", "--variant"},   {"option threads", "--threads"},
              {"option io", "--io"},             {"option partition", "--partition"},
-             {"option min_rows", "--min-rows"}};
+             {"option min_rows", "--min-rows"}, {"option cast", "--cast"}};
 
 static void with_flags(const char *msg, char *out, size_t cap) {
   size_t k = 0;
@@ -166,6 +169,7 @@ static int set_value(args *a, const char *opt, const char *v) {
   else if (strcmp(opt, "--trailing") == 0) a->open.trailing = v;
   else if (strcmp(opt, "--columns") == 0) a->open.columns = v;
   else if (strcmp(opt, "--fill-nulls") == 0) a->open.fill_nulls = v;
+  else if (strcmp(opt, "--cast") == 0) a->open.cast = v;
   else if (strcmp(opt, "--output") == 0) a->output = v;
   else if (strcmp(opt, "--shape") == 0) a->shape = v;
   else if (strcmp(opt, "--dtype") == 0) a->open.dtype = a->dtype_name = v;
@@ -202,7 +206,7 @@ static const char *const valued[] = {
     "--format", "--pattern", "--dataset", "--trailing", "--columns", "--fill-nulls",
     "--output", "--shape", "--dtype", "--shard-dir", "--variant", "--io", "--partition",
     "--threads", "--min-rows", "--chunk-mib", "--header-bytes", "--num-shards", "--seed",
-    NULL};
+    "--cast", NULL};
 
 static bool takes_value(const char *opt, size_t len) {
   for (const char *const *v = valued; *v; v++)

@@ -294,12 +294,16 @@ static void test_arrow_rejects_unloadable_and_mixed_columns(void **state) {
                     "%s: column 'lst' has type List, which cannot be loaded as numbers "
                     "(loadable: Int, FloatingPoint, Bool, FixedSizeList of those)");
   expect_open_error("types.arrow", NULL,
-                    "%s: numeric columns have different types (b1 (Bool), b2 (Bool), i "
-                    "(Int8), u (UInt16), h (Float16), v (Float32)); choose columns of one "
-                    "type with option columns");
+                    "%s: the numeric columns differ in type (b1 Bool (|b1), b2 Bool (|b1), "
+                    "i Int8 (|i1), u UInt16 (<u2), h Float16 (<f2), v Float32 (<f4)), so they "
+                    "cannot be stacked into one array as they are; give option dtype (e.g. "
+                    "float32) to convert them while loading, or choose columns of one type "
+                    "with option columns");
   expect_open_error("types.arrow", "v,i",
-                    "%s: selected columns have different types (v (Float32), i (Int8)); "
-                    "choose columns of one type with option columns");
+                    "%s: the selected columns differ in type (v Float32 (<f4), i Int8 "
+                    "(|i1)), so they cannot be stacked into one array as they are; give "
+                    "option dtype (e.g. float32) to convert them while loading, or choose "
+                    "columns of one type with option columns");
   expect_open_code("single_f8.arrow", "x,nope", SL_EINVAL, /* as Parquet says it */
                    "%s: expected a column named 'nope' (from option columns) but the file has "
                    "none; its columns are: x, name");

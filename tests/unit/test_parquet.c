@@ -147,11 +147,13 @@ static void test_parquet_fixture_mixed_types_named_by_column(void **state) {
   probed p;
   assert_int_equal(probe(fx, "a,b,c", NULL, &p), SL_EFORMAT);
   expect_message(&p.err, SL_EFORMAT, "%s: the selected columns differ in type (a INT32 (<i4), "
-                 "b INT64 (<i8), c INT32 (<i4)), so they cannot be stacked into one array; "
+                 "b INT64 (<i8), c INT32 (<i4)), so they cannot be stacked into one array as "
+                 "they are; give option dtype (e.g. int64) to convert them while loading, or "
                  "choose columns of one type with option columns", fx);
   assert_int_equal(probe(fx, NULL, NULL, &p), SL_EFORMAT);
   expect_message(&p.err, SL_EFORMAT, "%s: the numeric columns differ in type (a INT32 (<i4), "
-                 "b INT64 (<i8), c INT32 (<i4)), so they cannot be stacked into one array; "
+                 "b INT64 (<i8), c INT32 (<i4)), so they cannot be stacked into one array as "
+                 "they are; give option dtype (e.g. int64) to convert them while loading, or "
                  "choose columns of one type with option columns", fx);
   assert_int_equal(probe(fx, "c,a", NULL, &p), SL_OK);
   assert_int_equal(p.info.dtype, SL_INT32);

@@ -81,7 +81,7 @@ static void arrow_dataset_close(void *state) {
 /* True when rows [lo, hi) of the one selected column are plain bytes. */
 static bool plain_rows(const arrow_file *f, int64_t lo, int64_t hi, size_t *count) {
   *count = 0;
-  if (f->ncols != 1 || f->cols[0].bits) return false;
+  if (f->ncols != 1 || f->cols[0].bits || f->cast) return false;
   for (size_t i = 0; i < f->nbatches; i++) {
     const arrow_batch *b = &f->batches[i];
     if (b->row0 >= hi || b->row0 + b->rows <= lo || b->rows == 0) continue;

@@ -265,21 +265,6 @@ static const char *describe(const schema_view *v, bool numeric_only, char *buf, 
   return buf;
 }
 
-/* "a (Int32), b (Int64)" for the chosen fields. */
-static const char *describe_sel(const schema_view *v, const int64_t *sel, size_t n,
-                                char *buf, size_t cap) {
-  size_t k = 0;
-  buf[0] = '\0';
-  for (size_t i = 0; i < n && i < 12 && k + 1 < cap; i++) {
-    const char *s;
-    int len;
-    field_name(v, (size_t)sel[i], &s, &len);
-    k += (size_t)snprintf(buf + k, cap - k, "%s%.*s (%s)", k ? ", " : "", len, s,
-                          v->types[sel[i]].name);
-  }
-  return buf;
-}
-
 static sl_status load_types(schema_view *v, sl_error *err) {
   v->types = sl__calloc(v->fields.len ? v->fields.len : 1, sizeof *v->types);
   if (v->types == NULL) SL_FAIL(err, SL_ENOMEM, "%s: out of memory", v->path);
@@ -292,11 +277,10 @@ static sl_status load_types(schema_view *v, sl_error *err) {
 }
 
 
-/* Checks that the chosen fields can be stacked: loadable, one type, and an
-   FSL column only alone. */
-static sl_status check_choice(const schema_view *v, const int64_t *sel, size_t n,
-                              sl_error *err) {
-  char list[700];
+/* Checks that the chosen fields can be stacked: loadable, and an FSL
+   column only alone; their types decide the array's (columns.c). */
+static sl_status check_choice(const schema_view *v, const arrow_options *o, const int64_t *sel,
+                              size_t n, bool named, sl_dtype *out, sl_error *err) {
   for (size_t k = 0; k < n; k++) {
     const ftype *t = &v->types[sel[k]];
     const char *s;
@@ -309,12 +293,19 @@ static sl_status check_choice(const schema_view *v, const int64_t *sel, size_t n
     if (t->fsl && n > 1)
       SL_FAIL(err, SL_EFORMAT, "%s: column '%.*s' (%s) must be selected alone, not with "
               "other columns", v->path, len, s, t->name);
-    if (t->dtype != v->types[sel[0]].dtype)
-      SL_FAIL(err, SL_EFORMAT, "%s: selected columns have different types (%s); choose "
-              "columns of one type with option columns", v->path,
-              describe_sel(v, sel, n, list, sizeof list));
   }
-  return SL_OK;
+  sl_col_type *c = sl__calloc(n ? n : 1, sizeof *c);
+  if (c == NULL) SL_FAIL(err, SL_ENOMEM, "%s: out of memory", v->path);
+  for (size_t k = 0; k < n; k++) {
+    int len;
+    field_name(v, (size_t)sel[k], &c[k].name.p, &len);
+    c[k].name.len = (size_t)len;
+    c[k].dtype = v->types[sel[k]].dtype;
+    c[k].desc = v->types[sel[k]].name;
+  }
+  sl_status st = sl__columns_dtype(v->path, o, c, n, named ? "selected" : "numeric", out, err);
+  sl__free(c);
+  return st;
 }
 
 /* Option columns: each name looked up in order, by the shared module. */
@@ -351,11 +342,6 @@ static sl_status choose_default(const schema_view *v, int64_t *sel, size_t *n,
   if (*n == 0)
     SL_FAIL(err, SL_EFORMAT, "%s: no numeric column to load (the file has: %s)", v->path,
             describe(v, false, list, sizeof list));
-  for (size_t k = 1; k < *n; k++)
-    if (v->types[sel[k]].dtype != v->types[sel[0]].dtype)
-      SL_FAIL(err, SL_EFORMAT, "%s: numeric columns have different types (%s); choose "
-              "columns of one type with option columns", v->path,
-              describe(v, true, list, sizeof list));
   return SL_OK;
 }
 
@@ -397,6 +383,7 @@ static sl_status place_columns(const schema_view *v, const int64_t *sel, size_t 
     else snprintf(c->name, (size_t)len + 1, "%.*s", len, s);
     c->fsl = t->fsl;
     c->bits = t->dtype == SL_BOOL;
+    c->dtype = t->dtype;
     c->width = t->width;
     c->node = pos[sel[k]].nodes;
     c->buffer = pos[sel[k]].buffers;
@@ -416,9 +403,16 @@ static sl_status select_columns(schema_view *v, const arrow_options *o, arrow_fi
   size_t n = 0;
   sl_status st = named ? choose_named(v, &o->columns, sel, &n, err)
                        : choose_default(v, sel, &n, err);
-  if (st == SL_OK) st = check_choice(v, sel, n, err);
+  sl_dtype dtype = SL_DTYPE_COUNT;
+  if (st == SL_OK) st = check_choice(v, o, sel, n, named, &dtype, err);
+  if (st == SL_OK && (f->types = sl__calloc(n ? n : 1, sizeof *f->types)) == NULL)
+    st = sl__fail(err, SL_ENOMEM, "%s: out of memory", v->path);
   if (st == SL_OK) {
-    f->dtype = v->types[sel[0]].dtype;
+    f->dtype = dtype;
+    for (size_t k = 0; k < n; k++) {
+      f->types[k] = v->types[sel[k]].dtype;
+      f->cast |= f->types[k] != dtype;
+    }
     f->width = (int64_t)n * v->types[sel[0]].width;
     st = place_columns(v, sel, n, f, err);
   }
@@ -457,10 +451,10 @@ static bool get_buffer(const batch_meta *m, const arrow_batch *b, int64_t i,
          end <= b->body_len;
 }
 
-/* Bytes that n values of the file's type take (bits for Bool). */
-static int64_t value_bytes(const arrow_file *f, int64_t n) {
-  if (f->dtype == SL_BOOL) return n / 8 + (n % 8 != 0);
-  return n * (int64_t)sl_dtype_size(f->dtype); /* n was checked against the body */
+/* Bytes that n values of the column's type take (bits for Bool). */
+static int64_t value_bytes(const arrow_col *c, int64_t n) {
+  if (c->dtype == SL_BOOL) return n / 8 + (n % 8 != 0);
+  return n * (int64_t)sl_dtype_size(c->dtype); /* n was checked against the body */
 }
 
 /* Checks an uncompressed buffer holds what the node says. */
@@ -468,7 +462,7 @@ static bool big_enough(const arrow_batch *b, const sl_extent *e, int64_t need) {
   return b->codec != ARROW_CODEC_NONE || e->length >= need;
 }
 
-static sl_status locate_part(const sl_source *src, const arrow_file *f, size_t bi,
+static sl_status locate_part(const sl_source *src, size_t bi,
                              const arrow_col *c, const batch_meta *m, arrow_batch *b,
                              arrow_part *p, sl_error *err) {
   int64_t buf = c->buffer, len, values;
@@ -494,7 +488,7 @@ static sl_status locate_part(const sl_source *src, const arrow_file *f, size_t b
     buf++;
   }
   ok = ok && get_buffer(m, b, buf + 1, &p->data) &&
-       big_enough(b, &p->data, value_bytes(f, values)) &&
+       big_enough(b, &p->data, value_bytes(c, values)) &&
        (p->nulls == 0 || big_enough(b, &p->valid, b->rows / 8 + (b->rows % 8 != 0))) &&
        (p->child_nulls == 0 || big_enough(b, &p->child_valid, values / 8 + (values % 8 != 0)));
   if (!ok)
@@ -566,7 +560,7 @@ static sl_status parse_batch(const sl_source *src, arrow_file *f, size_t bi,
   if (st == SL_OK && b->parts == NULL) st = sl__fail(err, SL_ENOMEM, "%s: out of memory",
                                                      sl_source_path(src));
   for (size_t k = 0; st == SL_OK && k < f->ncols; k++)
-    st = locate_part(src, f, bi, &f->cols[k], &m, b, &b->parts[k], err);
+    st = locate_part(src, bi, &f->cols[k], &m, b, &b->parts[k], err);
   sl__free(buf);
   return st;
 }
@@ -626,6 +620,7 @@ void sl__arrow_file_free(arrow_file *f) {
   for (size_t i = 0; f->cols && i < f->ncols; i++) sl__free(f->cols[i].name);
   for (size_t i = 0; f->batches && i < f->nbatches; i++) sl__free(f->batches[i].parts);
   sl__free(f->cols);
+  sl__free(f->types);
   sl__free(f->batches);
   memset(f, 0, sizeof *f);
 }

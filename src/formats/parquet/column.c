@@ -110,10 +110,16 @@ static sl_status list_elem(pq_cursor *cs, bool present, const uint8_t *v) {
       cs->elems++;
       return end_row(cs);
     }
-    uint8_t *o = t->dst + (size_t)(cs->row - t->a) * t->stride + (size_t)cs->elems * t->ow;
-    if (present) put(o, v, t->ow);
-    else if (t->fill != NULL) put(o, t->fill, t->ow);
-    else return null_at(cs, cs->row);
+    uint8_t *o = t->dst + (size_t)(cs->row - t->a) * t->stride + (size_t)cs->elems * t->dw;
+    if (!present && t->fill == NULL) return null_at(cs, cs->row);
+    const uint8_t *src = present ? v : t->fill;
+    if (t->from == t->to) {
+      put(o, src, t->ow);
+    } else { /* option dtype: the value as the column holds it, converted */
+      uint8_t one[8];
+      put(one, src, t->ow);
+      sl__convert(o, t->dw, t->to, one, t->from, 1);
+    }
   }
   cs->elems++;
   return SL_OK;

@@ -200,6 +200,9 @@ typedef struct pq_col {
   int max_def, max_rep;
   int list_def;         /* lists: def level at which an element exists */
   bool is_list;
+  sl_dtype dtype;       /* as the column holds it (the array's may differ:
+                           option dtype converts while interleaving) */
+  uint8_t fill[8];      /* option fill_nulls as a value of dtype */
 } pq_col;
 
 /* Where and how one chunk lands: rows [a, b) of the group go to dst, row r
@@ -213,6 +216,9 @@ typedef struct pq_target {
   int64_t width;
   const uint8_t *fill;
   int64_t first_row;    /* the group's first row in the file (messages) */
+  sl_dtype from, to;    /* lists: the column's type and the array's; values
+                           (ow bytes of from) land dw bytes apart */
+  size_t dw;
 } pq_target;
 
 /* Decoding buffers, reused from chunk to chunk (and from call to call
@@ -321,10 +327,11 @@ typedef struct pq_file {
   pq_top *fields;
   size_t ncols;
   pq_col *cols;
-  sl_dtype dtype;
+  sl_dtype dtype;         /* of the array (option dtype, or the columns' one type) */
+  sl_dtype *types;        /* each selected column's own */
+  bool cast;              /* some column's type differs from dtype */
   int64_t width;          /* values per row: columns, or the list length */
   bool has_fill;
-  uint8_t fill[8];
 } pq_file;
 
 /* The dataset's options, parsed once (the driver's dataset state). */

@@ -250,31 +250,22 @@ static sl_status select_default(const char *path, const pq_file *f, const pq_top
           all, lists > 1 ? " (several list columns: choose one with option columns)" : "");
 }
 
-/* "a INT32 (<i4), b INT64 (<i8)" */
-static void type_list(const pq_top **sel, size_t n, char *buf, size_t cap) {
-  size_t k = 0;
-  for (size_t i = 0; i < n && i < PQ_LIST_MAX && k < cap; i++)
-    k += (size_t)snprintf(buf + k, cap - k, "%s%.*s %s (%s)", i ? ", " : "",
-                          sel[i]->e->name_len, sel[i]->e->name, sel[i]->desc,
-                          sl_dtype_str(sel[i]->dtype));
-  if (n > PQ_LIST_MAX && k < cap) snprintf(buf + k, cap - k, ", ...");
-}
-
-static sl_status check_same(const char *path, const pq_top **sel, size_t n, bool named,
-                            sl_error *err) {
-  for (size_t i = 0; i < n; i++) {
+/* Lists load alone; the columns' types decide the array's (columns.c). */
+static sl_status check_types(const char *path, const pq_options *o, const pq_top **sel,
+                             size_t n, bool named, sl_dtype *out, sl_error *err) {
+  for (size_t i = 0; i < n; i++)
     if (sel[i]->max_rep > 0 && n > 1)
       SL_FAIL(err, SL_EINVAL, "%s: column %.*s is a list, which loads only alone (as rows x "
               "list length); select it by itself with option columns", path, sel[i]->e->name_len,
               sel[i]->e->name);
-    if (sel[i]->dtype == sel[0]->dtype) continue;
-    char types[768];
-    type_list(sel, n, types, sizeof types);
-    SL_FAIL(err, SL_EFORMAT, "%s: %s columns differ in type (%s), so they cannot be stacked "
-            "into one array; choose columns of one type with option columns", path,
-            named ? "the selected" : "the numeric", types);
-  }
-  return SL_OK;
+  sl_col_type *c = sl__calloc(n ? n : 1, sizeof *c);
+  if (c == NULL) SL_FAIL(err, SL_ENOMEM, "%s: out of memory", path);
+  for (size_t i = 0; i < n; i++)
+    c[i] = (sl_col_type){{sel[i]->e->name, (size_t)sel[i]->e->name_len}, sel[i]->dtype,
+                         sel[i]->desc};
+  sl_status st = sl__columns_dtype(path, o, c, n, named ? "selected" : "numeric", out, err);
+  sl__free(c);
+  return st;
 }
 
 /* ---------------------------------------------------------------- lists */
@@ -307,6 +298,7 @@ static void make_col(const pq_top *fl, pq_col *c) {
   c->max_rep = fl->max_rep;
   c->is_list = fl->max_rep > 0;
   c->list_def = c->is_list ? fl->rep_def : 0;
+  c->dtype = fl->dtype;
 }
 
 /* Every chunk of a selected column must have the schema's physical type. */
@@ -330,13 +322,19 @@ sl_status pq_select_columns(const char *path, const pq_options *o, pq_file *f,
   size_t n = 0;
   sl_status st = named ? select_named(path, &o->columns, f, sel, &n, err)
                        : select_default(path, f, sel, &n, err);
-  if (st == SL_OK) st = check_same(path, sel, n, named, err);
-  if (st == SL_OK && (f->cols = sl__calloc(n, sizeof *f->cols)) == NULL)
+  sl_dtype dtype = SL_DTYPE_COUNT;
+  if (st == SL_OK) st = check_types(path, o, sel, n, named, &dtype, err);
+  if (st == SL_OK && ((f->cols = sl__calloc(n, sizeof *f->cols)) == NULL ||
+                      (f->types = sl__calloc(n, sizeof *f->types)) == NULL))
     st = sl__fail(err, SL_ENOMEM, "%s: out of memory", path);
   if (st == SL_OK) {
     f->ncols = n;
-    for (size_t i = 0; i < n; i++) make_col(sel[i], &f->cols[i]);
-    f->dtype = sel[0]->dtype;
+    for (size_t i = 0; i < n; i++) {
+      make_col(sel[i], &f->cols[i]);
+      f->types[i] = sel[i]->dtype;
+      f->cast |= sel[i]->dtype != dtype;
+    }
+    f->dtype = dtype;
     f->width = (int64_t)n;
     if (sel[0]->max_rep > 0) st = list_width(path, f, sel[0], &f->width, err);
   }
