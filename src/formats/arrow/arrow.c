@@ -141,7 +141,7 @@ static int64_t arrow_unit_start(const sl_shard *s, const void *handle, int64_t r
   return s->rows;
 }
 
-static const char *const arrow_extensions[] = {".arrow", ".feather", ".ipc", NULL};
+static const char *const arrow_extensions[] = {".arrow", ".feather", ".ipc", ".arrows", NULL};
 
 const sl_driver sl__arrow_driver = {
     .abi = SL_DRIVER_ABI,

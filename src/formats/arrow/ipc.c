@@ -8,7 +8,9 @@
  * the schema is taken from the footer alone (Arrow JS writes it nowhere
  * else). Each batch's nodes and buffers follow the schema's fields flattened
  * in pre-order; a selected column is found there by counting the nodes and
- * buffers of every field before it.
+ * buffers of every field before it. The stream format (.arrows), the same
+ * messages without magic or footer, is scanned once, message header by
+ * message header (see "streams" below).
  */
 #include <stdio.h>
 #include <string.h>
@@ -539,6 +541,23 @@ static sl_status parse_meta_bytes(const sl_source *src, size_t bi, const uint8_t
   return parse_message(src, bi, p + start, len, m, err);
 }
 
+/* Batch bi's numbers from its encapsulated metadata (n bytes at p); its
+   body and body_len are set. */
+static sl_status batch_from_meta(const sl_source *src, arrow_file *f, size_t bi,
+                                 const uint8_t *p, int64_t n, sl_error *err) {
+  arrow_batch *b = &f->batches[bi];
+  batch_meta m;
+  sl_status st = parse_meta_bytes(src, bi, p, n, &m, err);
+  b->rows = m.length;
+  b->codec = m.codec;
+  b->parts = st == SL_OK ? sl__calloc(f->ncols ? f->ncols : 1, sizeof *b->parts) : NULL;
+  if (st == SL_OK && b->parts == NULL) st = sl__fail(err, SL_ENOMEM, "%s: out of memory",
+                                                     sl_source_path(src));
+  for (size_t k = 0; st == SL_OK && k < f->ncols; k++)
+    st = locate_part(src, bi, &f->cols[k], &m, b, &b->parts[k], err);
+  return st;
+}
+
 static sl_status parse_batch(const sl_source *src, arrow_file *f, size_t bi,
                              const uint8_t *blk, int64_t limit, sl_error *err) {
   arrow_batch *b = &f->batches[bi];
@@ -552,15 +571,7 @@ static sl_status parse_batch(const sl_source *src, arrow_file *f, size_t bi,
   b->body_len = body_len;
   uint8_t *buf;
   SL_TRY(read_alloc(src, off, meta, &buf, err));
-  batch_meta m;
-  sl_status st = parse_meta_bytes(src, bi, buf, meta, &m, err);
-  b->rows = m.length;
-  b->codec = m.codec;
-  b->parts = st == SL_OK ? sl__calloc(f->ncols, sizeof *b->parts) : NULL;
-  if (st == SL_OK && b->parts == NULL) st = sl__fail(err, SL_ENOMEM, "%s: out of memory",
-                                                     sl_source_path(src));
-  for (size_t k = 0; st == SL_OK && k < f->ncols; k++)
-    st = locate_part(src, bi, &f->cols[k], &m, b, &b->parts[k], err);
+  sl_status st = batch_from_meta(src, f, bi, buf, meta, err);
   sl__free(buf);
   return st;
 }
@@ -579,9 +590,9 @@ static sl_status read_footer(const sl_source *src, uint8_t **buf, int64_t *len,
   SL_TRY(sl__arrow_src_read(src, 0, 8, head, err));
   SL_TRY(sl__arrow_src_read(src, sl_source_size(src) - 10, 10, tail, err));
   if (memcmp(head, arrow_magic, 6) != 0 || memcmp(tail + 4, arrow_magic, 6) != 0)
-    SL_FAIL(err, SL_EFORMAT, "%s: not an Arrow IPC file (expected the magic ARROW1 at the "
-            "start and the end; an Arrow stream or Feather v1 file is not supported)",
-            sl_source_path(src));
+    SL_FAIL(err, SL_EFORMAT, "%s: not an Arrow IPC file or stream (expected the magic ARROW1 "
+            "at the start and the end, or a stream's first message, its Schema; Feather v1 "
+            "is not supported)", sl_source_path(src));
   *len = (int32_t)sl__fb_le32(tail);
   if (*len <= 0 || *len > sl_source_size(src) - 18)
     SL_FAIL(err, SL_EFORMAT, "%s: malformed Arrow IPC file: footer length %lld does not "
@@ -590,21 +601,15 @@ static sl_status read_footer(const sl_source *src, uint8_t **buf, int64_t *len,
   return read_alloc(src, *footer_off, *len, buf, err);
 }
 
-/* Schema (columns chosen) and the Block vector of the footer. */
-static sl_status parse_footer(const sl_source *src, const uint8_t *buf, int64_t len,
-                              const arrow_options *o, arrow_file *f, fb_vector *blocks,
-                              sl_error *err) {
-  fb_table footer, schema;
-  bool has_schema, has_fields, has_blocks;
+/* The Schema table (of the footer, or of a stream's first message): the
+   columns chosen. */
+static sl_status parse_schema(const sl_source *src, const fb_table *schema,
+                              const arrow_options *o, arrow_file *f, sl_error *err) {
+  bool has_fields;
   int16_t endian;
   schema_view v = {sl_source_path(src), {0}, NULL};
-  if (!sl__fb_root(buf, (size_t)len, &footer) ||
-      !sl__fb_table(&footer, 1, &schema, &has_schema) ||
-      !sl__fb_vector(&footer, 3, ARROW_BLOCK_SIZE, blocks, &has_blocks))
-    return bad(sl_source_path(src), err, "the footer does not parse");
-  if (!has_schema) return bad(sl_source_path(src), err, "the footer has no schema");
-  if (!sl__fb_i16(&schema, 0, 0, &endian) ||
-      !sl__fb_vector(&schema, 1, 4, &v.fields, &has_fields))
+  if (!sl__fb_i16(schema, 0, 0, &endian) ||
+      !sl__fb_vector(schema, 1, 4, &v.fields, &has_fields))
     return bad(sl_source_path(src), err, "the schema does not parse");
   if (endian != 0)
     SL_FAIL(err, SL_EFORMAT, "%s: Arrow data is big-endian (schema endianness %d); only "
@@ -612,6 +617,20 @@ static sl_status parse_footer(const sl_source *src, const uint8_t *buf, int64_t 
   sl_status st = select_columns(&v, o, f, err);
   sl__free(v.types);
   return st;
+}
+
+/* Schema (columns chosen) and the Block vector of the footer. */
+static sl_status parse_footer(const sl_source *src, const uint8_t *buf, int64_t len,
+                              const arrow_options *o, arrow_file *f, fb_vector *blocks,
+                              sl_error *err) {
+  fb_table footer, schema;
+  bool has_schema, has_blocks;
+  if (!sl__fb_root(buf, (size_t)len, &footer) ||
+      !sl__fb_table(&footer, 1, &schema, &has_schema) ||
+      !sl__fb_vector(&footer, 3, ARROW_BLOCK_SIZE, blocks, &has_blocks))
+    return bad(sl_source_path(src), err, "the footer does not parse");
+  if (!has_schema) return bad(sl_source_path(src), err, "the footer has no schema");
+  return parse_schema(src, &schema, o, f, err);
 }
 
 void sl__arrow_file_free(arrow_file *f) {
@@ -641,16 +660,169 @@ static sl_status parse_batches(const sl_source *src, arrow_file *f, const fb_vec
   return SL_OK;
 }
 
+/* ----------------------------------------------------------------- streams */
+
+/* The stream format (Arrow's IPC "streaming format", .arrows) is the same
+   encapsulated messages without the magic and the footer: a Schema, then
+   DictionaryBatch and RecordBatch messages, each its metadata and then its
+   body of bodyLength bytes, up to an end marker (a zero length) or the end
+   of the file. Batches are located by one scan over the message headers. */
+
+#define ARROW_CONTINUATION 0xFFFFFFFFu
+enum { MSG_SCHEMA = 1, MSG_DICTIONARY = 2, MSG_RECORD_BATCH = 3 };
+
+static const char *const message_names[] = {"NONE", "Schema", "DictionaryBatch",
+                                            "RecordBatch", "Tensor", "SparseTensor"};
+
+#define STREAM_FAIL(src, err, off, fmt, ...)                                             \
+  SL_FAIL(err, SL_EFORMAT, "%s: malformed Arrow IPC stream: the message at byte %lld " fmt, \
+          sl_source_path(src), (long long)(off), __VA_ARGS__)
+
+/* The message prefix at off: 0xFFFFFFFF and an int32 length, or (before
+   Arrow 0.15) the length alone; *n = prefix + metadata bytes, 0 at the end
+   of the stream. */
+static sl_status stream_prefix(const sl_source *src, int64_t off, int64_t *n, sl_error *err) {
+  int64_t left = sl_source_size(src) - off;
+  uint8_t h[8];
+  *n = 0;
+  if (left == 0) return SL_OK; /* writers may omit the end marker */
+  if (left < 4) STREAM_FAIL(src, err, off, "is cut off after %lld bytes", (long long)left);
+  SL_TRY(sl_source_read(src, off, (size_t)SL_MIN(left, 8), h, err));
+  uint32_t len = sl__fb_le32(h), prefix = 4;
+  if (len == ARROW_CONTINUATION) {
+    if (left < 8) STREAM_FAIL(src, err, off, "is cut off after %lld bytes", (long long)left);
+    len = sl__fb_le32(h + 4), prefix = 8;
+  }
+  if (len == 0) return SL_OK;
+  if (len > ARROW_MAX_META || (int64_t)len > left - prefix)
+    STREAM_FAIL(src, err, off, "claims %u bytes of metadata, but %lld bytes follow (limit %d)",
+                len, (long long)(left - prefix), ARROW_MAX_META);
+  *n = prefix + len;
+  return SL_OK;
+}
+
+/* The Message flatbuffer after the prefix: its type, header and body length. */
+static sl_status stream_message(const sl_source *src, int64_t off, const uint8_t *p,
+                                int64_t n, uint8_t *tag, fb_table *header, int64_t *body,
+                                sl_error *err) {
+  int64_t start = sl__fb_le32(p) == ARROW_CONTINUATION ? 8 : 4;
+  fb_table msg;
+  bool has;
+  if (!sl__fb_root(p + start, (size_t)(n - start), &msg) || !sl__fb_u8(&msg, 1, 0, tag) ||
+      !sl__fb_table(&msg, 2, header, &has) || !sl__fb_i64(&msg, 3, 0, body))
+    STREAM_FAIL(src, err, off, "%s", "does not parse");
+  if (!has) STREAM_FAIL(src, err, off, "%s", "has no header");
+  if (*body < 0 || *body > sl_source_size(src) - off - n)
+    STREAM_FAIL(src, err, off, "has a body of %lld bytes, but %lld bytes follow its metadata",
+                (long long)*body, (long long)(sl_source_size(src) - off - n));
+  return SL_OK;
+}
+
+static sl_status stream_batch(const sl_source *src, arrow_file *f, int64_t body,
+                              int64_t body_len, const uint8_t *p, int64_t n, size_t *cap,
+                              sl_error *err) {
+  if (f->nbatches == *cap) {
+    size_t want = *cap ? 2 * *cap : 16;
+    arrow_batch *b = sl__grow(f->batches, *cap, want, sizeof *b);
+    if (b == NULL) SL_FAIL(err, SL_ENOMEM, "%s: out of memory", sl_source_path(src));
+    f->batches = b;
+    *cap = want;
+  }
+  size_t bi = f->nbatches++;
+  arrow_batch *b = &f->batches[bi];
+  b->body = body;
+  b->body_len = body_len;
+  b->row0 = f->rows;
+  SL_TRY(batch_from_meta(src, f, bi, p, n, err));
+  if (!sl__add(f->rows, b->rows, &f->rows))
+    SL_FAIL(err, SL_EFORMAT, "%s: malformed Arrow IPC stream: row count overflows",
+            sl_source_path(src));
+  return SL_OK;
+}
+
+/* One message of the scan; *off moves past its body. */
+static sl_status stream_step(const sl_source *src, const arrow_options *o, arrow_file *f,
+                             int64_t *off, int64_t n, sl_buf *buf, bool *schema, size_t *cap,
+                             sl_error *err) {
+  if (!sl__buf_reserve(buf, (size_t)n))
+    SL_FAIL(err, SL_ENOMEM, "%s: out of memory", sl_source_path(src));
+  SL_TRY(sl_source_read(src, *off, (size_t)n, buf->p, err));
+  uint8_t tag;
+  fb_table header;
+  int64_t body;
+  SL_TRY(stream_message(src, *off, buf->p, n, &tag, &header, &body, err));
+  const char *name = tag < SL_ARRAY_LEN(message_names) ? message_names[tag] : "unknown";
+  if (!*schema && tag != MSG_SCHEMA)
+    STREAM_FAIL(src, err, *off, "is a %s (type %u), but a stream starts with its Schema",
+                name, tag);
+  if (tag == MSG_SCHEMA && *schema)
+    STREAM_FAIL(src, err, *off, "%s", "is a second Schema");
+  if (tag == MSG_SCHEMA) SL_TRY(parse_schema(src, &header, o, f, err));
+  else if (tag == MSG_RECORD_BATCH)
+    SL_TRY(stream_batch(src, f, *off + n, body, buf->p, n, cap, err));
+  else if (tag != MSG_DICTIONARY) /* dictionary-encoded columns are refused when
+                                     selected, so their values are never needed */
+    STREAM_FAIL(src, err, *off, "is a %s (type %u), which a stream of record batches does "
+                "not hold", name, tag);
+  *schema = true;
+  *off += n + body;
+  return SL_OK;
+}
+
+static sl_status parse_stream(const sl_source *src, const arrow_options *o, arrow_file *f,
+                              sl_error *err) {
+  sl_buf buf = {0};
+  bool schema = false;
+  size_t cap = 0;
+  sl_status st = SL_OK;
+  for (int64_t off = 0, n; st == SL_OK;) {
+    st = stream_prefix(src, off, &n, err);
+    if (st != SL_OK || n == 0) break;
+    st = stream_step(src, o, f, &off, n, &buf, &schema, &cap, err);
+  }
+  sl__buf_free(&buf);
+  if (st == SL_OK && !schema)
+    st = sl__fail(err, SL_EFORMAT, "%s: Arrow IPC stream holds no Schema message",
+                  sl_source_path(src));
+  return st;
+}
+
+/* A stream starts with a message prefix whose metadata is a Schema; a file
+   with the magic. Anything else is neither. */
+static bool looks_like_stream(const sl_source *src) {
+  uint8_t h[8];
+  int64_t size = sl_source_size(src);
+  if (size < 8 || sl_source_read(src, 0, 8, h, NULL) != SL_OK) return false;
+  if (memcmp(h, arrow_magic, 6) == 0) return false;
+  uint32_t a = sl__fb_le32(h);
+  uint32_t len = a == ARROW_CONTINUATION ? sl__fb_le32(h + 4) : a;
+  int64_t prefix = a == ARROW_CONTINUATION ? 8 : 4;
+  if (len < 8 || len > ARROW_MAX_META || (int64_t)len > size - prefix) return false;
+  uint8_t *p = sl__malloc(len);
+  if (p == NULL) return a == ARROW_CONTINUATION; /* let the parse say it */
+  fb_table msg;
+  uint8_t tag = 0;
+  bool ok = sl_source_read(src, prefix, len, p, NULL) == SL_OK && sl__fb_root(p, len, &msg) &&
+            sl__fb_u8(&msg, 1, 0, &tag) && tag == MSG_SCHEMA;
+  sl__free(p);
+  return ok || a == ARROW_CONTINUATION;
+}
+
 sl_status sl__arrow_parse(const sl_source *src, const arrow_options *o, arrow_file *out,
                           sl_error *err) {
   memset(out, 0, sizeof *out);
   uint8_t *buf = NULL;
   int64_t len = 0, footer_off = 0;
   fb_vector blocks;
-  SL_TRY(read_footer(src, &buf, &len, &footer_off, err));
-  sl_status st = parse_footer(src, buf, len, o, out, &blocks, err);
-  if (st == SL_OK) st = parse_batches(src, out, &blocks, footer_off, err);
-  sl__free(buf);
+  sl_status st;
+  if (looks_like_stream(src)) {
+    st = parse_stream(src, o, out, err);
+  } else {
+    SL_TRY(read_footer(src, &buf, &len, &footer_off, err));
+    st = parse_footer(src, buf, len, o, out, &blocks, err);
+    if (st == SL_OK) st = parse_batches(src, out, &blocks, footer_off, err);
+    sl__free(buf);
+  }
   if (st != SL_OK) {
     sl__arrow_file_free(out);
     return st;
