@@ -242,6 +242,16 @@ SL_API int64_t sl_dataset_nbytes(const sl_dataset *d);
 SL_API int64_t sl_dataset_files_probed(const sl_dataset *d);
 
 /**
+ * One line on what shard i loads, from its format's driver: for the table
+ * formats each selected column's name, stored type and, for dates and
+ * times, the unit of the integers it loads as ("t TIMESTAMP(MICROS)
+ * (INT64) (<i8: int64 microseconds since 1970-01-01 00:00:00 UTC)");
+ * empty for formats without columns. Opens (and checks) the shard's file.
+ */
+SL_API SL_NODISCARD sl_status sl_dataset_describe(const sl_dataset *d, size_t i, char *buf,
+                                                  size_t cap, sl_error *err);
+
+/**
  * A format built into (or registered with) this library: its first file
  * extension (".npy"), NULL when there is no such format; *writable (may be
  * NULL) says whether sl_write_shard can write it.

@@ -167,6 +167,10 @@ typedef struct sl_driver {
      (the library's temporary file) and is renamed into place after. */
   sl_status (*write)(const char *path, sl_dtype dtype, int ndim, const int64_t *shape,
                      const void *data, sl_error *err);
+  /* Optional (appended in 0.2): one line on what the shard's handle
+     loads, for inspect: each column's name, stored type and, for dates
+     and times, the unit of its integers. */
+  void (*describe)(const void *handle, char *buf, size_t cap);
 } sl_driver;
 
 /**

@@ -11,7 +11,7 @@ import argparse, os, re, subprocess, sys, tempfile
 REMOVED = {
     "shardload.h": ["const char *fill_nulls;", "const char *cast;", "int64_t min_rows;", "int64_t files_opened;",
                     "int64_t open_files_peak;", "int64_t open_files_limit;"],
-    "shardload_driver.h": ["int64_t (*unit_start)", "sl_status (*write)"],
+    "shardload_driver.h": ["int64_t (*unit_start)", "sl_status (*write)", "void (*describe)"],
 }
 
 

@@ -290,10 +290,12 @@ static void test_arrow_rejects_unloadable_and_mixed_columns(void **state) {
   (void)state;
   expect_open_error("single_f8.arrow", "name",
                     "%s: column 'name' has type Utf8, which cannot be loaded as numbers "
-                    "(loadable: Int, FloatingPoint, Bool, FixedSizeList of those)");
+                    "(loadable: Int, FloatingPoint, Bool, FixedSizeList of those; Date, Time, "
+                    "Timestamp, Duration by name)");
   expect_open_error("types.arrow", "lst",
                     "%s: column 'lst' has type List, which cannot be loaded as numbers "
-                    "(loadable: Int, FloatingPoint, Bool, FixedSizeList of those)");
+                    "(loadable: Int, FloatingPoint, Bool, FixedSizeList of those; Date, Time, "
+                    "Timestamp, Duration by name)");
   expect_open_error("types.arrow", NULL,
                     "%s: the numeric columns differ in type (b1 Bool (|b1), b2 Bool (|b1), "
                     "i Int8 (|i1), u UInt16 (<u2), h Float16 (<f2), v Float32 (<f4)), so they "

@@ -82,9 +82,10 @@ typedef struct ftype {
   bool numeric;      /* a primitive we load (Int, FloatingPoint, Bool) */
   bool fsl;          /* FixedSizeList of such a primitive */
   bool dict;
+  bool temporal;     /* a Date, Time, Timestamp or Duration: loads when named */
   sl_dtype dtype;
   int64_t width;
-  char name[96];     /* "Float32", "Utf8", "FixedSizeList<Float32>[16]" */
+  char name[160];    /* "Float32", "Utf8", "FixedSizeList<Float32>[16]" */
 } ftype;
 
 static bool int_dtype(const fb_table *t, ftype *ft) {
@@ -112,6 +113,46 @@ static bool float_dtype(const fb_table *t, ftype *ft) {
   snprintf(ft->name, sizeof ft->name, "Float%d", 16 << prec);
   ft->dtype = d[prec];
   ft->numeric = true;
+  return true;
+}
+
+/* Date, Time, Timestamp and Duration load as the integers they are stored
+   as, when a column is named (the default selection leaves them out). */
+static const char *const time_units[] = {"s", "ms", "us", "ns"};
+static const char *const unit_words[] = {"seconds", "milliseconds", "microseconds",
+                                         "nanoseconds"};
+
+static bool temporal_dtype(int tag, const fb_table *t, ftype *ft) {
+  int16_t unit = 1;
+  int32_t bits = 32;
+  const char *tz = NULL;
+  size_t tzlen = 0;
+  if (!sl__fb_i16(t, 0, tag == T_DATE ? 1 : tag == T_TIMESTAMP ? 0 : 1, &unit) ||
+      (tag == T_TIME && !sl__fb_i32(t, 1, 32, &bits)) ||
+      (tag == T_TIMESTAMP && !sl__fb_string(t, 1, &tz, &tzlen)))
+    return false;
+  if (unit < 0 || unit > 3 || (tag == T_DATE && unit > 1)) return true; /* unsupported */
+  if (tag == T_DATE) {
+    ft->dtype = unit == 0 ? SL_INT32 : SL_INT64;
+    snprintf(ft->name, sizeof ft->name, "%s", unit == 0
+             ? "Date32 (int32 days since 1970-01-01)"
+             : "Date64 (int64 milliseconds since 1970-01-01)");
+  } else if (tag == T_TIME) {
+    if (bits != 32 && bits != 64) return true;
+    ft->dtype = bits == 32 ? SL_INT32 : SL_INT64;
+    snprintf(ft->name, sizeof ft->name, "Time%d[%s] (int%d %s since midnight)", (int)bits,
+             time_units[unit], (int)bits, unit_words[unit]);
+  } else if (tag == T_TIMESTAMP) {
+    ft->dtype = SL_INT64;
+    snprintf(ft->name, sizeof ft->name, "Timestamp[%s%s%.*s] (int64 %s since 1970-01-01 "
+             "00:00:00%s)", time_units[unit], tzlen ? ", " : "", (int)SL_MIN(tzlen, 32),
+             tz ? tz : "", unit_words[unit], tzlen ? " UTC" : ", no time zone");
+  } else {
+    ft->dtype = SL_INT64;
+    snprintf(ft->name, sizeof ft->name, "Duration[%s] (int64 %s)", time_units[unit],
+             unit_words[unit]);
+  }
+  ft->temporal = true;
   return true;
 }
 
@@ -157,11 +198,13 @@ static bool classify(const fb_table *field, int depth, ftype *ft) {
   else if (has_t && tag == T_INT) ok = int_dtype(&t, ft);
   else if (has_t && tag == T_FLOAT) ok = float_dtype(&t, ft);
   else if (has_t && tag == T_FIXED_LIST) ok = fsl_dtype(field, &t, depth, ft);
+  else if (has_t && (tag == T_DATE || tag == T_TIME || tag == T_TIMESTAMP || tag == T_DURATION))
+    ok = temporal_dtype(tag, &t, ft);
   if (ok && has_dict) {
-    char inner[96];
+    char inner[160];
     snprintf(inner, sizeof inner, "%s", ft->name);
     snprintf(ft->name, sizeof ft->name, "Dictionary<%.80s>", inner);
-    ft->numeric = ft->fsl = false;
+    ft->numeric = ft->fsl = ft->temporal = false;
     ft->dict = true;
   }
   return ok;
@@ -288,10 +331,10 @@ static sl_status check_choice(const schema_view *v, const arrow_options *o, cons
     const char *s;
     int len;
     field_name(v, (size_t)sel[k], &s, &len);
-    if (!t->numeric && !t->fsl)
+    if (!t->numeric && !t->fsl && !t->temporal)
       SL_FAIL(err, SL_EFORMAT, "%s: column '%.*s' has type %s, which cannot be loaded as "
-              "numbers (loadable: Int, FloatingPoint, Bool, FixedSizeList of those)",
-              v->path, len, s, t->name);
+              "numbers (loadable: Int, FloatingPoint, Bool, FixedSizeList of those; Date, "
+              "Time, Timestamp, Duration by name)", v->path, len, s, t->name);
     if (t->fsl && n > 1)
       SL_FAIL(err, SL_EFORMAT, "%s: column '%.*s' (%s) must be selected alone, not with "
               "other columns", v->path, len, s, t->name);
@@ -386,6 +429,8 @@ static sl_status place_columns(const schema_view *v, const int64_t *sel, size_t 
     c->fsl = t->fsl;
     c->bits = t->dtype == SL_BOOL;
     c->dtype = t->dtype;
+    c->type = sl__strdup(t->name);
+    if (c->type == NULL && st == SL_OK) st = sl__fail(err, SL_ENOMEM, "%s: out of memory", v->path);
     c->width = t->width;
     c->node = pos[sel[k]].nodes;
     c->buffer = pos[sel[k]].buffers;
@@ -636,7 +681,10 @@ static sl_status parse_footer(const sl_source *src, const uint8_t *buf, int64_t 
 void sl__arrow_file_free(arrow_file *f) {
   if (f == NULL) return;
   if (f->pooled) sl__arrow_pool_leave();
-  for (size_t i = 0; f->cols && i < f->ncols; i++) sl__free(f->cols[i].name);
+  for (size_t i = 0; f->cols && i < f->ncols; i++) {
+    sl__free(f->cols[i].name);
+    sl__free(f->cols[i].type);
+  }
   for (size_t i = 0; f->batches && i < f->nbatches; i++) sl__free(f->batches[i].parts);
   sl__free(f->cols);
   sl__free(f->types);

@@ -25,6 +25,7 @@ typedef struct arrow_col {
   int64_t views_before;  /* view-type fields earlier in the schema, whose
                             variadic buffers shift the buffer index */
   sl_dtype dtype;        /* its values' own (Bool: one byte a value once unpacked) */
+  char *type;            /* its Arrow type, with the unit of dates and times */
 } arrow_col;
 
 /* A selected column inside one batch; offsets are relative to the body. */

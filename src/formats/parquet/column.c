@@ -234,15 +234,25 @@ static sl_status decompress(pq_cursor *cs, const uint8_t *src, size_t n, size_t 
   sl_codec sc = pq_codec(codec);
   sl_status st = sc == SL_CODEC_COUNT ? SL_ENOTSUP : sl__decompress(sc, src, n, b->p, m, &why);
   *out = b->p;
-  if (st == SL_ENOTSUP) {
-    const pq_col *c = cs->col;
-    char list[160];
-    codec_list(list, sizeof list);
-    SL_FAIL(cs->err, st, "%s: column %.*s uses compression %s, which this build cannot "
-            "decode (supported: %s)%s%s", cs->path, c->name_len, c->name,
-            pq_codec_name(codec), list, why ? "; install " : "", why ? why : "");
-  }
+  if (st == SL_ENOTSUP) return pq_codec_check(cs->path, cs->col, codec, cs->err);
   return st == SL_OK ? SL_OK : fail(cs, st, why);
+}
+
+/* The one message for a codec this build lacks, from discovery (inspect)
+   and from reading alike. */
+sl_status pq_codec_check(const char *path, const pq_col *c, int codec, sl_error *err) {
+  sl_codec sc = pq_codec(codec);
+  if (codec == PQ_UNCOMPRESSED || (sc != SL_CODEC_COUNT && sl__codec_available(sc)))
+    return SL_OK;
+  const char *why = NULL;
+  size_t got;
+  if (sc != SL_CODEC_COUNT) /* not built in: it answers with the package to install */
+    (void)sl__decompress_some(sc, NULL, 0, NULL, 0, &got, &why);
+  char list[160];
+  codec_list(list, sizeof list);
+  SL_FAIL(err, SL_ENOTSUP, "%s: column %.*s uses compression %s, which this build cannot "
+          "decode (supported: %s)%s%s", path, c->name_len, c->name, pq_codec_name(codec), list,
+          why ? "; install " : "", why ? why : "");
 }
 
 static sl_status dictionary_page(pq_cursor *cs, const pq_page *h, const uint8_t *raw) {

@@ -304,6 +304,20 @@ static int64_t pq_unit_start(const sl_shard *s, const void *handle, int64_t row)
   return s->rows;
 }
 
+/* For inspect: "x DOUBLE (<f8), d DATE (INT32) (<i4: int32 days since 1970-01-01)". */
+static void pq_describe(const void *handle, char *buf, size_t cap) {
+  const pq_file *f = handle;
+  size_t k = 0;
+  buf[0] = '\0';
+  for (size_t i = 0; i < f->ncols && k + 1 < cap; i++) {
+    const pq_col *c = &f->cols[i];
+    char unit[128];
+    pq_unit_text(c->e, unit, sizeof unit);
+    k += (size_t)snprintf(buf + k, cap - k, "%s%.*s %s (%s%s%s)", i ? ", " : "", c->name_len,
+                          c->name, c->desc, sl_dtype_str(c->dtype), unit[0] ? ": " : "", unit);
+  }
+}
+
 static const char *const pq_ext[] = {".parquet", ".pq", NULL};
 
 const sl_driver sl__parquet_driver = {
@@ -319,4 +333,5 @@ const sl_driver sl__parquet_driver = {
     .read = pq_read,
     .write = sl__parquet_write,
     .unit_start = pq_unit_start,
+    .describe = pq_describe,
 };

@@ -68,6 +68,8 @@ static sl_dtype integer_of(const pq_schema *e, const char **what) {
   return e->type == PQ_INT32 ? SL_INT32 : SL_INT64;
 }
 
+static void temporal_desc(const pq_schema *e, char *desc, size_t cap);
+
 /* The dtype of a primitive element, or SL_DTYPE_COUNT and desc saying what
    it is ("a string (BYTE_ARRAY)"). */
 static sl_dtype dtype_of(const pq_schema *e, char *desc, size_t cap) {
@@ -94,7 +96,37 @@ static sl_dtype dtype_of(const pq_schema *e, char *desc, size_t cap) {
   else if (dt == SL_DTYPE_COUNT)
     snprintf(desc, cap, "%s (%s)", what, pq_type_name(e->type));
   if (dt != SL_DTYPE_COUNT) snprintf(desc, cap, "%s", pq_type_name(e->type));
+  if (dt != SL_DTYPE_COUNT && temporal(e)) temporal_desc(e, desc, cap);
   return dt;
+}
+
+/* The unit of a temporal column's integers, "" for other columns. */
+void pq_unit_text(const pq_schema *e, char *buf, size_t cap) {
+  static const char *const words[] = {"?", "milliseconds", "microseconds", "nanoseconds"};
+  buf[0] = '\0';
+  if (!temporal(e)) return;
+  int kind = e->logical ? e->logical
+             : e->converted == PQ_CT_DATE ? PQ_LT_DATE
+             : e->converted <= PQ_CT_DATE + 2 ? PQ_LT_TIME : PQ_LT_TIMESTAMP;
+  int unit = e->logical ? e->time_unit : (e->converted - PQ_CT_DATE) % 2 ? 1 : 2;
+  const char *w = words[unit >= 1 && unit <= 3 ? unit : 0];
+  int bits = e->type == PQ_INT32 ? 32 : 64;
+  if (kind == PQ_LT_DATE) snprintf(buf, cap, "int32 days since 1970-01-01");
+  else if (kind == PQ_LT_TIME) snprintf(buf, cap, "int%d %s since midnight", bits, w);
+  else snprintf(buf, cap, "int64 %s since 1970-01-01 00:00:00%s", w,
+                e->logical && e->utc ? " UTC" : ", not adjusted to UTC");
+}
+
+/* "TIMESTAMP(MICROS) (INT64)" */
+static void temporal_desc(const pq_schema *e, char *desc, size_t cap) {
+  static const char *const units[] = {"", "(MILLIS)", "(MICROS)", "(NANOS)"};
+  int kind = e->logical ? e->logical
+             : e->converted == PQ_CT_DATE ? PQ_LT_DATE
+             : e->converted <= PQ_CT_DATE + 2 ? PQ_LT_TIME : PQ_LT_TIMESTAMP;
+  int unit = e->logical ? e->time_unit : (e->converted - PQ_CT_DATE) % 2 ? 1 : 2;
+  snprintf(desc, cap, "%s%s (%s)", kind == PQ_LT_DATE ? "DATE" : kind == PQ_LT_TIME ? "TIME"
+           : "TIMESTAMP", kind == PQ_LT_DATE || unit < 1 || unit > 3 ? "" : units[unit],
+           pq_type_name(e->type));
 }
 
 static size_t physical_width(const pq_schema *e) {
@@ -299,9 +331,12 @@ static void make_col(const pq_top *fl, pq_col *c) {
   c->is_list = fl->max_rep > 0;
   c->list_def = c->is_list ? fl->rep_def : 0;
   c->dtype = fl->dtype;
+  c->e = fl->leaf;
+  snprintf(c->desc, sizeof c->desc, "%s", fl->desc);
 }
 
-/* Every chunk of a selected column must have the schema's physical type. */
+/* Every chunk of a selected column must have the schema's physical type
+   and a codec this build decodes. */
 static sl_status check_chunks(const char *path, const pq_file *f, sl_error *err) {
   for (size_t g = 0; g < f->meta.ngroups; g++)
     for (size_t i = 0; i < f->ncols; i++) {
@@ -310,6 +345,7 @@ static sl_status check_chunks(const char *path, const pq_file *f, sl_error *err)
         SL_FAIL(err, SL_EFORMAT, "%s: column %.*s is %s in the schema but its chunk in row "
                 "group %zu says %s", path, f->cols[i].name_len, f->cols[i].name,
                 pq_type_name(f->cols[i].type), g, pq_type_name(c->type));
+      SL_TRY(pq_codec_check(path, &f->cols[i], c->codec, err)); /* inspect fails as read would */
     }
   return SL_OK;
 }
