@@ -464,12 +464,14 @@ static void test_arrow_damaged_files_fail_cleanly(void **state) {
     size_t n;
     uint8_t *b = slurp(inputs[k], &n);
     sl_shard_info info;
-    for (size_t cut = 0; cut < n; cut += 7) {
+    /* the streams are larger, mostly values: their bytes are sampled */
+    size_t cut_step = n > 8192 ? 53 : 7, flip_step = n > 8192 ? 41 : 3;
+    for (size_t cut = 0; cut < n; cut += cut_step) {
       sl_error err = {0};
       if (parse_buffer(b, cut, &o, &info, &err) != SL_OK)
         assert_null(strchr(err.message, '\n'));
     }
-    for (size_t i = 0; i < n; i += 3) {
+    for (size_t i = 0; i < n; i += (i < 1024 ? 3 : flip_step)) {
       uint8_t keep = b[i];
       for (int flip = 1; flip < 256; flip <<= 2) {
         b[i] = (uint8_t)(keep ^ flip);
