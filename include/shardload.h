@@ -201,6 +201,14 @@ typedef struct sl_open_options {
                                (external storage, virtual dataset sources, external
                                links), but only files inside the shard file's directory;
                                default 0: such shards are refused */
+  /* Appended in 0.2 (P9). dtype above, given for a table format, is the
+     type every selected column is converted to while it is read (numpy
+     astype); other formats refuse a dtype that differs from the file's. */
+  const char *cast;         /* tables with dtype: numpy casting rule "same_kind"
+                               (NULL, the default: int -> float, float64 ->
+                               float32, int64 -> int16 allowed; float -> int,
+                               complex -> real refused), "unsafe" (any), or
+                               "safe", "equiv", "no" */
 } sl_open_options;
 
 /* The _init functions take the caller's sizeof, so that a library newer
@@ -236,6 +244,16 @@ SL_API const char *sl_dataset_format(const sl_dataset *d);
 SL_API int64_t sl_dataset_nbytes(const sl_dataset *d);
 /** @return number of files opened for metadata by this process (discovery). */
 SL_API int64_t sl_dataset_files_probed(const sl_dataset *d);
+
+/**
+ * One line on what shard i loads, from its format's driver: for the table
+ * formats each selected column's name, stored type and, for dates and
+ * times, the unit of the integers it loads as ("t TIMESTAMP(MICROS)
+ * (INT64) (<i8: int64 microseconds since 1970-01-01 00:00:00 UTC)");
+ * empty for formats without columns. Opens (and checks) the shard's file.
+ */
+SL_API SL_NODISCARD sl_status sl_dataset_describe(const sl_dataset *d, size_t i, char *buf,
+                                                  size_t cap, sl_error *err);
 
 /**
  * A format built into (or registered with) this library: its first file

@@ -173,6 +173,10 @@ typedef struct sl_driver {
      into *file; *file NULL when dir is not one. A directory that a driver
      claims is one dataset (or one shard of a directory of them). */
   sl_status (*store_file)(const char *dir, char **file, sl_error *err);
+  /* Optional (appended in 0.2): one line on what the shard's handle
+     loads, for inspect: each column's name, stored type and, for dates
+     and times, the unit of its integers. */
+  void (*describe)(const void *handle, char *buf, size_t cap);
 } sl_driver;
 
 /**

@@ -52,9 +52,15 @@ int cmd_inspect(sl_comm *comm, args *a) {
   sl_error err = {0};
   if (sl_dataset_open(comm, a->path, &a->open, &d, &err) != SL_OK) return data_error(&err);
   size_t n = sl_dataset_num_shards(d);
+  char cols[2048] = ""; /* the first shard's columns, types and units (table formats) */
+  if (n > 0 && sl_dataset_describe(d, 0, cols, sizeof cols, &err) != SL_OK) {
+    sl_dataset_free(d);
+    return data_error(&err);
+  }
   if (a->json) {
     cJSON *j = cJSON_CreateObject(), *shards = cJSON_CreateArray();
     print_dataset_json(d, a->path, j);
+    if (cols[0]) cJSON_AddStringToObject(j, "columns", cols);
     for (size_t i = 0; i < n; i++) {
       int64_t rows;
       const char *member;
@@ -71,6 +77,7 @@ int cmd_inspect(sl_comm *comm, args *a) {
     char line[1024];
     describe(d, a->path, line, sizeof line);
     say(stdout, "%s\n", line);
+    if (cols[0]) say(stdout, "  columns: %s\n", cols);
     for (size_t i = 0; i < n; i++) {
       int64_t rows;
       const char *member;

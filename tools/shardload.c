@@ -58,6 +58,9 @@ static const char usage_text[] =
     "  --columns a,b --fill-nulls V                 table formats\n"
     "  --hdf5-allow-external     read HDF5 external storage, virtual sources and\n"
     "                            external links inside the shard's directory\n"
+    "  --dtype T [--cast same_kind|unsafe]          tables: convert every column to T\n"
+    "                            (numpy astype; same_kind, the default, refuses\n"
+    "                            float -> int and complex -> real)\n"
     "\n"
     "Under mpiexec or srun every rank takes part; SHARDLOAD_MPI=0|1 overrides the\n"
     "detection. Exit codes: 0 ok, 1 data or I/O error, 2 usage error.\n";
@@ -94,7 +97,7 @@ static const struct {
              {"option pattern", "--pattern"},   {"option format", "--format"},
              {"option variant", "--variant"},   {"option threads", "--threads"},
              {"option io", "--io"},             {"option partition", "--partition"},
-             {"option min_rows", "--min-rows"},
+             {"option min_rows", "--min-rows"}, {"option cast", "--cast"},
              {"option hdf5_allow_external", "--hdf5-allow-external"}};
 
 static void with_flags(const char *msg, char *out, size_t cap) {
@@ -221,6 +224,7 @@ static int set_value(args *a, const char *opt, const char *v) {
   else if (strcmp(opt, "--trailing") == 0) a->open.trailing = v;
   else if (strcmp(opt, "--columns") == 0) a->open.columns = v;
   else if (strcmp(opt, "--fill-nulls") == 0) a->open.fill_nulls = v;
+  else if (strcmp(opt, "--cast") == 0) a->open.cast = v;
   else if (strcmp(opt, "--output") == 0) {
     if (*v == '\0') return usage_error("--output: expected a file name, got ''");
     a->output = v;
@@ -250,7 +254,7 @@ static const char *const valued[] = {
     "--format", "--pattern", "--dataset", "--trailing", "--columns", "--fill-nulls",
     "--output", "--shape", "--dtype", "--shard-dir", "--variant", "--io", "--partition",
     "--threads", "--min-rows", "--chunk-mib", "--header-bytes", "--num-shards", "--seed",
-    "--device", "--gds", NULL};
+    "--device", "--gds", "--cast", NULL};
 
 static bool takes_value(const char *opt, size_t len) {
   for (const char *const *v = valued; *v; v++)

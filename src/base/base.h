@@ -283,6 +283,11 @@ uint32_t sl__crc32c(const void *p, size_t n);
 
 /* ------------------------------------------------------- table options */
 
+/* numpy's casting rules, in numpy's order (cast.c). */
+typedef enum sl_casting {
+  SL_CAST_NO, SL_CAST_EQUIV, SL_CAST_SAFE, SL_CAST_SAME_KIND, SL_CAST_UNSAFE
+} sl_casting;
+
 /* The columns option of table formats, parsed once per dataset. */
 typedef struct sl_columns {
   size_t n;
@@ -300,6 +305,9 @@ void sl__columns_free(sl_columns *c);
 typedef struct sl_table_options {
   sl_columns columns;     /* n == 0: the format's default selection */
   const char *fill_nulls; /* NULL: nulls are errors */
+  bool has_dtype;         /* option dtype: every column converts to dtype */
+  sl_dtype dtype;
+  sl_casting casting;     /* option cast (default same_kind) */
 } sl_table_options;
 
 sl_status sl__table_open(const sl_dataset_desc *d, void **state, sl_error *err);
@@ -316,6 +324,23 @@ typedef struct sl_name {
    and the file's columns. */
 sl_status sl__columns_resolve(const char *path, const sl_columns *want, const sl_name *have,
                               size_t nhave, size_t *idx, sl_error *err);
+/* One selected column as a message names it: its name, dtype and the
+   format's word for its type ("INT32", "Float32"). */
+typedef struct sl_col_type {
+  sl_name name;
+  sl_dtype dtype;
+  const char *desc;
+} sl_col_type;
+
+/* The dtype n selected columns load as: option dtype, when every column
+   casts to it under option cast (else SL_EFORMAT naming the column, its
+   type and the rule), or else their one type (several: SL_EFORMAT naming
+   every column and type and suggesting option dtype). what: "selected" or
+   "numeric", for the message. */
+sl_status sl__columns_dtype(const char *path, const sl_table_options *o,
+                            const sl_col_type *cols, size_t n, const char *what,
+                            sl_dtype *out, sl_error *err);
+
 /* "a, b, c" (shortened after 16 names) into buf. */
 void sl__names_text(const sl_name *names, size_t n, char *buf, size_t cap);
 
@@ -342,6 +367,25 @@ size_t sl__swap_unit(sl_dtype t);
 sl_status sl__parse_fill(const char *path, const char *text, sl_dtype t, uint8_t *out,
                          sl_error *err);
 uint16_t sl__half_from_float(float v);
+
+/* Casting (cast.c): numpy's rules and astype's conversions. */
+/* numpy.can_cast(from, to, rule) for native-order numeric dtypes. */
+bool sl__can_cast(sl_dtype from, sl_dtype to, sl_casting rule);
+const char *sl__casting_name(sl_casting rule);
+bool sl__casting_parse(const char *s, sl_casting *out);
+/* n values of from, contiguous at src, to values of to ds bytes apart at
+   dst (src and dst may be unaligned; they must not overlap). */
+void sl__convert(uint8_t *dst, size_t ds, sl_dtype to, const uint8_t *src, sl_dtype from,
+                 int64_t n);
+/* Options dtype and cast of a table format: *has false without a dtype;
+   SL_EINVAL naming where for an unknown dtype or rule. */
+sl_status sl__cast_options(const char *where, const sl_open_options *o, bool *has,
+                           sl_dtype *to, sl_casting *rule, sl_error *err);
+/* Like sl__gather, converting: column c holds values of from[c], width a
+   row (ncols == 1 or width == 1), contiguous; dst gets rows of ncols x
+   width values of to, stride bytes apart. */
+void sl__gather_cast(char *dst, size_t stride, const uint8_t *const *src, size_t ncols,
+                     const sl_dtype *from, sl_dtype to, size_t width, int64_t rows);
 
 /* Natural order: digit runs compare as numbers, so shard_2 < shard_10. */
 int sl__natural_cmp(const char *a, const char *b);

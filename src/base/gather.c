@@ -78,3 +78,45 @@ void sl__gather(char *dst, size_t stride, const uint8_t *const *src, size_t ncol
   _mm_sfence(); /* streaming stores are weakly ordered: publish before returning */
 #endif
 }
+
+/* Casting gather: a block of rows is built in the buffer a column at a
+   time (each column's values converted into their strided places, all in
+   L1), then streamed out, so the tile is written once. */
+static void convert_rows(char *dst, size_t stride, const uint8_t *const *src, size_t ncols,
+                         const sl_dtype *from, sl_dtype to, size_t width, int64_t r0,
+                         int64_t rows) {
+  size_t os = sl_dtype_size(to);
+  if (ncols == 1) { /* rows of width values, contiguous on both sides when stride fits */
+    size_t fs = sl_dtype_size(from[0]) * width;
+    if (stride == width * os) {
+      sl__convert((uint8_t *)dst, os, to, src[0] + (size_t)r0 * fs, from[0], rows * (int64_t)width);
+      return;
+    }
+    for (int64_t r = 0; r < rows; r++)
+      sl__convert((uint8_t *)dst + (size_t)r * stride, os, to, src[0] + (size_t)(r0 + r) * fs,
+                  from[0], (int64_t)width);
+    return;
+  }
+  for (size_t c = 0; c < ncols; c++)
+    sl__convert((uint8_t *)dst + c * os, stride, to,
+                src[c] + (size_t)r0 * sl_dtype_size(from[c]), from[c], rows);
+}
+
+void sl__gather_cast(char *dst, size_t stride, const uint8_t *const *src, size_t ncols,
+                     const sl_dtype *from, sl_dtype to, size_t width, int64_t rows) {
+  size_t row = ncols * width * sl_dtype_size(to);
+  if (row != stride || row > SL_GATHER_BUF / 4) {
+    convert_rows(dst, stride, src, ncols, from, to, width, 0, rows);
+    return;
+  }
+  _Alignas(64) char buf[SL_GATHER_BUF];
+  int64_t per = (int64_t)(SL_GATHER_BUF / row);
+  for (int64_t r = 0; r < rows; r += per) {
+    int64_t k = SL_MIN(per, rows - r);
+    convert_rows(buf, row, src, ncols, from, to, width, r, k);
+    stream_out(dst + (size_t)r * row, buf, (size_t)k * row);
+  }
+#if defined(__SSE2__)
+  _mm_sfence();
+#endif
+}

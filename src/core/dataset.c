@@ -38,7 +38,7 @@ static sl_status copy_options(sl_dataset *d, const sl_open_options *o, sl_error 
   SL_TRY(sl__open_options(o, &d->opts, err));
   const char **fields[] = {&d->opts.format,  &d->opts.pattern, &d->opts.dataset,
                            &d->opts.dtype,   &d->opts.trailing, &d->opts.columns,
-                           &d->opts.fill_nulls};
+                           &d->opts.fill_nulls, &d->opts.cast};
   size_t total = 1;
   for (size_t i = 0; i < SL_ARRAY_LEN(fields); i++)
     if (*fields[i] != NULL) total += strlen(*fields[i]) + 1;

@@ -148,10 +148,28 @@ static sl_status probe_files(sl_dataset *d, sl_shard_info *ref, sl_error *err) {
   return SL_OK;
 }
 
+/* Option dtype: a driver that converts (the table formats) reports the
+   dtype asked for; one that does not reports the files' own, and a
+   different one asked for is refused rather than silently ignored. */
+static sl_status check_dtype_option(const sl_dataset *d, sl_error *err) {
+  if (d->opts.dtype == NULL) return SL_OK;
+  sl_dtype want;
+  int swap;
+  if (sl_dtype_parse(d->opts.dtype, &want, &swap) != SL_OK)
+    SL_FAIL(err, SL_EINVAL, "%s: option dtype '%s' is not a numeric dtype this library knows",
+            d->root, d->opts.dtype);
+  if (want == d->dtype) return SL_OK;
+  SL_FAIL(err, SL_EINVAL, "%s: option dtype '%s' differs from the files' dtype %s, and the "
+          "%s format loads its files' own type (only the table formats convert); leave "
+          "option dtype out, or convert after loading", d->root, d->opts.dtype,
+          sl_dtype_str(d->dtype), d->driver->name);
+}
+
 static sl_status probe_all(sl_dataset *d, sl_error *err) {
   sl_shard_info first = {0};
   SL_TRY(probe_files(d, &first, err));
   d->dtype = first.dtype;
+  SL_TRY(check_dtype_option(d, err));
   d->ndim = first.ndim;
   memcpy(d->shape, first.shape, sizeof d->shape);
   for (int k = 1; k < d->ndim; k++) d->shape[k] = SL_MAX(d->shape[k], 0); /* no shard told */

@@ -231,3 +231,18 @@ sl_status sl__leaf_extents(const sl_leaf *L, const sl_segment *seg, sl_extent *s
 void sl__leaf_extents_free(sl_extent *stack, sl_extent *ex) {
   if (ex != stack) sl__free(ex);
 }
+
+sl_status sl_dataset_describe(const sl_dataset *d, size_t i, char *buf, size_t cap,
+                              sl_error *err) {
+  sl_error_clear(err);
+  if (buf == NULL || cap == 0) SL_FAIL(err, SL_EINVAL, "sl_dataset_describe: no buffer");
+  buf[0] = '\0';
+  if (d == NULL || i >= d->nshards)
+    SL_FAIL(err, SL_EINVAL, "sl_dataset_describe: shard %zu out of range", i);
+  if (d->driver->describe == NULL) return SL_OK;
+  void *h;
+  SL_TRY(sl__leaf_open_shard(d, i, NULL, &h, err));
+  d->driver->describe(h, buf, cap);
+  sl__leaf_close_shard(d, h);
+  return SL_OK;
+}

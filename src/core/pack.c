@@ -44,7 +44,8 @@ sl_status sl__dataset_pack(const sl_dataset *d, char **buf, size_t *n, sl_error 
   put_str(&p, d->driver->name);
   put_str(&p, d->root);
   const char *opt[] = {d->opts.format,   d->opts.pattern, d->opts.dataset,   d->opts.dtype,
-                       d->opts.trailing, d->opts.columns, d->opts.fill_nulls};
+                       d->opts.trailing, d->opts.columns, d->opts.fill_nulls,
+                       d->opts.cast};
   for (size_t i = 0; i < SL_ARRAY_LEN(opt); i++) put_str(&p, opt[i]);
   put_i64(&p, d->opts.header_bytes);
   put_i64(&p, d->opts.hdf5_allow_external);
@@ -185,13 +186,14 @@ sl_status sl__dataset_unpack(const char *buf, size_t n, sl_dataset **out, sl_err
   *out = NULL;
   if (get_i64(&u) != SL_PACK_MAGIC) SL_FAIL(err, SL_EPEER, "broadcast dataset is corrupt");
   char *drv = get_str(&u, &oom), *root = get_str(&u, &oom);
-  char *opt[7];
+  char *opt[8];
   for (size_t i = 0; i < SL_ARRAY_LEN(opt); i++) opt[i] = get_str(&u, &oom);
   sl_open_options o;
   sl_open_options_init(&o);
   o.format = opt[0], o.pattern = opt[1], o.dataset = opt[2], o.dtype = opt[3];
   o.trailing = opt[4], o.header_bytes = get_i64(&u), o.columns = opt[5], o.fill_nulls = opt[6];
   o.hdf5_allow_external = (int)get_i64(&u);
+  o.cast = opt[7];
   const sl_driver *driver = drv ? sl__driver_by_name(drv) : NULL;
   sl_status st = SL_OK;
   if (oom) st = sl__fail(err, SL_ENOMEM, "out of memory unpacking the dataset");

@@ -16,7 +16,7 @@ const char *sl_features(void) {
       snprintf(variants + strlen(variants), sizeof variants - strlen(variants), " %s",
                optional[i]->name);
   }
-  snprintf(line, sizeof line, "formats: %s; variants: %s; codecs: %s; mpi: %s",
+  snprintf(line, sizeof line, "formats: %s; variants: %s; codecs: %s; mpi: %s; tables: casts",
            sl__driver_names(), variants, sl__codec_list(), sl__have_mpi() ? "yes" : "no");
   return line;
 }

@@ -9,13 +9,13 @@ import argparse, os, re, subprocess, sys, tempfile
 
 # The last fields of each struct, as appended after an earlier release.
 REMOVED = {
-    "shardload.h": ["const char *fill_nulls;", "int64_t min_rows;", "int64_t files_opened;",
+    "shardload.h": ["const char *fill_nulls;", "const char *cast;", "int64_t min_rows;", "int64_t files_opened;",
                     "int64_t open_files_peak;", "int64_t open_files_limit;",
                     # the gpu variant's (P6): options, then stats
                     "sl_memory_kind memory;", "int device;", "sl_gds_mode gds;",
                     "int device;", "int gds;", "char device_name[96];", "char device_pci[32];",
                     "int64_t staging_peak;", "char note[256];"],
-    "shardload_driver.h": ["int64_t (*unit_start)", "sl_status (*write)"],
+    "shardload_driver.h": ["int64_t (*unit_start)", "sl_status (*write)", "void (*describe)"],
 }
 
 

@@ -1,4 +1,5 @@
-/* Fuzz target for the Arrow IPC driver: footer, schema, column selection,
+/* Fuzz target for the Arrow IPC driver (files and streams): footer or
+   message scan, schema, column selection,
    record batch metadata and, for small files, decoding every row
    (decompression, bitmaps, nulls), all through the driver on a memory
    source. Any bytes must give SL_OK with a sane shape or an error, never a
@@ -33,6 +34,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   sl_open_options_init(&o);
   one(data, size, NULL);
   o.fill_nulls = "0"; /* the null-replacing path too */
+  one(data, size, &o);
+  o.dtype = "float64"; /* and converting while interleaving */
+  o.cast = "unsafe";
   one(data, size, &o);
   return 0;
 }

@@ -70,7 +70,7 @@ static sl_status decode_rows(const uint8_t *buf, size_t n, int type, int codec, 
   uint8_t fill[8] = {0};
   size_t ow = col.pw;
   pq_target t = {.col = &col, .a = lo, .b = hi, .stride = (size_t)width * ow,
-                 .ow = ow, .width = width, .fill = fill, .first_row = 0};
+                 .ow = ow, .width = width, .fill = fill, .first_row = 0, .dw = ow};
   t.dst = (uint8_t *)dst + (size_t)lo * t.stride;
   pq_chunk c = {.type = type, .codec = codec};
   pq_scratch sc = {0};

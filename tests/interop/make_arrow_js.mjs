@@ -5,7 +5,7 @@
 //
 // Usage: node make_arrow_js.mjs SPEC.json
 // SPEC is a JSON array of files to write:
-//   {"format": "parquet" | "arrow", "out": PATH, "rows": N,
+//   {"format": "parquet" | "arrow" | "arrows" (the IPC stream format), "out": PATH, "rows": N,
 //    "columns": [{"name", "type" (numpy name: float64, int8, bool, float16...),
 //                 "data": PATH of the little-endian values (bool: a byte each),
 //                 "valid": PATH of a byte per row (0: null) or null,
@@ -31,6 +31,12 @@ const TYPES = {
   int64: [() => new A.Int64(), BigInt64Array], uint8: [() => new A.Uint8(), Uint8Array],
   uint16: [() => new A.Uint16(), Uint16Array], uint32: [() => new A.Uint32(), Uint32Array],
   uint64: [() => new A.Uint64(), BigUint64Array], bool: [() => new A.Bool(), Uint8Array],
+  // temporal types, stored as the integers shardload loads them as
+  date32: [() => new A.DateDay(), Int32Array],
+  time64_us: [() => new A.TimeMicrosecond(), BigInt64Array],
+  timestamp_us_utc: [() => new A.Timestamp(A.TimeUnit.MICROSECOND, "UTC"), BigInt64Array],
+  timestamp_ms: [() => new A.Timestamp(A.TimeUnit.MILLISECOND), BigInt64Array],
+  duration_ns: [() => new A.Duration(A.TimeUnit.NANOSECOND), BigInt64Array],
 };
 
 function bits(bytes) {
@@ -87,7 +93,8 @@ function table(spec) {
 
 function arrowBytes(spec) {
   const type = spec.codec ? A.CompressionType[spec.codec] : null;
-  const writer = new A.RecordBatchFileWriter({ compressionType: type });
+  const Writer = spec.format === "arrows" ? A.RecordBatchStreamWriter : A.RecordBatchFileWriter;
+  const writer = new Writer({ compressionType: type });
   writer.writeAll(table(spec));
   return writer.toUint8Array(true);
 }
@@ -111,7 +118,7 @@ A.compressionRegistry.set(A.CompressionType.LZ4_FRAME, { encode: (d) => lz4.comp
 A.compressionRegistry.set(A.CompressionType.ZSTD, { encode: (d) => zstd.compress(d, 3) });
 
 for (const spec of JSON.parse(readFileSync(process.argv[2], "utf8"))) {
-  const bytes = spec.format === "arrow" ? arrowBytes(spec) : parquetBytes(spec);
+  const bytes = spec.format === "parquet" ? parquetBytes(spec) : arrowBytes(spec);
   writeFileSync(spec.out + ".tmp", bytes);
   renameSync(spec.out + ".tmp", spec.out);
 }

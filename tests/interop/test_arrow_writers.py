@@ -13,7 +13,9 @@ cover uncompressed, LZ4_FRAME and ZSTD bodies, many record batches, single
 columns and fixed-size lists (the direct pread path), bools, float16 and
 nulls. Each good case loads exactly at 1 and 3 ranks; nulls without
 --fill-nulls and the Hadoop LZ4 codec are refused with one line naming the
-file, column and row or codec.
+file, column and row or codec. P9: Arrow IPC streams (RecordBatchStreamWriter),
+columns of different types loaded with --dtype (numpy astype; refused without
+it, and float -> int without --cast unsafe), Arrow temporal types by name.
 
 Test data step: npm installs the writers into --node-dir (never committed);
 without node, npm or network the test is skipped (exit 77) and says why.
@@ -79,6 +81,30 @@ def ar(dt, n, gen, opts, list_width=0, valid=None, argv=()):
     return ("arrow", dt, n, gen, list_width, valid, opts, list(argv))
 
 
+def ars(dt, n, gen, opts, list_width=0, valid=None, argv=()):  # the IPC stream format
+    return ("arrows", dt, n, gen, list_width, valid, opts, list(argv))
+
+
+# Columns of different types (P9): dt is then a tuple, one dtype (or, for
+# Arrow, a temporal type's name, stored as the integer dtype of STORAGE) a
+# column, and gen makes column k's values from gens[k].
+STORAGE = {"date32": "int32", "time64_us": "int64", "timestamp_us_utc": "int64",
+           "timestamp_ms": "int64", "duration_ns": "int64"}
+
+
+def col_dtype(dt, k):
+    d = dt[k] if isinstance(dt, tuple) else dt
+    return STORAGE.get(d, d)
+
+
+def col_type(dt, k):
+    return dt[k] if isinstance(dt, tuple) else dt
+
+
+def mixed(*gens):
+    return lambda i, k: gens[k](i, k)
+
+
 CASES = {
     "pq_f8_plain_v1_small_pages": pq("float64", 3, floats(np.float64), {
         "batch": 512, "parquet": {"dictionary": False, "page": 1024}}),
@@ -141,6 +167,29 @@ CASES = {
     "ar_u8_zstd": ar("uint64", 2, ints(np.uint64), {"batch": 700, "codec": "ZSTD"}),
     "ar_f4_nulls_filled": ar("float32", 2, floats(np.float32), {"batch": 128},
                              valid=nulls_every(29), argv=["--fill-nulls", "7"]),
+    # P9: streams, columns of different types with --dtype, temporal types
+    "ars_f4_stream": ars("float32", 3, floats(np.float32), {"batch": 300}),
+    "ars_i8_zstd_stream": ars("int64", 2, ints(np.int64), {"batch": 700, "codec": "ZSTD"}),
+    "ars_fsl_f8x3_stream": ars("float64", 1, floats(np.float64), {"batch": 250}, list_width=3),
+    "ar_mixed_cast_f8": ar(("float32", "int64", "int16", "uint8", "bool"), 5,
+                           mixed(floats(np.float32), ints(np.int64), ints(np.int16),
+                                 ints(np.uint8), boolean), {"batch": 500},
+                           argv=["--dtype", "float64"]),
+    "ars_mixed_cast_f4_lz4": ars(("float64", "int32"), 2, mixed(floats(np.float64),
+                                                                ints(np.int32)),
+                                 {"batch": 900, "codec": "LZ4_FRAME"},
+                                 argv=["--dtype", "float32"]),
+    "ar_mixed_unsafe_i2": ar(("float64", "int64"), 2, mixed(rising(np.float64), ints(np.int64)),
+                             {"batch": 640}, argv=["--dtype", "int16", "--cast", "unsafe",
+                                                   "--columns", "c1,c0"]),
+    "pq_mixed_cast_f4": pq(("float64", "int32", "int16"), 3,
+                           mixed(floats(np.float64), ints(np.int32), ints(np.int16)),
+                           {"parquet": {"compression": "SNAPPY"}}, argv=["--dtype", "float32"]),
+    "ar_temporal": ar(("date32", "time64_us", "timestamp_us_utc", "timestamp_ms",
+                       "duration_ns"), 5, mixed(ints(np.int32), rising(np.int64),
+                                                rising(np.int64), rising(np.int64),
+                                                ints(np.int64)), {"batch": 400},
+                      argv=["--columns", "c1,c2,c3,c4"]),
     # one compressed batch of 17.6 MB: read whole by one piece, its columns
     # decoded one at a time (over 16 MiB); a third of it at 3 ranks
     "ar_f8_zstd_one_batch": ar("float64", 2, floats(np.float64), {
@@ -153,6 +202,12 @@ ERRORS = {
                                                     "null value at row 3"]),
     "ar_nulls_refused": ("ar_f4_nulls_filled", [], ["shard_0000.arrow: column 'c0' has a null "
                                                     "at row 3"]),
+    "ar_mixed_refused": ("ar_mixed_cast_f8", [], [
+        "shard_0000.arrow: the numeric columns differ in type (c0 Float32 (<f4), c1 Int64 "
+        "(<i8)", "give --dtype (e.g. float64)"]),
+    "pq_float_to_int_refused": ("pq_mixed_cast_f4", ["--dtype", "int64"], [
+        "shard_0000.parquet: column c0 is DOUBLE (<f8), which --dtype int64 does not take "
+        "under same_kind casting", "--cast unsafe"]),
 }
 
 
@@ -165,7 +220,7 @@ def column_values(case, i):
             v = np.stack([gen(i * lw + j, k) for j in range(lw)], 1)
         else:
             v = gen(i, k)
-        cols.append(np.asarray(v, dtype=dt))
+        cols.append(np.asarray(v, dtype=col_dtype(dt, k)))
     masks = [valid(i, k) for k in range(n)] if valid else None
     return cols, masks
 
@@ -180,6 +235,11 @@ def expected(case, fill):
     if masks:
         cols = [np.where(m[:, None] if c.ndim == 2 else m, c, np.asarray(fill, c.dtype))
                 for c, m in zip(cols, masks)]
+    argv = case[7]
+    if "--columns" in argv:  # c<k> names, in the order given
+        cols = [cols[int(n[1:])] for n in argv[argv.index("--columns") + 1].split(",")]
+    if "--dtype" in argv:  # numpy's astype, column by column
+        cols = [c.astype(argv[argv.index("--dtype") + 1]) for c in cols]
     return cols[0] if case[4] else np.stack(cols, 1)
 
 
@@ -190,18 +250,18 @@ def specs(t):
         d = os.path.join(t, name)
         os.makedirs(d)
         cols, masks = column_values(case, np.arange(shards_of(case)[-1][1]))
-        ext = "parquet" if fmt == "parquet" else "arrow"
+        ext = fmt
         for s, (lo, up) in enumerate(shards_of(case)):
             columns = []
             for k in range(n):
                 data = os.path.join(d, f".c{k}_{s}.bin")
                 v = cols[k][lo:up]
-                (v.astype(np.uint8) if dt == "bool" else v).tofile(data)
+                (v.astype(np.uint8) if col_dtype(dt, k) == "bool" else v).tofile(data)
                 vp = None
                 if masks:
                     vp = os.path.join(d, f".c{k}_{s}.valid")
                     masks[k][lo:up].astype(np.uint8).tofile(vp)
-                columns.append({"name": f"c{k}", "type": dt, "data": data, "valid": vp,
+                columns.append({"name": f"c{k}", "type": col_type(dt, k), "data": data, "valid": vp,
                                 "list": lw})
             spec = {k: v for k, v in opts.items() if k != "shards"}
             out.append(dict(spec, format=fmt, out=os.path.join(d, f"shard_{s:04d}.{ext}"),

@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "sl_test.h"
+#include "arrow/flatbuf.h"
 #include "arrow/ipc.h"
 
 extern const sl_driver sl__arrow_driver;
@@ -289,17 +290,23 @@ static void test_arrow_rejects_unloadable_and_mixed_columns(void **state) {
   (void)state;
   expect_open_error("single_f8.arrow", "name",
                     "%s: column 'name' has type Utf8, which cannot be loaded as numbers "
-                    "(loadable: Int, FloatingPoint, Bool, FixedSizeList of those)");
+                    "(loadable: Int, FloatingPoint, Bool, FixedSizeList of those; Date, Time, "
+                    "Timestamp, Duration by name)");
   expect_open_error("types.arrow", "lst",
                     "%s: column 'lst' has type List, which cannot be loaded as numbers "
-                    "(loadable: Int, FloatingPoint, Bool, FixedSizeList of those)");
+                    "(loadable: Int, FloatingPoint, Bool, FixedSizeList of those; Date, Time, "
+                    "Timestamp, Duration by name)");
   expect_open_error("types.arrow", NULL,
-                    "%s: numeric columns have different types (b1 (Bool), b2 (Bool), i "
-                    "(Int8), u (UInt16), h (Float16), v (Float32)); choose columns of one "
-                    "type with option columns");
+                    "%s: the numeric columns differ in type (b1 Bool (|b1), b2 Bool (|b1), "
+                    "i Int8 (|i1), u UInt16 (<u2), h Float16 (<f2), v Float32 (<f4)), so they "
+                    "cannot be stacked into one array as they are; give option dtype (e.g. "
+                    "float32) to convert them while loading, or choose columns of one type "
+                    "with option columns");
   expect_open_error("types.arrow", "v,i",
-                    "%s: selected columns have different types (v (Float32), i (Int8)); "
-                    "choose columns of one type with option columns");
+                    "%s: the selected columns differ in type (v Float32 (<f4), i Int8 "
+                    "(|i1)), so they cannot be stacked into one array as they are; give "
+                    "option dtype (e.g. float32) to convert them while loading, or choose "
+                    "columns of one type with option columns");
   expect_open_code("single_f8.arrow", "x,nope", SL_EINVAL, /* as Parquet says it */
                    "%s: expected a column named 'nope' (from option columns) but the file has "
                    "none; its columns are: x, name");
@@ -314,9 +321,9 @@ static void test_arrow_rejects_files_that_are_not_arrow(void **state) {
   const char text[] = "a,b\n1,2\n3,4\n5,6\n7,8\n";
   assert_int_equal(parse_buffer(text, sizeof text - 1, NULL, &info, &err),
                    SL_EFORMAT);
-  assert_string_equal(err.message, "<buffer>: not an Arrow IPC file (expected the magic "
-                      "ARROW1 at the start and the end; an Arrow stream or Feather v1 file "
-                      "is not supported)");
+  assert_string_equal(err.message, "<buffer>: not an Arrow IPC file or stream (expected the "
+                      "magic ARROW1 at the start and the end, or a stream's first message, "
+                      "its Schema; Feather v1 is not supported)");
 }
 
 /* ------------------------------------------------------ damaged inputs */
@@ -332,9 +339,119 @@ static uint8_t *slurp(const char *name, size_t *n) {
   return b;
 }
 
+
+/* ------------------------------------------------------------- streams */
+
+/* Rows of a memory image through the driver (rows x width of dtype). */
+static void *image_rows(const uint8_t *b, size_t n, const char *dtype, sl_shard_info *info,
+                        sl_error *err, sl_status *st) {
+  tshard t;
+  tshard_init(&t, &sl__arrow_driver);
+  t.o.dtype = dtype;
+  *st = tshard_probe_mem(&t, "<stream>", b, n);
+  void *rows = NULL;
+  if (*st == SL_OK) {
+    *info = t.info;
+    rows = malloc((size_t)(t.info.shape[0] * t.info.shape[1]) * sl_dtype_size(t.info.dtype) + 1);
+    *st = tshard_read(&t, 0, t.s.rows, rows, &t.err);
+  }
+  *err = t.err;
+  tshard_release(&t);
+  if (*st != SL_OK) {
+    free(rows);
+    rows = NULL;
+  }
+  return rows;
+}
+
+/* The same messages with the pre-0.15 prefix (the length alone) and
+   without the end marker. */
+static uint8_t *legacy_stream(const uint8_t *b, size_t n, size_t *out_n) {
+  uint8_t *o = malloc(n);
+  size_t at = 0, k = 0;
+  while (at + 8 <= n && sl__fb_le32(b + at) == 0xFFFFFFFFu) {
+    uint32_t len = sl__fb_le32(b + at + 4);
+    if (len == 0) break;
+    fb_table msg;
+    int64_t body = 0;
+    assert_true(sl__fb_root(b + at + 8, len, &msg) && sl__fb_i64(&msg, 3, 0, &body));
+    memcpy(o + k, b + at + 4, 4 + len + (size_t)body);
+    k += 4 + len + (size_t)body;
+    at += 8 + len + (size_t)body;
+  }
+  *out_n = k;
+  return o;
+}
+
+static void test_arrow_stream_reads_in_every_form(void **state) {
+  (void)state;
+  size_t n, ln;
+  uint8_t *b = slurp("f4_stream.arrows", &n);
+  sl_shard_info info, li;
+  sl_error err;
+  sl_status st;
+  float *rows = image_rows(b, n, NULL, &info, &err, &st);
+  assert_int_equal(st, SL_OK);
+  assert_int_equal(info.dtype, SL_FLOAT32);
+  assert_int_equal(info.shape[0], 1000); /* batches of 800 and 200 */
+  assert_int_equal(info.shape[1], 4);
+  uint8_t *legacy = legacy_stream(b, n, &ln);
+  assert_true(ln < n);
+  float *again = image_rows(legacy, ln, NULL, &li, &err, &st);
+  assert_int_equal(st, SL_OK);
+  assert_memory_equal(rows, again, 1000 * 4 * sizeof(float));
+  free(again);
+  double *wide = image_rows(b, n, "float64", &li, &err, &st); /* and cast */
+  assert_int_equal(st, SL_OK);
+  assert_int_equal(li.dtype, SL_FLOAT64);
+  for (int i = 0; i < 4000; i++) assert_true(wide[i] == (double)rows[i] || rows[i] != rows[i]);
+  free(wide);
+  free(rows);
+  free(legacy);
+  free(b);
+}
+
+static void test_arrow_stream_errors_name_the_message(void **state) {
+  (void)state;
+  size_t n;
+  uint8_t *b = slurp("f4_stream.arrows", &n);
+  sl_shard_info info;
+  sl_error err;
+  sl_status st;
+  uint32_t schema_len = sl__fb_le32(b + 4);
+  size_t first = 8 + schema_len; /* the first record batch, its body after */
+  assert_null(image_rows(b + first, n - first, NULL, &info, &err, &st));
+  assert_int_equal(st, SL_EFORMAT);
+  assert_string_equal(err.message, "<stream>: malformed Arrow IPC stream: the message at byte 0 "
+                      "is a RecordBatch (type 3), but a stream starts with its Schema");
+  assert_null(image_rows(b, first + 100, NULL, &info, &err, &st)); /* cut in the batch */
+  assert_int_equal(st, SL_EFORMAT);
+  assert_non_null(strstr(err.message, "malformed Arrow IPC stream: the message at byte"));
+  assert_null(strchr(err.message, '\n'));
+  free(image_rows(b, first, NULL, &info, &err, &st));
+  assert_int_equal(st, SL_OK); /* the schema alone: a stream of no rows */
+  assert_int_equal(info.shape[0], 0);
+  assert_null(image_rows(b, first + 6, NULL, &info, &err, &st)); /* a prefix cut short */
+  assert_string_equal(err.message, "<stream>: malformed Arrow IPC stream: the message at byte "
+                      "264 is cut off after 6 bytes");
+  free(b);
+}
+
+static void test_arrow_stream_through_the_library(void **state) {
+  (void)state;
+  float *a = read_rows("f4_stream.arrows", NULL, 0, 1000, SL_FLOAT32, 4);
+  float *c = read_rows("f4_stream.arrows", "c2", 100, 900, SL_FLOAT32, 1);
+  for (int i = 0; i < 800; i++) assert_memory_equal(&c[i], &a[(100 + i) * 4 + 2], 4);
+  free(a);
+  free(c);
+  int32_t *z = read_rows("i32_lz4_stream.arrows", NULL, 0, 1800, SL_INT32, 3);
+  free(z);
+}
+
 static const char *const inputs[] = {"single_f8.arrow", "types.arrow", "types_lz4.arrow",
                                      "types_zstd.arrow", "fsl_nulls.arrow",
-                                     "fsl_f8_zstd.arrow"};
+                                     "fsl_f8_zstd.arrow", "f4_stream.arrows",
+                                     "i32_lz4_stream.arrows"};
 
 /* Every truncation and every single-byte change of the metadata either
    parses or fails with a one-line message (ASan/UBSan watch the rest). */
@@ -347,12 +464,14 @@ static void test_arrow_damaged_files_fail_cleanly(void **state) {
     size_t n;
     uint8_t *b = slurp(inputs[k], &n);
     sl_shard_info info;
-    for (size_t cut = 0; cut < n; cut += 7) {
+    /* the streams are larger, mostly values: their bytes are sampled */
+    size_t cut_step = n > 8192 ? 53 : 7, flip_step = n > 8192 ? 41 : 3;
+    for (size_t cut = 0; cut < n; cut += cut_step) {
       sl_error err = {0};
       if (parse_buffer(b, cut, &o, &info, &err) != SL_OK)
         assert_null(strchr(err.message, '\n'));
     }
-    for (size_t i = 0; i < n; i += 3) {
+    for (size_t i = 0; i < n; i += (i < 1024 ? 3 : flip_step)) {
       uint8_t keep = b[i];
       for (int flip = 1; flip < 256; flip <<= 2) {
         b[i] = (uint8_t)(keep ^ flip);
@@ -447,6 +566,9 @@ int main(void) {
       cmocka_unit_test(test_arrow_rejects_unloadable_and_mixed_columns),
       cmocka_unit_test(test_arrow_rejects_files_that_are_not_arrow),
       cmocka_unit_test(test_arrow_damaged_files_fail_cleanly),
+      cmocka_unit_test(test_arrow_stream_reads_in_every_form),
+      cmocka_unit_test(test_arrow_stream_errors_name_the_message),
+      cmocka_unit_test(test_arrow_stream_through_the_library),
       cmocka_unit_test(test_arrow_allocation_failures),
       cmocka_unit_test(test_arrow_concurrent_reads),
   };

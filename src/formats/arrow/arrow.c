@@ -12,6 +12,7 @@
  * byte range per batch and no copy is made; anything else (several columns
  * to interleave, Bool bits, compressed bodies, nulls) goes through `read`.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "ipc.h"
@@ -81,7 +82,7 @@ static void arrow_dataset_close(void *state) {
 /* True when rows [lo, hi) of the one selected column are plain bytes. */
 static bool plain_rows(const arrow_file *f, int64_t lo, int64_t hi, size_t *count) {
   *count = 0;
-  if (f->ncols != 1 || f->cols[0].bits) return false;
+  if (f->ncols != 1 || f->cols[0].bits || f->cast) return false;
   for (size_t i = 0; i < f->nbatches; i++) {
     const arrow_batch *b = &f->batches[i];
     if (b->row0 >= hi || b->row0 + b->rows <= lo || b->rows == 0) continue;
@@ -141,7 +142,17 @@ static int64_t arrow_unit_start(const sl_shard *s, const void *handle, int64_t r
   return s->rows;
 }
 
-static const char *const arrow_extensions[] = {".arrow", ".feather", ".ipc", NULL};
+/* For inspect: "c0 Float32 (<f4), t Timestamp[us, UTC] (int64 microseconds ...) (<i8)". */
+static void arrow_describe(const void *handle, char *buf, size_t cap) {
+  const arrow_file *f = handle;
+  size_t k = 0;
+  buf[0] = '\0';
+  for (size_t i = 0; i < f->ncols && k + 1 < cap; i++)
+    k += (size_t)snprintf(buf + k, cap - k, "%s%s %s (%s)", i ? ", " : "", f->cols[i].name,
+                          f->cols[i].type, sl_dtype_str(f->cols[i].dtype));
+}
+
+static const char *const arrow_extensions[] = {".arrow", ".feather", ".ipc", ".arrows", NULL};
 
 const sl_driver sl__arrow_driver = {
     .abi = SL_DRIVER_ABI,
@@ -156,4 +167,5 @@ const sl_driver sl__arrow_driver = {
     .extents = arrow_extents,
     .read = arrow_read,
     .unit_start = arrow_unit_start,
+    .describe = arrow_describe,
 };

@@ -180,7 +180,7 @@ static sl_status column_values(const reader *R, const arrow_batch *b, size_t k, 
   const arrow_part *part = &b->parts[k];
   int64_t w = c->width, v0 = r0 * w, nv = (r1 - r0) * w, total = b->rows * w;
   if (!c->bits) {
-    int64_t es = (int64_t)R->esize;
+    int64_t es = (int64_t)sl_dtype_size(c->dtype);
     return load(R, b, &part->data, v0 * es, nv * es, total * es, out, p, err);
   }
   const uint8_t *bits;
@@ -263,14 +263,21 @@ static sl_status batch_rows(const reader *R, const arrow_batch *b, int64_t r0, i
   const arrow_file *f = R->f;
   size_t colbytes = (size_t)f->cols[0].width * R->esize;
   bool one_by_one = (r1 - r0) * stride > ARROW_WHOLE_MAX;
+  size_t width = (size_t)f->cols[0].width;
   for (size_t k = 0; k < f->ncols; k++) {
     sl_buf *buf = &R->w->vals[one_by_one ? 0 : k];
     SL_TRY(column_values(R, b, k, r0, r1, buf, &R->w->src[k], err));
-    if (one_by_one)
+    if (one_by_one && f->cast)
+      sl__gather_cast(dst + k * colbytes, (size_t)stride, &R->w->src[k], 1, &f->types[k],
+                      f->dtype, width, r1 - r0);
+    else if (one_by_one)
       sl__interleave(dst + k * colbytes, (size_t)stride, &R->w->src[k], 1, colbytes,
                      colbytes, r1 - r0);
   }
-  if (!one_by_one)
+  if (!one_by_one && f->cast)
+    sl__gather_cast(dst, (size_t)stride, R->w->src, f->ncols, f->types, f->dtype, width,
+                    r1 - r0);
+  else if (!one_by_one)
     sl__gather(dst, (size_t)stride, R->w->src, f->ncols, colbytes, colbytes, r1 - r0);
   for (size_t k = 0; k < f->ncols; k++)
     SL_TRY(check_nulls(R, b, k, r0, r1, dst + k * colbytes, stride, err));

@@ -8,7 +8,9 @@
  * the schema is taken from the footer alone (Arrow JS writes it nowhere
  * else). Each batch's nodes and buffers follow the schema's fields flattened
  * in pre-order; a selected column is found there by counting the nodes and
- * buffers of every field before it.
+ * buffers of every field before it. The stream format (.arrows), the same
+ * messages without magic or footer, is scanned once, message header by
+ * message header (see "streams" below).
  */
 #include <stdio.h>
 #include <string.h>
@@ -80,9 +82,10 @@ typedef struct ftype {
   bool numeric;      /* a primitive we load (Int, FloatingPoint, Bool) */
   bool fsl;          /* FixedSizeList of such a primitive */
   bool dict;
+  bool temporal;     /* a Date, Time, Timestamp or Duration: loads when named */
   sl_dtype dtype;
   int64_t width;
-  char name[96];     /* "Float32", "Utf8", "FixedSizeList<Float32>[16]" */
+  char name[160];    /* "Float32", "Utf8", "FixedSizeList<Float32>[16]" */
 } ftype;
 
 static bool int_dtype(const fb_table *t, ftype *ft) {
@@ -110,6 +113,46 @@ static bool float_dtype(const fb_table *t, ftype *ft) {
   snprintf(ft->name, sizeof ft->name, "Float%d", 16 << prec);
   ft->dtype = d[prec];
   ft->numeric = true;
+  return true;
+}
+
+/* Date, Time, Timestamp and Duration load as the integers they are stored
+   as, when a column is named (the default selection leaves them out). */
+static const char *const time_units[] = {"s", "ms", "us", "ns"};
+static const char *const unit_words[] = {"seconds", "milliseconds", "microseconds",
+                                         "nanoseconds"};
+
+static bool temporal_dtype(int tag, const fb_table *t, ftype *ft) {
+  int16_t unit = 1;
+  int32_t bits = 32;
+  const char *tz = NULL;
+  size_t tzlen = 0;
+  if (!sl__fb_i16(t, 0, tag == T_DATE ? 1 : tag == T_TIMESTAMP ? 0 : 1, &unit) ||
+      (tag == T_TIME && !sl__fb_i32(t, 1, 32, &bits)) ||
+      (tag == T_TIMESTAMP && !sl__fb_string(t, 1, &tz, &tzlen)))
+    return false;
+  if (unit < 0 || unit > 3 || (tag == T_DATE && unit > 1)) return true; /* unsupported */
+  if (tag == T_DATE) {
+    ft->dtype = unit == 0 ? SL_INT32 : SL_INT64;
+    snprintf(ft->name, sizeof ft->name, "%s", unit == 0
+             ? "Date32 (int32 days since 1970-01-01)"
+             : "Date64 (int64 milliseconds since 1970-01-01)");
+  } else if (tag == T_TIME) {
+    if (bits != 32 && bits != 64) return true;
+    ft->dtype = bits == 32 ? SL_INT32 : SL_INT64;
+    snprintf(ft->name, sizeof ft->name, "Time%d[%s] (int%d %s since midnight)", (int)bits,
+             time_units[unit], (int)bits, unit_words[unit]);
+  } else if (tag == T_TIMESTAMP) {
+    ft->dtype = SL_INT64;
+    snprintf(ft->name, sizeof ft->name, "Timestamp[%s%s%.*s] (int64 %s since 1970-01-01 "
+             "00:00:00%s)", time_units[unit], tzlen ? ", " : "", (int)SL_MIN(tzlen, 32),
+             tz ? tz : "", unit_words[unit], tzlen ? " UTC" : ", no time zone");
+  } else {
+    ft->dtype = SL_INT64;
+    snprintf(ft->name, sizeof ft->name, "Duration[%s] (int64 %s)", time_units[unit],
+             unit_words[unit]);
+  }
+  ft->temporal = true;
   return true;
 }
 
@@ -155,11 +198,13 @@ static bool classify(const fb_table *field, int depth, ftype *ft) {
   else if (has_t && tag == T_INT) ok = int_dtype(&t, ft);
   else if (has_t && tag == T_FLOAT) ok = float_dtype(&t, ft);
   else if (has_t && tag == T_FIXED_LIST) ok = fsl_dtype(field, &t, depth, ft);
+  else if (has_t && (tag == T_DATE || tag == T_TIME || tag == T_TIMESTAMP || tag == T_DURATION))
+    ok = temporal_dtype(tag, &t, ft);
   if (ok && has_dict) {
-    char inner[96];
+    char inner[160];
     snprintf(inner, sizeof inner, "%s", ft->name);
     snprintf(ft->name, sizeof ft->name, "Dictionary<%.80s>", inner);
-    ft->numeric = ft->fsl = false;
+    ft->numeric = ft->fsl = ft->temporal = false;
     ft->dict = true;
   }
   return ok;
@@ -265,21 +310,6 @@ static const char *describe(const schema_view *v, bool numeric_only, char *buf, 
   return buf;
 }
 
-/* "a (Int32), b (Int64)" for the chosen fields. */
-static const char *describe_sel(const schema_view *v, const int64_t *sel, size_t n,
-                                char *buf, size_t cap) {
-  size_t k = 0;
-  buf[0] = '\0';
-  for (size_t i = 0; i < n && i < 12 && k + 1 < cap; i++) {
-    const char *s;
-    int len;
-    field_name(v, (size_t)sel[i], &s, &len);
-    k += (size_t)snprintf(buf + k, cap - k, "%s%.*s (%s)", k ? ", " : "", len, s,
-                          v->types[sel[i]].name);
-  }
-  return buf;
-}
-
 static sl_status load_types(schema_view *v, sl_error *err) {
   v->types = sl__calloc(v->fields.len ? v->fields.len : 1, sizeof *v->types);
   if (v->types == NULL) SL_FAIL(err, SL_ENOMEM, "%s: out of memory", v->path);
@@ -292,29 +322,35 @@ static sl_status load_types(schema_view *v, sl_error *err) {
 }
 
 
-/* Checks that the chosen fields can be stacked: loadable, one type, and an
-   FSL column only alone. */
-static sl_status check_choice(const schema_view *v, const int64_t *sel, size_t n,
-                              sl_error *err) {
-  char list[700];
+/* Checks that the chosen fields can be stacked: loadable, and an FSL
+   column only alone; their types decide the array's (columns.c). */
+static sl_status check_choice(const schema_view *v, const arrow_options *o, const int64_t *sel,
+                              size_t n, bool named, sl_dtype *out, sl_error *err) {
   for (size_t k = 0; k < n; k++) {
     const ftype *t = &v->types[sel[k]];
     const char *s;
     int len;
     field_name(v, (size_t)sel[k], &s, &len);
-    if (!t->numeric && !t->fsl)
+    if (!t->numeric && !t->fsl && !t->temporal)
       SL_FAIL(err, SL_EFORMAT, "%s: column '%.*s' has type %s, which cannot be loaded as "
-              "numbers (loadable: Int, FloatingPoint, Bool, FixedSizeList of those)",
-              v->path, len, s, t->name);
+              "numbers (loadable: Int, FloatingPoint, Bool, FixedSizeList of those; Date, "
+              "Time, Timestamp, Duration by name)", v->path, len, s, t->name);
     if (t->fsl && n > 1)
       SL_FAIL(err, SL_EFORMAT, "%s: column '%.*s' (%s) must be selected alone, not with "
               "other columns", v->path, len, s, t->name);
-    if (t->dtype != v->types[sel[0]].dtype)
-      SL_FAIL(err, SL_EFORMAT, "%s: selected columns have different types (%s); choose "
-              "columns of one type with option columns", v->path,
-              describe_sel(v, sel, n, list, sizeof list));
   }
-  return SL_OK;
+  sl_col_type *c = sl__calloc(n ? n : 1, sizeof *c);
+  if (c == NULL) SL_FAIL(err, SL_ENOMEM, "%s: out of memory", v->path);
+  for (size_t k = 0; k < n; k++) {
+    int len;
+    field_name(v, (size_t)sel[k], &c[k].name.p, &len);
+    c[k].name.len = (size_t)len;
+    c[k].dtype = v->types[sel[k]].dtype;
+    c[k].desc = v->types[sel[k]].name;
+  }
+  sl_status st = sl__columns_dtype(v->path, o, c, n, named ? "selected" : "numeric", out, err);
+  sl__free(c);
+  return st;
 }
 
 /* Option columns: each name looked up in order, by the shared module. */
@@ -351,11 +387,6 @@ static sl_status choose_default(const schema_view *v, int64_t *sel, size_t *n,
   if (*n == 0)
     SL_FAIL(err, SL_EFORMAT, "%s: no numeric column to load (the file has: %s)", v->path,
             describe(v, false, list, sizeof list));
-  for (size_t k = 1; k < *n; k++)
-    if (v->types[sel[k]].dtype != v->types[sel[0]].dtype)
-      SL_FAIL(err, SL_EFORMAT, "%s: numeric columns have different types (%s); choose "
-              "columns of one type with option columns", v->path,
-              describe(v, true, list, sizeof list));
   return SL_OK;
 }
 
@@ -397,6 +428,9 @@ static sl_status place_columns(const schema_view *v, const int64_t *sel, size_t 
     else snprintf(c->name, (size_t)len + 1, "%.*s", len, s);
     c->fsl = t->fsl;
     c->bits = t->dtype == SL_BOOL;
+    c->dtype = t->dtype;
+    c->type = sl__strdup(t->name);
+    if (c->type == NULL && st == SL_OK) st = sl__fail(err, SL_ENOMEM, "%s: out of memory", v->path);
     c->width = t->width;
     c->node = pos[sel[k]].nodes;
     c->buffer = pos[sel[k]].buffers;
@@ -416,9 +450,16 @@ static sl_status select_columns(schema_view *v, const arrow_options *o, arrow_fi
   size_t n = 0;
   sl_status st = named ? choose_named(v, &o->columns, sel, &n, err)
                        : choose_default(v, sel, &n, err);
-  if (st == SL_OK) st = check_choice(v, sel, n, err);
+  sl_dtype dtype = SL_DTYPE_COUNT;
+  if (st == SL_OK) st = check_choice(v, o, sel, n, named, &dtype, err);
+  if (st == SL_OK && (f->types = sl__calloc(n ? n : 1, sizeof *f->types)) == NULL)
+    st = sl__fail(err, SL_ENOMEM, "%s: out of memory", v->path);
   if (st == SL_OK) {
-    f->dtype = v->types[sel[0]].dtype;
+    f->dtype = dtype;
+    for (size_t k = 0; k < n; k++) {
+      f->types[k] = v->types[sel[k]].dtype;
+      f->cast |= f->types[k] != dtype;
+    }
     f->width = (int64_t)n * v->types[sel[0]].width;
     st = place_columns(v, sel, n, f, err);
   }
@@ -457,10 +498,10 @@ static bool get_buffer(const batch_meta *m, const arrow_batch *b, int64_t i,
          end <= b->body_len;
 }
 
-/* Bytes that n values of the file's type take (bits for Bool). */
-static int64_t value_bytes(const arrow_file *f, int64_t n) {
-  if (f->dtype == SL_BOOL) return n / 8 + (n % 8 != 0);
-  return n * (int64_t)sl_dtype_size(f->dtype); /* n was checked against the body */
+/* Bytes that n values of the column's type take (bits for Bool). */
+static int64_t value_bytes(const arrow_col *c, int64_t n) {
+  if (c->dtype == SL_BOOL) return n / 8 + (n % 8 != 0);
+  return n * (int64_t)sl_dtype_size(c->dtype); /* n was checked against the body */
 }
 
 /* Checks an uncompressed buffer holds what the node says. */
@@ -468,7 +509,7 @@ static bool big_enough(const arrow_batch *b, const sl_extent *e, int64_t need) {
   return b->codec != ARROW_CODEC_NONE || e->length >= need;
 }
 
-static sl_status locate_part(const sl_source *src, const arrow_file *f, size_t bi,
+static sl_status locate_part(const sl_source *src, size_t bi,
                              const arrow_col *c, const batch_meta *m, arrow_batch *b,
                              arrow_part *p, sl_error *err) {
   int64_t buf = c->buffer, len, values;
@@ -494,7 +535,7 @@ static sl_status locate_part(const sl_source *src, const arrow_file *f, size_t b
     buf++;
   }
   ok = ok && get_buffer(m, b, buf + 1, &p->data) &&
-       big_enough(b, &p->data, value_bytes(f, values)) &&
+       big_enough(b, &p->data, value_bytes(c, values)) &&
        (p->nulls == 0 || big_enough(b, &p->valid, b->rows / 8 + (b->rows % 8 != 0))) &&
        (p->child_nulls == 0 || big_enough(b, &p->child_valid, values / 8 + (values % 8 != 0)));
   if (!ok)
@@ -545,6 +586,23 @@ static sl_status parse_meta_bytes(const sl_source *src, size_t bi, const uint8_t
   return parse_message(src, bi, p + start, len, m, err);
 }
 
+/* Batch bi's numbers from its encapsulated metadata (n bytes at p); its
+   body and body_len are set. */
+static sl_status batch_from_meta(const sl_source *src, arrow_file *f, size_t bi,
+                                 const uint8_t *p, int64_t n, sl_error *err) {
+  arrow_batch *b = &f->batches[bi];
+  batch_meta m;
+  sl_status st = parse_meta_bytes(src, bi, p, n, &m, err);
+  b->rows = m.length;
+  b->codec = m.codec;
+  b->parts = st == SL_OK ? sl__calloc(f->ncols ? f->ncols : 1, sizeof *b->parts) : NULL;
+  if (st == SL_OK && b->parts == NULL) st = sl__fail(err, SL_ENOMEM, "%s: out of memory",
+                                                     sl_source_path(src));
+  for (size_t k = 0; st == SL_OK && k < f->ncols; k++)
+    st = locate_part(src, bi, &f->cols[k], &m, b, &b->parts[k], err);
+  return st;
+}
+
 static sl_status parse_batch(const sl_source *src, arrow_file *f, size_t bi,
                              const uint8_t *blk, int64_t limit, sl_error *err) {
   arrow_batch *b = &f->batches[bi];
@@ -558,15 +616,7 @@ static sl_status parse_batch(const sl_source *src, arrow_file *f, size_t bi,
   b->body_len = body_len;
   uint8_t *buf;
   SL_TRY(read_alloc(src, off, meta, &buf, err));
-  batch_meta m;
-  sl_status st = parse_meta_bytes(src, bi, buf, meta, &m, err);
-  b->rows = m.length;
-  b->codec = m.codec;
-  b->parts = st == SL_OK ? sl__calloc(f->ncols, sizeof *b->parts) : NULL;
-  if (st == SL_OK && b->parts == NULL) st = sl__fail(err, SL_ENOMEM, "%s: out of memory",
-                                                     sl_source_path(src));
-  for (size_t k = 0; st == SL_OK && k < f->ncols; k++)
-    st = locate_part(src, f, bi, &f->cols[k], &m, b, &b->parts[k], err);
+  sl_status st = batch_from_meta(src, f, bi, buf, meta, err);
   sl__free(buf);
   return st;
 }
@@ -585,9 +635,9 @@ static sl_status read_footer(const sl_source *src, uint8_t **buf, int64_t *len,
   SL_TRY(sl__arrow_src_read(src, 0, 8, head, err));
   SL_TRY(sl__arrow_src_read(src, sl_source_size(src) - 10, 10, tail, err));
   if (memcmp(head, arrow_magic, 6) != 0 || memcmp(tail + 4, arrow_magic, 6) != 0)
-    SL_FAIL(err, SL_EFORMAT, "%s: not an Arrow IPC file (expected the magic ARROW1 at the "
-            "start and the end; an Arrow stream or Feather v1 file is not supported)",
-            sl_source_path(src));
+    SL_FAIL(err, SL_EFORMAT, "%s: not an Arrow IPC file or stream (expected the magic ARROW1 "
+            "at the start and the end, or a stream's first message, its Schema; Feather v1 "
+            "is not supported)", sl_source_path(src));
   *len = (int32_t)sl__fb_le32(tail);
   if (*len <= 0 || *len > sl_source_size(src) - 18)
     SL_FAIL(err, SL_EFORMAT, "%s: malformed Arrow IPC file: footer length %lld does not "
@@ -596,21 +646,15 @@ static sl_status read_footer(const sl_source *src, uint8_t **buf, int64_t *len,
   return read_alloc(src, *footer_off, *len, buf, err);
 }
 
-/* Schema (columns chosen) and the Block vector of the footer. */
-static sl_status parse_footer(const sl_source *src, const uint8_t *buf, int64_t len,
-                              const arrow_options *o, arrow_file *f, fb_vector *blocks,
-                              sl_error *err) {
-  fb_table footer, schema;
-  bool has_schema, has_fields, has_blocks;
+/* The Schema table (of the footer, or of a stream's first message): the
+   columns chosen. */
+static sl_status parse_schema(const sl_source *src, const fb_table *schema,
+                              const arrow_options *o, arrow_file *f, sl_error *err) {
+  bool has_fields;
   int16_t endian;
   schema_view v = {sl_source_path(src), {0}, NULL};
-  if (!sl__fb_root(buf, (size_t)len, &footer) ||
-      !sl__fb_table(&footer, 1, &schema, &has_schema) ||
-      !sl__fb_vector(&footer, 3, ARROW_BLOCK_SIZE, blocks, &has_blocks))
-    return bad(sl_source_path(src), err, "the footer does not parse");
-  if (!has_schema) return bad(sl_source_path(src), err, "the footer has no schema");
-  if (!sl__fb_i16(&schema, 0, 0, &endian) ||
-      !sl__fb_vector(&schema, 1, 4, &v.fields, &has_fields))
+  if (!sl__fb_i16(schema, 0, 0, &endian) ||
+      !sl__fb_vector(schema, 1, 4, &v.fields, &has_fields))
     return bad(sl_source_path(src), err, "the schema does not parse");
   if (endian != 0)
     SL_FAIL(err, SL_EFORMAT, "%s: Arrow data is big-endian (schema endianness %d); only "
@@ -620,12 +664,30 @@ static sl_status parse_footer(const sl_source *src, const uint8_t *buf, int64_t 
   return st;
 }
 
+/* Schema (columns chosen) and the Block vector of the footer. */
+static sl_status parse_footer(const sl_source *src, const uint8_t *buf, int64_t len,
+                              const arrow_options *o, arrow_file *f, fb_vector *blocks,
+                              sl_error *err) {
+  fb_table footer, schema;
+  bool has_schema, has_blocks;
+  if (!sl__fb_root(buf, (size_t)len, &footer) ||
+      !sl__fb_table(&footer, 1, &schema, &has_schema) ||
+      !sl__fb_vector(&footer, 3, ARROW_BLOCK_SIZE, blocks, &has_blocks))
+    return bad(sl_source_path(src), err, "the footer does not parse");
+  if (!has_schema) return bad(sl_source_path(src), err, "the footer has no schema");
+  return parse_schema(src, &schema, o, f, err);
+}
+
 void sl__arrow_file_free(arrow_file *f) {
   if (f == NULL) return;
   if (f->pooled) sl__arrow_pool_leave();
-  for (size_t i = 0; f->cols && i < f->ncols; i++) sl__free(f->cols[i].name);
+  for (size_t i = 0; f->cols && i < f->ncols; i++) {
+    sl__free(f->cols[i].name);
+    sl__free(f->cols[i].type);
+  }
   for (size_t i = 0; f->batches && i < f->nbatches; i++) sl__free(f->batches[i].parts);
   sl__free(f->cols);
+  sl__free(f->types);
   sl__free(f->batches);
   memset(f, 0, sizeof *f);
 }
@@ -646,16 +708,169 @@ static sl_status parse_batches(const sl_source *src, arrow_file *f, const fb_vec
   return SL_OK;
 }
 
+/* ----------------------------------------------------------------- streams */
+
+/* The stream format (Arrow's IPC "streaming format", .arrows) is the same
+   encapsulated messages without the magic and the footer: a Schema, then
+   DictionaryBatch and RecordBatch messages, each its metadata and then its
+   body of bodyLength bytes, up to an end marker (a zero length) or the end
+   of the file. Batches are located by one scan over the message headers. */
+
+#define ARROW_CONTINUATION 0xFFFFFFFFu
+enum { MSG_SCHEMA = 1, MSG_DICTIONARY = 2, MSG_RECORD_BATCH = 3 };
+
+static const char *const message_names[] = {"NONE", "Schema", "DictionaryBatch",
+                                            "RecordBatch", "Tensor", "SparseTensor"};
+
+#define STREAM_FAIL(src, err, off, fmt, ...)                                             \
+  SL_FAIL(err, SL_EFORMAT, "%s: malformed Arrow IPC stream: the message at byte %lld " fmt, \
+          sl_source_path(src), (long long)(off), __VA_ARGS__)
+
+/* The message prefix at off: 0xFFFFFFFF and an int32 length, or (before
+   Arrow 0.15) the length alone; *n = prefix + metadata bytes, 0 at the end
+   of the stream. */
+static sl_status stream_prefix(const sl_source *src, int64_t off, int64_t *n, sl_error *err) {
+  int64_t left = sl_source_size(src) - off;
+  uint8_t h[8];
+  *n = 0;
+  if (left == 0) return SL_OK; /* writers may omit the end marker */
+  if (left < 4) STREAM_FAIL(src, err, off, "is cut off after %lld bytes", (long long)left);
+  SL_TRY(sl_source_read(src, off, (size_t)SL_MIN(left, 8), h, err));
+  uint32_t len = sl__fb_le32(h), prefix = 4;
+  if (len == ARROW_CONTINUATION) {
+    if (left < 8) STREAM_FAIL(src, err, off, "is cut off after %lld bytes", (long long)left);
+    len = sl__fb_le32(h + 4), prefix = 8;
+  }
+  if (len == 0) return SL_OK;
+  if (len > ARROW_MAX_META || (int64_t)len > left - prefix)
+    STREAM_FAIL(src, err, off, "claims %u bytes of metadata, but %lld bytes follow (limit %d)",
+                len, (long long)(left - prefix), ARROW_MAX_META);
+  *n = prefix + len;
+  return SL_OK;
+}
+
+/* The Message flatbuffer after the prefix: its type, header and body length. */
+static sl_status stream_message(const sl_source *src, int64_t off, const uint8_t *p,
+                                int64_t n, uint8_t *tag, fb_table *header, int64_t *body,
+                                sl_error *err) {
+  int64_t start = sl__fb_le32(p) == ARROW_CONTINUATION ? 8 : 4;
+  fb_table msg;
+  bool has;
+  if (!sl__fb_root(p + start, (size_t)(n - start), &msg) || !sl__fb_u8(&msg, 1, 0, tag) ||
+      !sl__fb_table(&msg, 2, header, &has) || !sl__fb_i64(&msg, 3, 0, body))
+    STREAM_FAIL(src, err, off, "%s", "does not parse");
+  if (!has) STREAM_FAIL(src, err, off, "%s", "has no header");
+  if (*body < 0 || *body > sl_source_size(src) - off - n)
+    STREAM_FAIL(src, err, off, "has a body of %lld bytes, but %lld bytes follow its metadata",
+                (long long)*body, (long long)(sl_source_size(src) - off - n));
+  return SL_OK;
+}
+
+static sl_status stream_batch(const sl_source *src, arrow_file *f, int64_t body,
+                              int64_t body_len, const uint8_t *p, int64_t n, size_t *cap,
+                              sl_error *err) {
+  if (f->nbatches == *cap) {
+    size_t want = *cap ? 2 * *cap : 16;
+    arrow_batch *b = sl__grow(f->batches, *cap, want, sizeof *b);
+    if (b == NULL) SL_FAIL(err, SL_ENOMEM, "%s: out of memory", sl_source_path(src));
+    f->batches = b;
+    *cap = want;
+  }
+  size_t bi = f->nbatches++;
+  arrow_batch *b = &f->batches[bi];
+  b->body = body;
+  b->body_len = body_len;
+  b->row0 = f->rows;
+  SL_TRY(batch_from_meta(src, f, bi, p, n, err));
+  if (!sl__add(f->rows, b->rows, &f->rows))
+    SL_FAIL(err, SL_EFORMAT, "%s: malformed Arrow IPC stream: row count overflows",
+            sl_source_path(src));
+  return SL_OK;
+}
+
+/* One message of the scan; *off moves past its body. */
+static sl_status stream_step(const sl_source *src, const arrow_options *o, arrow_file *f,
+                             int64_t *off, int64_t n, sl_buf *buf, bool *schema, size_t *cap,
+                             sl_error *err) {
+  if (!sl__buf_reserve(buf, (size_t)n))
+    SL_FAIL(err, SL_ENOMEM, "%s: out of memory", sl_source_path(src));
+  SL_TRY(sl_source_read(src, *off, (size_t)n, buf->p, err));
+  uint8_t tag;
+  fb_table header;
+  int64_t body;
+  SL_TRY(stream_message(src, *off, buf->p, n, &tag, &header, &body, err));
+  const char *name = tag < SL_ARRAY_LEN(message_names) ? message_names[tag] : "unknown";
+  if (!*schema && tag != MSG_SCHEMA)
+    STREAM_FAIL(src, err, *off, "is a %s (type %u), but a stream starts with its Schema",
+                name, tag);
+  if (tag == MSG_SCHEMA && *schema)
+    STREAM_FAIL(src, err, *off, "%s", "is a second Schema");
+  if (tag == MSG_SCHEMA) SL_TRY(parse_schema(src, &header, o, f, err));
+  else if (tag == MSG_RECORD_BATCH)
+    SL_TRY(stream_batch(src, f, *off + n, body, buf->p, n, cap, err));
+  else if (tag != MSG_DICTIONARY) /* dictionary-encoded columns are refused when
+                                     selected, so their values are never needed */
+    STREAM_FAIL(src, err, *off, "is a %s (type %u), which a stream of record batches does "
+                "not hold", name, tag);
+  *schema = true;
+  *off += n + body;
+  return SL_OK;
+}
+
+static sl_status parse_stream(const sl_source *src, const arrow_options *o, arrow_file *f,
+                              sl_error *err) {
+  sl_buf buf = {0};
+  bool schema = false;
+  size_t cap = 0;
+  sl_status st = SL_OK;
+  for (int64_t off = 0, n; st == SL_OK;) {
+    st = stream_prefix(src, off, &n, err);
+    if (st != SL_OK || n == 0) break;
+    st = stream_step(src, o, f, &off, n, &buf, &schema, &cap, err);
+  }
+  sl__buf_free(&buf);
+  if (st == SL_OK && !schema)
+    st = sl__fail(err, SL_EFORMAT, "%s: Arrow IPC stream holds no Schema message",
+                  sl_source_path(src));
+  return st;
+}
+
+/* A stream starts with a message prefix whose metadata is a Schema; a file
+   with the magic. Anything else is neither. */
+static bool looks_like_stream(const sl_source *src) {
+  uint8_t h[8];
+  int64_t size = sl_source_size(src);
+  if (size < 8 || sl_source_read(src, 0, 8, h, NULL) != SL_OK) return false;
+  if (memcmp(h, arrow_magic, 6) == 0) return false;
+  uint32_t a = sl__fb_le32(h);
+  uint32_t len = a == ARROW_CONTINUATION ? sl__fb_le32(h + 4) : a;
+  int64_t prefix = a == ARROW_CONTINUATION ? 8 : 4;
+  if (len < 8 || len > ARROW_MAX_META || (int64_t)len > size - prefix) return false;
+  uint8_t *p = sl__malloc(len);
+  if (p == NULL) return a == ARROW_CONTINUATION; /* let the parse say it */
+  fb_table msg;
+  uint8_t tag = 0;
+  bool ok = sl_source_read(src, prefix, len, p, NULL) == SL_OK && sl__fb_root(p, len, &msg) &&
+            sl__fb_u8(&msg, 1, 0, &tag) && tag == MSG_SCHEMA;
+  sl__free(p);
+  return ok || a == ARROW_CONTINUATION;
+}
+
 sl_status sl__arrow_parse(const sl_source *src, const arrow_options *o, arrow_file *out,
                           sl_error *err) {
   memset(out, 0, sizeof *out);
   uint8_t *buf = NULL;
   int64_t len = 0, footer_off = 0;
   fb_vector blocks;
-  SL_TRY(read_footer(src, &buf, &len, &footer_off, err));
-  sl_status st = parse_footer(src, buf, len, o, out, &blocks, err);
-  if (st == SL_OK) st = parse_batches(src, out, &blocks, footer_off, err);
-  sl__free(buf);
+  sl_status st;
+  if (looks_like_stream(src)) {
+    st = parse_stream(src, o, out, err);
+  } else {
+    SL_TRY(read_footer(src, &buf, &len, &footer_off, err));
+    st = parse_footer(src, buf, len, o, out, &blocks, err);
+    if (st == SL_OK) st = parse_batches(src, out, &blocks, footer_off, err);
+    sl__free(buf);
+  }
   if (st != SL_OK) {
     sl__arrow_file_free(out);
     return st;

@@ -24,6 +24,8 @@ typedef struct arrow_col {
                             validity then data */
   int64_t views_before;  /* view-type fields earlier in the schema, whose
                             variadic buffers shift the buffer index */
+  sl_dtype dtype;        /* its values' own (Bool: one byte a value once unpacked) */
+  char *type;            /* its Arrow type, with the unit of dates and times */
 } arrow_col;
 
 /* A selected column inside one batch; offsets are relative to the body. */
@@ -41,7 +43,9 @@ typedef struct arrow_batch {
 } arrow_batch;
 
 typedef struct arrow_file {
-  sl_dtype dtype;
+  sl_dtype dtype;      /* of the array: option dtype, or the columns' one type */
+  sl_dtype *types;     /* each selected column's own */
+  bool cast;           /* some column's type differs from dtype */
   size_t ncols;
   arrow_col *cols;
   int64_t width;       /* values per row of the result: ncols x cols[0].width */

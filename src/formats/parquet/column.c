@@ -110,10 +110,16 @@ static sl_status list_elem(pq_cursor *cs, bool present, const uint8_t *v) {
       cs->elems++;
       return end_row(cs);
     }
-    uint8_t *o = t->dst + (size_t)(cs->row - t->a) * t->stride + (size_t)cs->elems * t->ow;
-    if (present) put(o, v, t->ow);
-    else if (t->fill != NULL) put(o, t->fill, t->ow);
-    else return null_at(cs, cs->row);
+    uint8_t *o = t->dst + (size_t)(cs->row - t->a) * t->stride + (size_t)cs->elems * t->dw;
+    if (!present && t->fill == NULL) return null_at(cs, cs->row);
+    const uint8_t *src = present ? v : t->fill;
+    if (t->from == t->to) {
+      put(o, src, t->ow);
+    } else { /* option dtype: the value as the column holds it, converted */
+      uint8_t one[8];
+      put(one, src, t->ow);
+      sl__convert(o, t->dw, t->to, one, t->from, 1);
+    }
   }
   cs->elems++;
   return SL_OK;
@@ -228,15 +234,25 @@ static sl_status decompress(pq_cursor *cs, const uint8_t *src, size_t n, size_t 
   sl_codec sc = pq_codec(codec);
   sl_status st = sc == SL_CODEC_COUNT ? SL_ENOTSUP : sl__decompress(sc, src, n, b->p, m, &why);
   *out = b->p;
-  if (st == SL_ENOTSUP) {
-    const pq_col *c = cs->col;
-    char list[160];
-    codec_list(list, sizeof list);
-    SL_FAIL(cs->err, st, "%s: column %.*s uses compression %s, which this build cannot "
-            "decode (supported: %s)%s%s", cs->path, c->name_len, c->name,
-            pq_codec_name(codec), list, why ? "; install " : "", why ? why : "");
-  }
+  if (st == SL_ENOTSUP) return pq_codec_check(cs->path, cs->col, codec, cs->err);
   return st == SL_OK ? SL_OK : fail(cs, st, why);
+}
+
+/* The one message for a codec this build lacks, from discovery (inspect)
+   and from reading alike. */
+sl_status pq_codec_check(const char *path, const pq_col *c, int codec, sl_error *err) {
+  sl_codec sc = pq_codec(codec);
+  if (codec == PQ_UNCOMPRESSED || (sc != SL_CODEC_COUNT && sl__codec_available(sc)))
+    return SL_OK;
+  const char *why = NULL;
+  size_t got;
+  if (sc != SL_CODEC_COUNT) /* not built in: it answers with the package to install */
+    (void)sl__decompress_some(sc, NULL, 0, NULL, 0, &got, &why);
+  char list[160];
+  codec_list(list, sizeof list);
+  SL_FAIL(err, SL_ENOTSUP, "%s: column %.*s uses compression %s, which this build cannot "
+          "decode (supported: %s)%s%s", path, c->name_len, c->name, pq_codec_name(codec), list,
+          why ? "; install " : "", why ? why : "");
 }
 
 static sl_status dictionary_page(pq_cursor *cs, const pq_page *h, const uint8_t *raw) {

@@ -23,12 +23,34 @@ static void parse_int_type(pq_thrift *t, pq_schema *e) {
   }
 }
 
+/* TimeUnit, a union of empty structs: the field present names it. */
+static void parse_time_unit(pq_thrift *t, pq_schema *e) {
+  FIELDS(t) {
+    e->time_unit = id;
+    pq_skip(t, type);
+  }
+}
+
+/* TimeType and TimestampType: isAdjustedToUTC, unit. */
+static void parse_time_type(pq_thrift *t, pq_schema *e) {
+  FIELDS(t) {
+    if (id == 1) e->utc = pq_bool(t, type);
+    else if (id == 2 && pq_enter(t, type)) {
+      parse_time_unit(t, e);
+      pq_leave(t);
+    } else pq_skip(t, type);
+  }
+}
+
 /* A union: the one field present names the logical type. */
 static void parse_logical(pq_thrift *t, pq_schema *e) {
   FIELDS(t) {
     e->logical = id;
     if (id == PQ_LT_INTEGER && pq_enter(t, type)) {
       parse_int_type(t, e);
+      pq_leave(t);
+    } else if ((id == PQ_LT_TIME || id == PQ_LT_TIMESTAMP) && pq_enter(t, type)) {
+      parse_time_type(t, e);
       pq_leave(t);
     } else {
       pq_skip(t, type);

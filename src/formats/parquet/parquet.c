@@ -57,6 +57,7 @@ static void file_free(pq_file *f) {
   pq_meta_free(&f->meta);
   sl__free(f->fields);
   sl__free(f->cols);
+  sl__free(f->types);
   sl__free(f->footer);
   sl__free(f);
 }
@@ -113,7 +114,8 @@ static sl_status open_file(const sl_source *src, const pq_options *o, pq_file **
   if (st == SL_OK) st = pq_read_schema(path, f, err);
   if (st == SL_OK) st = pq_select_columns(path, o, f, err);
   f->has_fill = o != NULL && o->fill_nulls != NULL;
-  if (st == SL_OK && f->has_fill) st = sl__parse_fill(path, o->fill_nulls, f->dtype, f->fill, err);
+  for (size_t i = 0; st == SL_OK && f->has_fill && i < f->ncols; i++) /* in its own type */
+    st = sl__parse_fill(path, o->fill_nulls, f->cols[i].dtype, f->cols[i].fill, err);
   if (st != SL_OK) {
     file_free(f);
     return st;
@@ -228,7 +230,9 @@ static sl_status gather_rows(const pq_file *f, int64_t a, int64_t b, uint8_t *ds
       SL_TRY(pq_cursor_at(&w->col[i].cur, r, &w->src[i], &avail));
       k = SL_MIN(k, avail);
     }
-    sl__gather((char *)dst + (size_t)(r - a) * stride, stride, w->src, f->ncols, ow, ow, k);
+    char *out = (char *)dst + (size_t)(r - a) * stride;
+    if (f->cast) sl__gather_cast(out, stride, w->src, f->ncols, f->types, f->dtype, 1, k);
+    else sl__gather(out, stride, w->src, f->ncols, ow, ow, k);
     r += k;
   }
   return SL_OK;
@@ -238,16 +242,19 @@ static sl_status gather_rows(const pq_file *f, int64_t a, int64_t b, uint8_t *ds
    straight into its rows, flat columns through their cursors. */
 static sl_status read_group(const sl_source *src, const pq_file *f, const pq_group *g,
                             int64_t a, int64_t b, uint8_t *dst, pq_work *w, sl_error *err) {
-  size_t ow = sl_dtype_size(f->dtype), stride = (size_t)f->width * ow;
+  size_t dw = sl_dtype_size(f->dtype), stride = (size_t)f->width * dw;
   for (size_t i = 0; i < f->ncols; i++) {
     pq_column *k = &w->col[i];
-    k->t = (pq_target){.col = &f->cols[i], .a = a, .b = b, .ow = ow, .dst = dst + i * ow,
-                       .stride = stride, .width = f->cols[i].is_list ? f->width : 1,
-                       .fill = f->has_fill ? f->fill : NULL, .first_row = g->first_row};
+    const pq_col *c = &f->cols[i];
+    k->t = (pq_target){.col = c, .a = a, .b = b, .ow = sl_dtype_size(c->dtype),
+                       .dst = dst + i * dw, .stride = stride,
+                       .width = c->is_list ? f->width : 1,
+                       .fill = f->has_fill ? c->fill : NULL, .first_row = g->first_row,
+                       .from = c->dtype, .to = f->dtype, .dw = dw};
     SL_TRY(read_chunk(src, f, g, i, k, err));
-    if (f->cols[i].is_list) return pq_cursor_read(&k->cur);
+    if (c->is_list) return pq_cursor_read(&k->cur);
   }
-  if (f->ncols == 1) return pq_cursor_copy(&w->col[0].cur, a, b - a, dst);
+  if (f->ncols == 1 && !f->cast) return pq_cursor_copy(&w->col[0].cur, a, b - a, dst);
   return gather_rows(f, a, b, dst, w);
 }
 
@@ -297,6 +304,20 @@ static int64_t pq_unit_start(const sl_shard *s, const void *handle, int64_t row)
   return s->rows;
 }
 
+/* For inspect: "x DOUBLE (<f8), d DATE (INT32) (<i4: int32 days since 1970-01-01)". */
+static void pq_describe(const void *handle, char *buf, size_t cap) {
+  const pq_file *f = handle;
+  size_t k = 0;
+  buf[0] = '\0';
+  for (size_t i = 0; i < f->ncols && k + 1 < cap; i++) {
+    const pq_col *c = &f->cols[i];
+    char unit[128];
+    pq_unit_text(c->e, unit, sizeof unit);
+    k += (size_t)snprintf(buf + k, cap - k, "%s%.*s %s (%s%s%s)", i ? ", " : "", c->name_len,
+                          c->name, c->desc, sl_dtype_str(c->dtype), unit[0] ? ": " : "", unit);
+  }
+}
+
 static const char *const pq_ext[] = {".parquet", ".pq", NULL};
 
 const sl_driver sl__parquet_driver = {
@@ -312,4 +333,5 @@ const sl_driver sl__parquet_driver = {
     .read = pq_read,
     .write = sl__parquet_write,
     .unit_start = pq_unit_start,
+    .describe = pq_describe,
 };

@@ -94,6 +94,8 @@ typedef struct pq_schema {
   int logical;      /* LogicalType member id, 0 when absent */
   int int_bits;     /* LogicalType INTEGER */
   bool int_signed;
+  int time_unit;    /* LogicalType TIME, TIMESTAMP: 1 MILLIS, 2 MICROS, 3 NANOS; 0 none */
+  bool utc;         /* their isAdjustedToUTC */
 } pq_schema;
 
 typedef struct pq_chunk {
@@ -200,6 +202,11 @@ typedef struct pq_col {
   int max_def, max_rep;
   int list_def;         /* lists: def level at which an element exists */
   bool is_list;
+  sl_dtype dtype;       /* as the column holds it (the array's may differ:
+                           option dtype converts while interleaving) */
+  uint8_t fill[8];      /* option fill_nulls as a value of dtype */
+  const struct pq_schema *e; /* its leaf element (for inspect) */
+  char desc[96];        /* its type as messages name it ("TIMESTAMP(MICROS) (INT64)") */
 } pq_col;
 
 /* Where and how one chunk lands: rows [a, b) of the group go to dst, row r
@@ -213,6 +220,9 @@ typedef struct pq_target {
   int64_t width;
   const uint8_t *fill;
   int64_t first_row;    /* the group's first row in the file (messages) */
+  sl_dtype from, to;    /* lists: the column's type and the array's; values
+                           (ow bytes of from) land dw bytes apart */
+  size_t dw;
 } pq_target;
 
 /* Decoding buffers, reused from chunk to chunk (and from call to call
@@ -292,6 +302,14 @@ sl_status pq_cursor_at(pq_cursor *cs, int64_t r, const uint8_t **vals, int64_t *
    or later. */
 sl_status pq_cursor_copy(pq_cursor *cs, int64_t r, int64_t n, uint8_t *dst);
 
+/* The unit of a DATE, TIME or TIMESTAMP column's integers ("int32 days
+   since 1970-01-01"); "" for any other. */
+void pq_unit_text(const struct pq_schema *e, char *buf, size_t cap);
+
+/* SL_ENOTSUP naming the file, the column and the codec when this build
+   cannot decode codec (the same message at discovery and at reading). */
+sl_status pq_codec_check(const char *path, const pq_col *c, int codec, sl_error *err);
+
 /* The driver's write: one REQUIRED PLAIN uncompressed column per array column. */
 sl_status sl__parquet_write(const char *path, sl_dtype dtype, int ndim, const int64_t *shape,
                             const void *data, sl_error *err);
@@ -321,10 +339,11 @@ typedef struct pq_file {
   pq_top *fields;
   size_t ncols;
   pq_col *cols;
-  sl_dtype dtype;
+  sl_dtype dtype;         /* of the array (option dtype, or the columns' one type) */
+  sl_dtype *types;        /* each selected column's own */
+  bool cast;              /* some column's type differs from dtype */
   int64_t width;          /* values per row: columns, or the list length */
   bool has_fill;
-  uint8_t fill[8];
 } pq_file;
 
 /* The dataset's options, parsed once (the driver's dataset state). */

@@ -68,6 +68,8 @@ static sl_dtype integer_of(const pq_schema *e, const char **what) {
   return e->type == PQ_INT32 ? SL_INT32 : SL_INT64;
 }
 
+static void temporal_desc(const pq_schema *e, char *desc, size_t cap);
+
 /* The dtype of a primitive element, or SL_DTYPE_COUNT and desc saying what
    it is ("a string (BYTE_ARRAY)"). */
 static sl_dtype dtype_of(const pq_schema *e, char *desc, size_t cap) {
@@ -94,7 +96,37 @@ static sl_dtype dtype_of(const pq_schema *e, char *desc, size_t cap) {
   else if (dt == SL_DTYPE_COUNT)
     snprintf(desc, cap, "%s (%s)", what, pq_type_name(e->type));
   if (dt != SL_DTYPE_COUNT) snprintf(desc, cap, "%s", pq_type_name(e->type));
+  if (dt != SL_DTYPE_COUNT && temporal(e)) temporal_desc(e, desc, cap);
   return dt;
+}
+
+/* The unit of a temporal column's integers, "" for other columns. */
+void pq_unit_text(const pq_schema *e, char *buf, size_t cap) {
+  static const char *const words[] = {"?", "milliseconds", "microseconds", "nanoseconds"};
+  buf[0] = '\0';
+  if (!temporal(e)) return;
+  int kind = e->logical ? e->logical
+             : e->converted == PQ_CT_DATE ? PQ_LT_DATE
+             : e->converted <= PQ_CT_DATE + 2 ? PQ_LT_TIME : PQ_LT_TIMESTAMP;
+  int unit = e->logical ? e->time_unit : (e->converted - PQ_CT_DATE) % 2 ? 1 : 2;
+  const char *w = words[unit >= 1 && unit <= 3 ? unit : 0];
+  int bits = e->type == PQ_INT32 ? 32 : 64;
+  if (kind == PQ_LT_DATE) snprintf(buf, cap, "int32 days since 1970-01-01");
+  else if (kind == PQ_LT_TIME) snprintf(buf, cap, "int%d %s since midnight", bits, w);
+  else snprintf(buf, cap, "int64 %s since 1970-01-01 00:00:00%s", w,
+                e->logical && e->utc ? " UTC" : ", not adjusted to UTC");
+}
+
+/* "TIMESTAMP(MICROS) (INT64)" */
+static void temporal_desc(const pq_schema *e, char *desc, size_t cap) {
+  static const char *const units[] = {"", "(MILLIS)", "(MICROS)", "(NANOS)"};
+  int kind = e->logical ? e->logical
+             : e->converted == PQ_CT_DATE ? PQ_LT_DATE
+             : e->converted <= PQ_CT_DATE + 2 ? PQ_LT_TIME : PQ_LT_TIMESTAMP;
+  int unit = e->logical ? e->time_unit : (e->converted - PQ_CT_DATE) % 2 ? 1 : 2;
+  snprintf(desc, cap, "%s%s (%s)", kind == PQ_LT_DATE ? "DATE" : kind == PQ_LT_TIME ? "TIME"
+           : "TIMESTAMP", kind == PQ_LT_DATE || unit < 1 || unit > 3 ? "" : units[unit],
+           pq_type_name(e->type));
 }
 
 static size_t physical_width(const pq_schema *e) {
@@ -250,31 +282,22 @@ static sl_status select_default(const char *path, const pq_file *f, const pq_top
           all, lists > 1 ? " (several list columns: choose one with option columns)" : "");
 }
 
-/* "a INT32 (<i4), b INT64 (<i8)" */
-static void type_list(const pq_top **sel, size_t n, char *buf, size_t cap) {
-  size_t k = 0;
-  for (size_t i = 0; i < n && i < PQ_LIST_MAX && k < cap; i++)
-    k += (size_t)snprintf(buf + k, cap - k, "%s%.*s %s (%s)", i ? ", " : "",
-                          sel[i]->e->name_len, sel[i]->e->name, sel[i]->desc,
-                          sl_dtype_str(sel[i]->dtype));
-  if (n > PQ_LIST_MAX && k < cap) snprintf(buf + k, cap - k, ", ...");
-}
-
-static sl_status check_same(const char *path, const pq_top **sel, size_t n, bool named,
-                            sl_error *err) {
-  for (size_t i = 0; i < n; i++) {
+/* Lists load alone; the columns' types decide the array's (columns.c). */
+static sl_status check_types(const char *path, const pq_options *o, const pq_top **sel,
+                             size_t n, bool named, sl_dtype *out, sl_error *err) {
+  for (size_t i = 0; i < n; i++)
     if (sel[i]->max_rep > 0 && n > 1)
       SL_FAIL(err, SL_EINVAL, "%s: column %.*s is a list, which loads only alone (as rows x "
               "list length); select it by itself with option columns", path, sel[i]->e->name_len,
               sel[i]->e->name);
-    if (sel[i]->dtype == sel[0]->dtype) continue;
-    char types[768];
-    type_list(sel, n, types, sizeof types);
-    SL_FAIL(err, SL_EFORMAT, "%s: %s columns differ in type (%s), so they cannot be stacked "
-            "into one array; choose columns of one type with option columns", path,
-            named ? "the selected" : "the numeric", types);
-  }
-  return SL_OK;
+  sl_col_type *c = sl__calloc(n ? n : 1, sizeof *c);
+  if (c == NULL) SL_FAIL(err, SL_ENOMEM, "%s: out of memory", path);
+  for (size_t i = 0; i < n; i++)
+    c[i] = (sl_col_type){{sel[i]->e->name, (size_t)sel[i]->e->name_len}, sel[i]->dtype,
+                         sel[i]->desc};
+  sl_status st = sl__columns_dtype(path, o, c, n, named ? "selected" : "numeric", out, err);
+  sl__free(c);
+  return st;
 }
 
 /* ---------------------------------------------------------------- lists */
@@ -307,9 +330,13 @@ static void make_col(const pq_top *fl, pq_col *c) {
   c->max_rep = fl->max_rep;
   c->is_list = fl->max_rep > 0;
   c->list_def = c->is_list ? fl->rep_def : 0;
+  c->dtype = fl->dtype;
+  c->e = fl->leaf;
+  snprintf(c->desc, sizeof c->desc, "%s", fl->desc);
 }
 
-/* Every chunk of a selected column must have the schema's physical type. */
+/* Every chunk of a selected column must have the schema's physical type
+   and a codec this build decodes. */
 static sl_status check_chunks(const char *path, const pq_file *f, sl_error *err) {
   for (size_t g = 0; g < f->meta.ngroups; g++)
     for (size_t i = 0; i < f->ncols; i++) {
@@ -318,6 +345,7 @@ static sl_status check_chunks(const char *path, const pq_file *f, sl_error *err)
         SL_FAIL(err, SL_EFORMAT, "%s: column %.*s is %s in the schema but its chunk in row "
                 "group %zu says %s", path, f->cols[i].name_len, f->cols[i].name,
                 pq_type_name(f->cols[i].type), g, pq_type_name(c->type));
+      SL_TRY(pq_codec_check(path, &f->cols[i], c->codec, err)); /* inspect fails as read would */
     }
   return SL_OK;
 }
@@ -330,13 +358,19 @@ sl_status pq_select_columns(const char *path, const pq_options *o, pq_file *f,
   size_t n = 0;
   sl_status st = named ? select_named(path, &o->columns, f, sel, &n, err)
                        : select_default(path, f, sel, &n, err);
-  if (st == SL_OK) st = check_same(path, sel, n, named, err);
-  if (st == SL_OK && (f->cols = sl__calloc(n, sizeof *f->cols)) == NULL)
+  sl_dtype dtype = SL_DTYPE_COUNT;
+  if (st == SL_OK) st = check_types(path, o, sel, n, named, &dtype, err);
+  if (st == SL_OK && ((f->cols = sl__calloc(n, sizeof *f->cols)) == NULL ||
+                      (f->types = sl__calloc(n, sizeof *f->types)) == NULL))
     st = sl__fail(err, SL_ENOMEM, "%s: out of memory", path);
   if (st == SL_OK) {
     f->ncols = n;
-    for (size_t i = 0; i < n; i++) make_col(sel[i], &f->cols[i]);
-    f->dtype = sel[0]->dtype;
+    for (size_t i = 0; i < n; i++) {
+      make_col(sel[i], &f->cols[i]);
+      f->types[i] = sel[i]->dtype;
+      f->cast |= sel[i]->dtype != dtype;
+    }
+    f->dtype = dtype;
     f->width = (int64_t)n;
     if (sel[0]->max_rep > 0) st = list_width(path, f, sel[0], &f->width, err);
   }

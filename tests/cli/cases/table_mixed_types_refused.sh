@@ -1,0 +1,1 @@
+$SL read $FIX/parquet_duckdb_bad_mixed_types
