@@ -37,6 +37,7 @@ struct sl_dataset {
   char **files;
   sl_file_id *ids;          /* as discovery saw each file */
   sl_cache *cache;          /* this process's descriptors of files[] */
+  struct sl_handles *handles; /* drivers' shard handles kept across gathers */
   int64_t files_probed;
   char *root;               /* the PATH given (for messages) */
 };
@@ -176,6 +177,15 @@ sl_status sl__leaf_open_shard(const sl_dataset *d, size_t i, _Atomic int64_t *op
 void sl__leaf_close_shard(const sl_dataset *d, void *handle);
 /* Reads one piece into dst (host memory for its rows); thread-safe. */
 sl_status sl__leaf_piece(const sl_leaf *L, const sl_segment *s, char *dst, sl_error *err);
+
+/* Shard handles kept across reads (handles.c): get pins shard's handle,
+   opening it (sl__leaf_open_shard) on first use; put unpins it. */
+typedef struct sl_handles sl_handles;
+sl_status sl__handles_new(size_t nshards, sl_handles **out, sl_error *err);
+void sl__handles_free(sl_handles *c, const sl_dataset *d);
+sl_status sl__handle_get(const sl_dataset *d, size_t shard, _Atomic int64_t *opened,
+                         const void **out, sl_error *err);
+void sl__handle_put(const sl_dataset *d, size_t shard);
 
 /* The read of rows [lo, hi) into dst (memory of ex) with options o
    (checked); stats may be NULL. */
