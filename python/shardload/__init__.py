@@ -155,9 +155,12 @@ class _Comm:
                err)
 
     def __del__(self):
-        if getattr(self, "ptr", None) and self.ptr.value:
-            lib.sl_comm_free(self.ptr)
-            self.ptr = ctypes.c_void_p()
+        try:
+            if getattr(self, "ptr", None) and self.ptr.value:
+                lib.sl_comm_free(self.ptr)
+                self.ptr = ctypes.c_void_p()
+        except Exception:  # noqa: BLE001  (interpreter shutdown)
+            pass
 
     @property
     def rank(self):
@@ -249,7 +252,11 @@ class Dataset:
             lib.sl_dataset_free(self._ptr)
         self._ptr = ctypes.c_void_p()
 
-    __del__ = close
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001  (interpreter shutdown: ctypes may be gone)
+            pass
 
     def __enter__(self):
         return self
@@ -420,9 +427,12 @@ class _ArrayRef:
         self.comm = comm  # to_npy is collective over it
 
     def __del__(self):
-        if self.ptr.value:
-            lib.sl_array_free(self.ptr)
-            self.ptr = ctypes.c_void_p()
+        try:
+            if self.ptr.value:
+                lib.sl_array_free(self.ptr)
+                self.ptr = ctypes.c_void_p()
+        except Exception:  # noqa: BLE001  (interpreter shutdown)
+            pass
 
 
 class _TileView:

@@ -168,6 +168,8 @@ struct sl_leaf {
   const void *const *handles;  /* per shard in [first, last] */
   _Atomic int64_t *fault_ns;   /* += ns spent in sl__prefault, all threads */
   _Atomic int64_t *opened;     /* += descriptors opened */
+  bool small_maps;             /* pieces under SL_MAP_MAX copied from a mapping of
+                                  the file (the gather); default pread */
 };
 
 /* Opens shard i for reading: its file through the cache (identity checked)

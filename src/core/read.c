@@ -144,7 +144,7 @@ static sl_status read_window(reader *R, window *w, int64_t a, int64_t b, sl_erro
   if (st == SL_OK) st = plan_pieces(w, a, b, R->o->chunk_bytes, R->threads, &pieces, &n, err);
   if (st == SL_OK && n > 0) {
     sl_leaf L = {d, R->o->io, w->first, w->last, (const void *const *)w->handles,
-                 &R->fault_ns, &R->opened};
+                 &R->fault_ns, &R->opened, false};
     char *dst = R->dst + (a - R->lo) * d->row_bytes;
     st = R->ex->read_pieces(R->ex, &L, pieces, n, dst, R->threads, err);
   }

@@ -172,7 +172,7 @@ static sl_status run_window(run *R, const span *sp, size_t a, size_t b, sl_error
       st = sl__handle_get(d, sp[got].shard, &R->opened, &handles[sp[got].shard - first], err);
   if (st != SL_OK) got--; /* the failed one holds no pin */
   if (st == SL_OK) {
-    sl_leaf L = {d, R->io, first, last, handles, &R->fault_ns, &R->opened};
+    sl_leaf L = {d, R->io, first, last, handles, &R->fault_ns, &R->opened, true};
     take T = {d, R->picks, sp + a, &L, R->dst};
     st = R->ex->parallel(b - a, span_task, &T, R->threads, err);
   }
