@@ -49,8 +49,13 @@ def test_every_row_once_per_epoch(data, workers, world):
     assert not np.array_equal(e0, e1)  # epochs differ
     again, _ = epoch_rows(d, world, workers, 0)
     assert np.array_equal(e0, again)  # the same seed repeats
-    other, _ = epoch_rows(d, world, workers, 0, seed=6)
-    assert not np.array_equal(e0, other)
+
+
+def test_seed_changes_the_order(data):
+    d, _ = data
+    a, _ = epoch_rows(d, 2, 0, 0, seed=5)
+    b, _ = epoch_rows(d, 2, 0, 0, seed=6)
+    assert not np.array_equal(a, b) and np.array_equal(np.sort(a), np.sort(b))
 
 
 def test_batches_hold_the_rows(data):

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <pthread.h>
 
 #include "sl_test.h"
 
@@ -200,6 +201,60 @@ static void test_take_refuses_out_of_range(void **state) {
   free(d);
 }
 
+/* Gathers from several threads at once share the handle and file caches
+   (ThreadSanitizer watches this one); 300 shards keep handles being trimmed. */
+typedef struct worker {
+  const sl_dataset *d;
+  const char *all;
+  int64_t rb;
+  uint64_t seed;
+  int bad;
+} worker;
+
+static void *gather_thread(void *arg) {
+  worker *w = arg;
+  int64_t N = w->d->shape[0], idx[512];
+  char *got = malloc(512 * (size_t)w->rb);
+  for (int t = 0; t < 40; t++) {
+    for (int k = 0; k < 512; k++) {
+      w->seed = w->seed * 6364136223846793005ULL + 1442695040888963407ULL;
+      idx[k] = (int64_t)((w->seed >> 33) % (uint64_t)N);
+    }
+    sl_error err = {0};
+    if (sl_dataset_gather_rows(w->d, idx, 512, got, NULL, NULL, &err) != SL_OK) w->bad++;
+    for (int k = 0; k < 512; k++)
+      w->bad += memcmp(got + k * w->rb, w->all + idx[k] * w->rb, (size_t)w->rb) != 0;
+  }
+  free(got);
+  return NULL;
+}
+
+static void test_take_concurrent_callers(void **state) {
+  (void)state;
+  char *d = path_in(dir, "threads");
+  mkdir(d, 0755);
+  int64_t rows[300];
+  for (size_t i = 0; i < SL_ARRAY_LEN(rows); i++) rows[i] = 1 + (int64_t)(i % 7);
+  const int64_t trailing[] = {3};
+  assert_int_equal(write_pattern_shards(d, SL_FLOAT32, 9, 1, trailing, rows, 300), 0);
+  sl_dataset *ds = open_ds(d);
+  int64_t rb;
+  char *all = whole(ds, &rb);
+  pthread_t th[4];
+  worker w[4];
+  for (int i = 0; i < 4; i++) {
+    w[i] = (worker){ds, all, rb, (uint64_t)i + 1, 0};
+    pthread_create(&th[i], NULL, gather_thread, &w[i]);
+  }
+  for (int i = 0; i < 4; i++) {
+    pthread_join(th[i], NULL);
+    assert_int_equal(w[i].bad, 0);
+  }
+  free(all);
+  sl_dataset_free(ds);
+  free(d);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_take_npy_matches_reference),
@@ -207,6 +262,7 @@ int main(void) {
       cmocka_unit_test(test_take_many_shards),
       cmocka_unit_test(test_take_keeps_handles_and_checks_files),
       cmocka_unit_test(test_take_refuses_out_of_range),
+      cmocka_unit_test(test_take_concurrent_callers),
   };
   return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }
