@@ -57,6 +57,39 @@ static int cmp_pick(const void *a, const void *b) {
   return (x->pos > y->pos) - (x->pos < y->pos);
 }
 
+/* LSD radix sort by row, 11 bits a pass, stable (so picks of one row stay
+   in the order of their places): a few thousand rows sort in a tenth of
+   qsort's time, which was a twentieth of a 4096-row gather. */
+#define SL_RADIX_BITS 11
+#define SL_RADIX_MIN 256
+
+static void sort_picks(pick *p, size_t n, int64_t max_row) {
+  pick *tmp = n >= SL_RADIX_MIN ? sl__malloc(n * sizeof *tmp) : NULL;
+  if (tmp == NULL) { /* few rows, or no memory for the second buffer */
+    qsort(p, n, sizeof *p, cmp_pick);
+    return;
+  }
+  int bits = 64 - __builtin_clzll((unsigned long long)max_row | 1);
+  pick *src = p, *dst = tmp;
+  for (int shift = 0; shift < bits; shift += SL_RADIX_BITS) {
+    size_t count[1 << SL_RADIX_BITS] = {0};
+    for (size_t i = 0; i < n; i++) count[(src[i].row >> shift) & ((1 << SL_RADIX_BITS) - 1)]++;
+    size_t at = 0;
+    for (size_t b = 0; b < SL_ARRAY_LEN(count); b++) {
+      size_t c = count[b];
+      count[b] = at;
+      at += c;
+    }
+    for (size_t i = 0; i < n; i++)
+      dst[count[(src[i].row >> shift) & ((1 << SL_RADIX_BITS) - 1)]++] = src[i];
+    pick *t = src;
+    src = dst;
+    dst = t;
+  }
+  if (src != p) memcpy(p, src, n * sizeof *p);
+  sl__free(tmp);
+}
+
 /* The picks sorted by row (then place), each row checked first. */
 static sl_status make_picks(const sl_dataset *d, const int64_t *rows, size_t n, pick **out,
                             sl_error *err) {
@@ -70,7 +103,7 @@ static sl_status make_picks(const sl_dataset *d, const int64_t *rows, size_t n, 
   pick *p = sl__malloc(n * sizeof *p);
   if (p == NULL) SL_FAIL(err, SL_ENOMEM, "%s: out of memory for %zu row indices", d->root, n);
   for (size_t i = 0; i < n; i++) p[i] = (pick){rows[i], (int64_t)i};
-  if (!sorted) qsort(p, n, sizeof *p, cmp_pick);
+  if (!sorted) sort_picks(p, n, d->shape[0] - 1);
   *out = p;
   return SL_OK;
 }
