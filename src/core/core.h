@@ -189,6 +189,12 @@ sl_status sl__handle_get(const sl_dataset *d, size_t shard, _Atomic int64_t *ope
                          const void **out, sl_error *err);
 void sl__handle_put(const sl_dataset *d, size_t shard);
 
+/* Below this many bytes, a gather (and a range read with variant auto) runs
+   on the calling thread, through the kept shard handles (take.c). */
+#define SL_SMALL_READ (8 << 20)
+sl_status sl__take_range(const sl_dataset *d, int64_t lo, int64_t hi, char *dst,
+                         const sl_read_options *o, sl_read_stats *full, sl_error *err);
+
 /* The read of rows [lo, hi) into dst (memory of ex) with options o
    (checked); stats may be NULL. */
 sl_status sl__read(const sl_dataset *d, int64_t lo, int64_t hi, const sl_executor *ex,

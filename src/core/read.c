@@ -218,11 +218,17 @@ sl_status sl_dataset_read_rows(const sl_dataset *d, int64_t lo, int64_t hi, void
   if (lo < 0 || hi < lo || hi > d->shape[0])
     SL_FAIL(err, SL_EINVAL, "%s: rows [%lld, %lld) are outside [0, %lld)", d->root,
             (long long)lo, (long long)hi, (long long)d->shape[0]);
-  const sl_executor *ex;
-  int threads;
-  SL_TRY(sl__choose_executor(o.variant, o.threads, &ex, &threads, err));
   sl_read_stats full;
-  sl_status st = sl__read(d, lo, hi, ex, threads, dst, &o, &full, err);
+  sl_status st;
+  if (o.variant == SL_VARIANT_AUTO && hi > lo && (hi - lo) * d->row_bytes < SL_SMALL_READ) {
+    sl_read_stats_init(&full);
+    st = sl__take_range(d, lo, hi, dst, &o, &full, err); /* few rows: no window per call */
+  } else {
+    const sl_executor *ex;
+    int threads;
+    SL_TRY(sl__choose_executor(o.variant, o.threads, &ex, &threads, err));
+    st = sl__read(d, lo, hi, ex, threads, dst, &o, &full, err);
+  }
   sl_status so = sl__stats_out(&full, stats, err);
   return st != SL_OK ? st : so;
 }
