@@ -402,7 +402,8 @@ SL_API SL_NODISCARD sl_status sl_write_shard(const char *format, const char *pat
  * Variant AUTO runs a small gather (under 8 MiB) on the calling thread, a
  * large one as sl_dataset_read_rows would; the gpu variant is refused
  * (SL_ENOTSUP): dst is host memory. Thread-safe, no MPI, not collective.
- * stats may be NULL; stats->rows is n.
+ * stats may be NULL; stats->rows is n. sl_dataset_read_rows with variant AUTO
+ * takes the same path for reads under 8 MiB (calling thread, kept handles).
  * @return SL_EINVAL naming the first index outside [0, rows) and its position.
  */
 SL_API SL_NODISCARD sl_status sl_dataset_gather_rows(const sl_dataset *d,
