@@ -465,6 +465,27 @@ SL_API SL_NODISCARD sl_status sl_write_shard_flags(const char *format, const cha
                                                    const int64_t *shape, const void *data,
                                                    unsigned flags, sl_error *err);
 
+/* ------------------------------------------------------ random rows (P7) */
+
+/**
+ * Gathers arbitrary global rows: row k of dst (host memory, C order, native
+ * byte order, n x row bytes) receives global row rows[k]. rows may be in any
+ * order and repeat. Internally they are sorted and coalesced into ranges;
+ * files and the drivers' shard handles stay open across calls (bounded, least
+ * recently used closed first), so a call costs little beyond its reads.
+ * Variant AUTO runs a small gather (under 8 MiB) on the calling thread, a
+ * large one as sl_dataset_read_rows would; the gpu variant is refused
+ * (SL_ENOTSUP): dst is host memory. Thread-safe, no MPI, not collective.
+ * stats may be NULL; stats->rows is n. sl_dataset_read_rows with variant AUTO
+ * takes the same path for reads under 8 MiB (calling thread, kept handles).
+ * @return SL_EINVAL naming the first index outside [0, rows) and its position.
+ */
+SL_API SL_NODISCARD sl_status sl_dataset_gather_rows(const sl_dataset *d,
+                                                     const int64_t *rows, size_t n,
+                                                     void *dst,
+                                                     const sl_read_options *o,
+                                                     sl_read_stats *stats, sl_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -161,6 +161,9 @@ sl_status sl__pwrite_full(int fd, const char *path, const void *buf, size_t n,
                           int64_t off, sl_error *err);
 sl_status sl__file_size(int fd, const char *path, int64_t *size, sl_error *err);
 void sl__close(int fd);
+/* A read-only mapping of a whole file (NULL: refused), and its release. */
+void *sl__map_file(int fd, int64_t size);
+void sl__unmap_file(void *p, int64_t size);
 /* The alignment O_DIRECT needs for memory and offsets on this file. */
 size_t sl__direct_align(int fd);
 /* path's identity (lstat without follow); @return 0 or the errno. */
@@ -240,6 +243,11 @@ void sl__cache_begin(sl_cache *c);
 sl_status sl__cache_get(sl_cache *c, size_t file, bool direct, _Atomic int64_t *opened,
                         sl_file_ref *out, sl_error *err);
 void sl__cache_put(sl_cache *c, const sl_file_ref *f);
+/* The pinned file f as a read-only mapping, made on first request and kept
+   until the file is closed; NULL when mapping is refused. For many small
+   reads (the gather): a copy from a mapping costs a page fault the first
+   time and nothing after, where each pread pays a system call. */
+const char *sl__cache_map(sl_cache *c, const sl_file_ref *f);
 /* Process-wide: how many descriptors caches may hold, and the most held. */
 int64_t sl__fd_budget(void);
 int64_t sl__fd_peak(void);

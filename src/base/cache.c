@@ -51,6 +51,8 @@ typedef struct entry {
   unsigned epoch;       /* when its identity was last checked */
   size_t prev, next;    /* in the idle list; NONE at the ends */
   uint64_t dev, ino;    /* of fd, to hold dfd to the same file */
+  void *map;            /* read-only mapping of fd (sl__cache_map), or NULL */
+  bool map_refused;
 } entry;
 
 struct sl_cache {
@@ -139,6 +141,9 @@ static void push_idle(sl_cache *c, size_t i) {
 static void close_entry(sl_cache *c, size_t i) {
   entry *e = &c->e[i];
   int64_t k = (e->fd >= 0) + (e->dfd >= 0);
+  sl__unmap_file(e->map, c->ids[i].size);
+  e->map = NULL;
+  e->map_refused = false;
   sl__close(e->fd);
   sl__close(e->dfd);
   e->fd = e->dfd = -1;
@@ -354,3 +359,16 @@ void sl__cache_put(sl_cache *c, const sl_file_ref *f) {
   if (--e->pins == 0) push_idle(c, f->file);
   pthread_mutex_unlock(&c->mu);
 }
+
+const char *sl__cache_map(sl_cache *c, const sl_file_ref *f) {
+  pthread_mutex_lock(&c->mu);
+  entry *e = &c->e[f->file];
+  if (e->map == NULL && !e->map_refused) {
+    e->map = sl__map_file(e->fd, c->ids[f->file].size);
+    e->map_refused = e->map == NULL;
+  }
+  const char *m = e->map;
+  pthread_mutex_unlock(&c->mu);
+  return m;
+}
+

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <pthread.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -532,3 +533,18 @@ sl_status sl__truncate(int fd, const char *path, int64_t size, sl_error *err) {
             strerror(errno));
   return SL_OK;
 }
+
+/* ------------------------------------------------------------- mappings */
+
+/* A read-only shared mapping of the first size bytes of fd; NULL when the
+   system refuses (the caller then reads with pread). */
+void *sl__map_file(int fd, int64_t size) {
+  if (size <= 0 || (uint64_t)size > SIZE_MAX) return NULL;
+  void *p = mmap(NULL, (size_t)size, PROT_READ, MAP_SHARED, fd, 0);
+  return p == MAP_FAILED ? NULL : p;
+}
+
+void sl__unmap_file(void *p, int64_t size) {
+  if (p != NULL) munmap(p, (size_t)size);
+}
+

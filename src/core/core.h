@@ -37,6 +37,7 @@ struct sl_dataset {
   char **files;
   sl_file_id *ids;          /* as discovery saw each file */
   sl_cache *cache;          /* this process's descriptors of files[] */
+  struct sl_handles *handles; /* drivers' shard handles kept across gathers */
   int64_t files_probed;
   char *root;               /* the PATH given (for messages) */
 };
@@ -191,6 +192,8 @@ struct sl_leaf {
   sl_gds_mode gds;
   _Atomic int64_t *staging_peak; /* max= pinned staging bytes held at once */
   _Atomic int64_t *gds_bytes;    /* += bytes cuFile read straight to the device */
+  bool small_maps;             /* pieces under SL_MAP_MAX copied from a mapping of
+                                  the file (the gather); default pread */
 };
 
 /* Opens shard i for reading: its file through the cache (identity checked)
@@ -212,6 +215,21 @@ sl_status sl__leaf_piece_raw(const sl_leaf *L, const sl_segment *s, char *dst,
 sl_status sl__leaf_extents(const sl_leaf *L, const sl_segment *s, sl_extent *stack,
                            sl_extent **ex, size_t *n, sl_error *err);
 void sl__leaf_extents_free(sl_extent *stack, sl_extent *ex);
+
+/* Shard handles kept across reads (handles.c): get pins shard's handle,
+   opening it (sl__leaf_open_shard) on first use; put unpins it. */
+typedef struct sl_handles sl_handles;
+sl_status sl__handles_new(size_t nshards, sl_handles **out, sl_error *err);
+void sl__handles_free(sl_handles *c, const sl_dataset *d);
+sl_status sl__handle_get(const sl_dataset *d, size_t shard, _Atomic int64_t *opened,
+                         const void **out, sl_error *err);
+void sl__handle_put(const sl_dataset *d, size_t shard);
+
+/* Below this many bytes, a gather (and a range read with variant auto) runs
+   on the calling thread, through the kept shard handles (take.c). */
+#define SL_SMALL_READ (8 << 20)
+sl_status sl__take_range(const sl_dataset *d, int64_t lo, int64_t hi, char *dst,
+                         const sl_read_options *o, sl_read_stats *full, sl_error *err);
 
 /* The read of rows [lo, hi) into dst (memory of ex) with options o
    (checked); stats may be NULL. */

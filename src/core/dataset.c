@@ -9,6 +9,7 @@
 
 void sl_dataset_free(sl_dataset *d) {
   if (d == NULL) return;
+  sl__handles_free(d->handles, d); /* before the driver state they use */
   sl__cache_free(d->cache);
   if (d->state != NULL && d->driver->dataset_close != NULL) d->driver->dataset_close(d->state);
   for (size_t i = 0; d->shards != NULL && i < d->nshards; i++)
@@ -101,7 +102,7 @@ sl_status sl__dataset_start(sl_dataset *d, bool discovering, sl_error *err) {
   sl_error why = {0};
   if (sl__cache_new(d->nfiles, d->files, d->ids, &d->cache, &why) != SL_OK)
     SL_FAIL(err, why.code, "%s: %s", d->root, why.message);
-  return SL_OK;
+  return sl__handles_new(d->nshards, &d->handles, err);
 }
 
 /* ----------------------------------------------------------- outputs */

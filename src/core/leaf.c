@@ -19,6 +19,8 @@
    leaves an aligned middle whatever the offset. */
 #define SL_DIRECT_MIN (1 << 20)
 #define SL_DIRECT_FLOOR (2 * 4096)
+/* Pieces up to this size may be copied from a mapping (L->small_maps). */
+#define SL_MAP_MAX (64 << 10)
 
 /* ------------------------------------------------------------ opening */
 
@@ -115,8 +117,9 @@ static sl_status read_range(const sl_leaf *L, const sl_file_ref *f, char *dst, i
   return used ? SL_OK : sl__pread_full(fd, path, dst, (size_t)len, off, err);
 }
 
-static sl_status read_extents(const sl_leaf *L, const sl_file_ref *f, const sl_extent *ex,
-                              size_t n, char *dst, int64_t want, sl_error *err) {
+static sl_status read_extents(const sl_leaf *L, const sl_file_ref *f, const char *map,
+                              const sl_extent *ex, size_t n, char *dst, int64_t want,
+                              sl_error *err) {
   int64_t total = 0;
   const char *path = f->src.path, *drv = L->ds->driver->name;
   for (size_t i = 0; i < n; i++) {
@@ -125,7 +128,10 @@ static sl_status read_extents(const sl_leaf *L, const sl_file_ref *f, const sl_e
         total > want || !sl__add(ex[i].offset, ex[i].length, &end) || end > f->src.size)
       SL_FAIL(err, SL_EFORMAT, "%s: driver %s gave byte ranges that do not match the rows "
               "or lie past the file's %lld bytes", path, drv, (long long)f->src.size);
-    SL_TRY(read_range(L, f, dst + (total - ex[i].length), ex[i].offset, ex[i].length, err));
+    if (map != NULL) /* checked just above to lie inside the file as discovered */
+      memcpy(dst + (total - ex[i].length), map + ex[i].offset, (size_t)ex[i].length);
+    else
+      SL_TRY(read_range(L, f, dst + (total - ex[i].length), ex[i].offset, ex[i].length, err));
   }
   if (total != want)
     SL_FAIL(err, SL_EFORMAT, "%s: driver %s gave %lld bytes of ranges for %lld bytes of rows",
@@ -170,8 +176,8 @@ static sl_status decode(const sl_leaf *L, const sl_shard *s, const void *h,
 /* Extents where the driver gives them (the file read straight into dst,
    swapped after), the driver's decoder otherwise. */
 static sl_status read_piece(const sl_leaf *L, const sl_shard *s, const void *h,
-                            const sl_file_ref *f, const sl_segment *seg, char *dst,
-                            size_t *swap_es, sl_error *err) {
+                            const sl_file_ref *f, const char *map, const sl_segment *seg,
+                            char *dst, size_t *swap_es, sl_error *err) {
   const sl_dataset *d = L->ds;
   int64_t want = (seg->file_hi - seg->file_lo) * d->row_bytes;
   size_t n = 0;
@@ -179,7 +185,7 @@ static sl_status read_piece(const sl_leaf *L, const sl_shard *s, const void *h,
   sl_status st = SL_OK;
   if (d->driver->extents != NULL) st = get_extents(d, s, h, seg, stack, &ex, &n, err);
   if (st == SL_OK && n > 0) {
-    st = read_extents(L, f, ex, n, dst, want, err);
+    st = read_extents(L, f, map, ex, n, dst, want, err);
     size_t es = sl_dtype_size(d->dtype);
     if (st == SL_OK && s->swap && swap_es != NULL) *swap_es = sl__swap_unit(d->dtype);
     else if (st == SL_OK && s->swap) sl__byteswap(dst, (size_t)want / es, es, d->dtype);
@@ -202,8 +208,11 @@ static sl_status leaf_piece(const sl_leaf *L, const sl_segment *seg, char *dst,
                                       : L->io == SL_IO_AUTO && bytes >= SL_DIRECT_MIN;
   sl_file_ref f;
   SL_TRY(sl__cache_get(d->cache, d->file_of[seg->shard], direct, L->opened, &f, err));
-  sl_status st = read_piece(L, s, L->handles[seg->shard - L->first], &f, seg, dst, swap_es,
-                            err);
+  const char *map = NULL;
+  if (L->small_maps && bytes <= SL_MAP_MAX && L->io != SL_IO_DIRECT && d->driver->extents)
+    map = sl__cache_map(d->cache, &f);
+  sl_status st = read_piece(L, s, L->handles[seg->shard - L->first], &f, map, seg, dst,
+                            swap_es, err);
   sl__cache_put(d->cache, &f);
   return st;
 }

@@ -150,9 +150,10 @@ static sl_status read_window(reader *R, window *w, int64_t a, int64_t b, sl_erro
   size_t n = 0;
   if (st == SL_OK) st = plan_pieces(w, a, b, R->o->chunk_bytes, R->threads, &pieces, &n, err);
   if (st == SL_OK && n > 0) {
-    sl_leaf L = {d, R->o->io, w->first, w->last, (const void *const *)w->handles,
-                 &R->fault_ns, &R->opened, R->o->device, R->o->gds, &R->staging_peak,
-                 &R->gds_bytes};
+    sl_leaf L = {.ds = d, .io = R->o->io, .first = w->first, .last = w->last,
+                 .handles = (const void *const *)w->handles, .fault_ns = &R->fault_ns,
+                 .opened = &R->opened, .device = R->o->device, .gds = R->o->gds,
+                 .staging_peak = &R->staging_peak, .gds_bytes = &R->gds_bytes};
     char *dst = R->dst + (a - R->lo) * d->row_bytes;
     st = R->ex->read_pieces(R->ex, &L, pieces, n, dst, R->threads, err);
   }
@@ -247,15 +248,23 @@ sl_status sl_dataset_read_rows(const sl_dataset *d, int64_t lo, int64_t hi, void
   if (lo < 0 || hi < lo || hi > d->shape[0])
     SL_FAIL(err, SL_EINVAL, "%s: rows [%lld, %lld) are outside [0, %lld)", d->root,
             (long long)lo, (long long)hi, (long long)d->shape[0]);
-  const sl_executor *ex;
-  int threads;
-  SL_TRY(sl__choose_executor_for(o.variant, o.threads, o.memory, false, -1, &ex, &threads,
-                                 NULL, 0, err));
-  sl_read_stats full, dev;
-  sl_read_stats_init(&dev);
-  if (ex->bind != NULL) SL_TRY(bind_buffer(ex, dst, &o, &dev, err));
-  sl_status st = sl__read(d, lo, hi, ex, threads, dst, &o, &full, err);
-  sl__stats_device(&full, &dev);
+  sl_read_stats full;
+  sl_status st;
+  if (o.variant == SL_VARIANT_AUTO && o.memory == SL_MEMORY_HOST && hi > lo &&
+      (hi - lo) * d->row_bytes < SL_SMALL_READ) {
+    sl_read_stats_init(&full);
+    st = sl__take_range(d, lo, hi, dst, &o, &full, err); /* few rows: no window per call */
+  } else {
+    const sl_executor *ex;
+    int threads;
+    SL_TRY(sl__choose_executor_for(o.variant, o.threads, o.memory, false, -1, &ex, &threads,
+                                   NULL, 0, err));
+    sl_read_stats dev;
+    sl_read_stats_init(&dev);
+    if (ex->bind != NULL) SL_TRY(bind_buffer(ex, dst, &o, &dev, err));
+    st = sl__read(d, lo, hi, ex, threads, dst, &o, &full, err);
+    sl__stats_device(&full, &dev);
+  }
   sl_status so = sl__stats_out(&full, stats, err);
   return st != SL_OK ? st : so;
 }
