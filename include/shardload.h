@@ -260,13 +260,19 @@ typedef enum sl_partition_kind {
   SL_PARTITION_TILED = 1     /* tile_rows = ceil(N/P), last tile short */
 } sl_partition_kind;
 
+/** The most threads a read runs (more is SL_EINVAL), and the largest work unit. */
+#define SL_MAX_THREADS 1024
+#define SL_MAX_CHUNK_BYTES ((int64_t)1 << 36)
+
 /** How to read: sl_dataset_read_rows and sl_load. Defaults: sl_read_options_init. */
 typedef struct sl_read_options {
   size_t struct_size;          /* sizeof(sl_read_options), set by _init */
   sl_variant variant;          /* default AUTO */
-  int threads;                 /* 0 (default): the executor's default; >= 0 */
+  int threads;                 /* 0 (default): the executor's default; at most
+                                  SL_MAX_THREADS, and never more than pieces */
   sl_io_mode io;               /* default AUTO */
-  int64_t chunk_bytes;         /* work unit of the threads; default 16 MiB, >= 4096;
+  int64_t chunk_bytes;         /* work unit of the threads; default 16 MiB, 4096 to
+                                  SL_MAX_CHUNK_BYTES;
                                   formats that must decode get 4x this */
   sl_partition_kind partition; /* sl_load only; default BALANCED */
   int64_t min_rows;            /* sl_load only: tiles are at least this many rows;
@@ -355,6 +361,22 @@ SL_API SL_NODISCARD sl_status sl_array_to_dlpack(sl_array *a,
                                                  sl_error *err);
 
 /**
+ * Refuses an output path that would replace an input of d (the same file,
+ * by device and inode, or its sidecar) or that exists and is not a regular
+ * file (a symbolic link, FIFO, device or directory is never replaced).
+ * Any rank; no I/O beyond lstat. @return SL_EINVAL with a message.
+ */
+SL_API SL_NODISCARD sl_status sl_dataset_check_output(const sl_dataset *d, const char *path,
+                                                      sl_error *err);
+/**
+ * Removes the temporary files this process is writing (the outputs of
+ * sl_array_write_npy and sl_write_shard in progress). Async-signal-safe: a
+ * program's SIGINT/SIGTERM/SIGHUP handler calls it so that an interrupted
+ * write leaves nothing behind. A temporary left by a killed process is
+ * taken over by the next write of the same output.
+ */
+SL_API void sl_remove_temp_files(void);
+/**
  * Collective: writes the whole array as one .npy file, every rank writing
  * its own rows in parallel, under a temporary name renamed at the end.
  */
@@ -384,12 +406,20 @@ SL_API SL_NODISCARD sl_status sl_array_verify_reread(sl_comm *comm, const sl_arr
 
 /**
  * Writes one shard file with the named format's driver, under a temporary
- * name renamed at the end. Not collective.
+ * name renamed at the end (after an fsync). Not collective.
  */
 SL_API SL_NODISCARD sl_status sl_write_shard(const char *format, const char *path,
                                              sl_dtype dtype, int ndim,
                                              const int64_t *shape, const void *data,
                                              sl_error *err);
+
+/** sl_write_shard_flags: skip the fsync (the caller syncs many files at once). */
+#define SL_WRITE_NO_SYNC 1u
+/** sl_write_shard with flags (SL_WRITE_*). */
+SL_API SL_NODISCARD sl_status sl_write_shard_flags(const char *format, const char *path,
+                                                   sl_dtype dtype, int ndim,
+                                                   const int64_t *shape, const void *data,
+                                                   unsigned flags, sl_error *err);
 
 #ifdef __cplusplus
 }

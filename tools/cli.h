@@ -17,7 +17,8 @@ typedef struct args {
   sl_open_options open;
   sl_read_options read;
   const char *output, *shape, *dtype_name;
-  int64_t num_shards, seed;
+  int64_t num_shards;
+  uint64_t seed;
   bool verify, json, progress, force, have_seed;
 } args;
 
@@ -40,8 +41,17 @@ const char *name_of(const choice *c, int v);
 void shape_text(const int64_t *s, int n, char *buf, size_t cap);
 double now(void);
 char *join(const char *dir, const char *name);
-cJSON *read_json(const char *path);
-bool meta_seed(const char *path, uint64_t *seed);
+enum { JSON_OK = 0, JSON_MISSING = -1, JSON_BAD = -2 };
+/* The whole file parsed: JSON_OK; JSON_MISSING; or JSON_BAD, err naming it. */
+int read_json(const char *path, cJSON **out, sl_error *err);
+cJSON *seed_json(uint64_t seed);
+bool seed_of(const cJSON *s, uint64_t *seed);
+/* 1: --verify can check d against the pattern of the seed in PATH's
+   _meta.json (write made exactly these shards); 0: it cannot; -1: the
+   sidecar is there but unreadable (err). */
+int meta_pattern(const char *path, const sl_dataset *d, uint64_t *seed, sl_error *err);
+/* Async-signal-safe: removes a half-done write's staging directory. */
+void remove_staging(void);
 
 int cmd_demo(sl_comm *comm, args *a);
 int cmd_write(sl_comm *comm, args *a);

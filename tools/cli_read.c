@@ -178,13 +178,16 @@ static void report_json(const rank_report *r, int P, const sl_dataset *d, const 
   cJSON_Delete(j);
 }
 
-/* Pattern check when the directory was made by `write`, else a re-read. */
+/* Pattern check when the directory was made by `write` and these are its
+   shards, else a re-read. */
 static sl_status verify(sl_comm *comm, const sl_array *arr, const sl_dataset *d,
                         const args *a, const char **how, sl_error *err) {
-  uint64_t seed;
-  bool have = meta_seed(a->path, &seed);
+  uint64_t seed = 0;
+  int have = sl_comm_rank(comm) == 0 ? meta_pattern(a->path, d, &seed, err) : 0;
   /* every rank must take the same branch: rank 0 decides */
-  int64_t flag = have ? 1 : 0;
+  sl_status st = sl_comm_agree(comm, have < 0 ? SL_EFORMAT : SL_OK, err);
+  if (st != SL_OK) return st;
+  int64_t flag = have;
   sl_comm_bcast(comm, &flag, sizeof flag, err);
   sl_comm_bcast(comm, &seed, sizeof seed, err);
   *how = flag ? "pattern" : "reread";
@@ -228,6 +231,13 @@ int cmd_read(sl_comm *comm, args *a) {
   double t0 = now();
   if (sl_dataset_open(comm, a->path, &a->open, &d, &err) != SL_OK) return data_error(&err);
   double t1 = now();
+  if (a->output != NULL) {
+    sl_status st = sl_comm_rank(comm) == 0 ? sl_dataset_check_output(d, a->output, &err) : SL_OK;
+    if (sl_comm_agree(comm, st, &err) != SL_OK) {
+      sl_dataset_free(d);
+      return data_error(&err);
+    }
+  }
   progress(a, "loading");
   sl_array *arr;
   sl_read_stats stats;

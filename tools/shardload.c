@@ -12,6 +12,8 @@
 #define _GNU_SOURCE
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -156,17 +158,62 @@ const char *name_of(const choice *c, int v) {
   return "?";
 }
 
+/* The numeric options and their ranges: anything outside is a usage error,
+   never a silent wrap (4294967297 threads is not 1). */
+static const struct {
+  const char *opt;
+  int64_t lo, hi;
+} ranges[] = {{"--threads", 0, SL_MAX_THREADS},
+              {"--min-rows", 1, INT64_MAX},
+              {"--chunk-mib", 1, SL_MAX_CHUNK_BYTES >> 20},
+              {"--header-bytes", 0, INT64_MAX},
+              {"--num-shards", 1, 1000000}};
+
+static int set_seed(args *a, const char *v) {
+  char *end;
+  errno = 0;
+  unsigned long long s = strtoull(v, &end, 10);
+  if (errno != 0 || end == v || *end != '\0' || v[0] == '-' || v[0] == '+' || v[0] == ' ')
+    return usage_error("--seed: expected an integer from 0 to %llu, got '%s'",
+                       (unsigned long long)UINT64_MAX, v);
+  a->seed = (uint64_t)s;
+  a->have_seed = true;
+  return 0;
+}
+
+static int set_number(args *a, const char *opt, const char *v) {
+  if (strcmp(opt, "--seed") == 0) return set_seed(a, v);
+  size_t i = 0;
+  while (i < sizeof ranges / sizeof ranges[0] && strcmp(ranges[i].opt, opt) != 0) i++;
+  if (i == sizeof ranges / sizeof ranges[0]) return usage_error("unknown option %s", opt);
+  int64_t n;
+  if ((!parse_i64(v, &n) || n < ranges[i].lo || n > ranges[i].hi) && ranges[i].hi == INT64_MAX)
+    return usage_error("%s: expected an integer >= %lld, got '%s'", opt,
+                       (long long)ranges[i].lo, v);
+  if (!parse_i64(v, &n) || n < ranges[i].lo || n > ranges[i].hi)
+    return usage_error("%s: expected an integer from %lld to %lld, got '%s'", opt,
+                       (long long)ranges[i].lo, (long long)ranges[i].hi, v);
+  if (strcmp(opt, "--threads") == 0) a->read.threads = (int)n;
+  else if (strcmp(opt, "--min-rows") == 0) a->read.min_rows = n;
+  else if (strcmp(opt, "--chunk-mib") == 0) a->read.chunk_bytes = n << 20;
+  else if (strcmp(opt, "--header-bytes") == 0) a->open.header_bytes = n;
+  else a->num_shards = n;
+  return 0;
+}
+
 /* Options that take a value; @return 0, or an exit code. */
 static int set_value(args *a, const char *opt, const char *v) {
   int iv;
-  int64_t n;
   if (strcmp(opt, "--format") == 0) a->open.format = v;
   else if (strcmp(opt, "--pattern") == 0) a->open.pattern = v;
   else if (strcmp(opt, "--dataset") == 0) a->open.dataset = v;
   else if (strcmp(opt, "--trailing") == 0) a->open.trailing = v;
   else if (strcmp(opt, "--columns") == 0) a->open.columns = v;
   else if (strcmp(opt, "--fill-nulls") == 0) a->open.fill_nulls = v;
-  else if (strcmp(opt, "--output") == 0) a->output = v;
+  else if (strcmp(opt, "--output") == 0) {
+    if (*v == '\0') return usage_error("--output: expected a file name, got ''");
+    a->output = v;
+  }
   else if (strcmp(opt, "--shape") == 0) a->shape = v;
   else if (strcmp(opt, "--dtype") == 0) a->open.dtype = a->dtype_name = v;
   else if (strcmp(opt, "--shard-dir") == 0) a->path = v;
@@ -179,22 +226,9 @@ static int set_value(args *a, const char *opt, const char *v) {
   } else if (strcmp(opt, "--partition") == 0) {
     if (!pick(partitions, v, &iv)) return usage_error("--partition: expected balanced|tiled, got '%s'", v);
     a->read.partition = (sl_partition_kind)iv;
-  } else if (!parse_i64(v, &n) || n < 0) {
-    return usage_error("%s: expected a non-negative integer, got '%s'", opt, v);
-  } else if (strcmp(opt, "--threads") == 0) {
-    a->read.threads = (int)n;
-  } else if (strcmp(opt, "--min-rows") == 0) {
-    if (n < 1) return usage_error("--min-rows: expected >= 1, got %lld", (long long)n);
-    a->read.min_rows = n;
-  } else if (strcmp(opt, "--chunk-mib") == 0) {
-    if (n < 1) return usage_error("--chunk-mib: expected >= 1, got %lld", (long long)n);
-    a->read.chunk_bytes = n << 20;
-  } else if (strcmp(opt, "--header-bytes") == 0) a->open.header_bytes = n;
-  else if (strcmp(opt, "--num-shards") == 0) a->num_shards = n;
-  else if (strcmp(opt, "--seed") == 0) {
-    a->seed = n;
-    a->have_seed = true;
-  } else return usage_error("unknown option %s", opt);
+  } else {
+    return set_number(a, opt, v);
+  }
   return 0;
 }
 
@@ -269,31 +303,132 @@ char *join(const char *dir, const char *name) {
   return p;
 }
 
-cJSON *read_json(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (f == NULL) return NULL;
-  char buf[1 << 16];
-  size_t n = fread(buf, 1, sizeof buf - 1, f);
-  fclose(f);
-  buf[n] = '\0';
-  return cJSON_Parse(buf);
+/* The whole file, however long (a sidecar of a million shards is tens of
+   MB); O_NONBLOCK and the fstat first, so a FIFO under the name is an error
+   rather than a wait for a writer. */
+#define JSON_MAX_BYTES ((off_t)1 << 30)
+
+int read_json(const char *path, cJSON **out, sl_error *err) {
+  *out = NULL;
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0 && (errno == ENOENT || errno == ENOTDIR)) return JSON_MISSING;
+  struct stat st;
+  const char *why = NULL;
+  if (fd < 0) why = strerror(errno);
+  else if (fstat(fd, &st) != 0) why = strerror(errno);
+  else if (!S_ISREG(st.st_mode)) why = "not a regular file";
+  else if (st.st_size > JSON_MAX_BYTES) why = "larger than 1 GiB";
+  char *buf = why ? NULL : malloc((size_t)st.st_size + 1);
+  if (!why && buf == NULL) why = "out of memory";
+  size_t got = 0;
+  while (!why && got < (size_t)st.st_size) {
+    ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) why = r < 0 ? strerror(errno) : "shorter than its size";
+    else got += (size_t)r;
+  }
+  if (fd >= 0) close(fd);
+  if (!why) {
+    buf[got] = '\0';
+    if ((*out = cJSON_ParseWithLength(buf, got)) == NULL) why = "not valid JSON";
+  }
+  free(buf);
+  if (!why) return JSON_OK;
+  snprintf(err->message, sizeof err->message, "%s: cannot read: %s", path, why);
+  err->code = SL_EFORMAT;
+  return JSON_BAD;
 }
 
-/* The seed `write` recorded in PATH's _meta.json, if any. */
-bool meta_seed(const char *path, uint64_t *seed) {
+/* A seed as write records it: a number while doubles hold it exactly, else
+   a string of digits. */
+cJSON *seed_json(uint64_t seed) {
+  if (seed <= ((uint64_t)1 << 53)) return cJSON_CreateNumber((double)seed);
+  char buf[32];
+  snprintf(buf, sizeof buf, "%llu", (unsigned long long)seed);
+  return cJSON_CreateString(buf);
+}
+
+bool seed_of(const cJSON *s, uint64_t *seed) {
+  if (cJSON_IsNumber(s)) {
+    double v = s->valuedouble;
+    if (!(v >= 0 && v <= 9007199254740992.0) || v != (double)(uint64_t)v) return false;
+    *seed = (uint64_t)v;
+    return true;
+  }
+  if (!cJSON_IsString(s) || s->valuestring[0] < '0' || s->valuestring[0] > '9') return false;
+  char *end;
+  errno = 0;
+  unsigned long long v = strtoull(s->valuestring, &end, 10);
+  if (errno != 0 || *end != '\0') return false;
+  *seed = (uint64_t)v;
+  return true;
+}
+
+static const char *base_name(const char *p) {
+  const char *s = strrchr(p, '/');
+  return s ? s + 1 : p;
+}
+
+/* The shards loaded are those write made, in its order and with its rows:
+   only then do the pattern's global rows line up with the array's. */
+static bool same_shards(const cJSON *j, const sl_dataset *d) {
+  const cJSON *files = cJSON_GetObjectItemCaseSensitive(j, "files");
+  const cJSON *rows = cJSON_GetObjectItemCaseSensitive(j, "rows");
+  const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(j, "format");
+  const cJSON *dt = cJSON_GetObjectItemCaseSensitive(j, "dtype");
+  size_t n = sl_dataset_num_shards(d);
+  if (!cJSON_IsArray(files) || (size_t)cJSON_GetArraySize(files) != n) return false;
+  if (!cJSON_IsString(fmt) || strcmp(fmt->valuestring, sl_dataset_format(d)) != 0) return false;
+  if (!cJSON_IsString(dt) || strcmp(dt->valuestring, sl_dtype_str(sl_dataset_dtype(d))) != 0)
+    return false;
+  if (cJSON_IsArray(rows) && (size_t)cJSON_GetArraySize(rows) != n) return false;
+  const cJSON *f = files->child, *r = cJSON_IsArray(rows) ? rows->child : NULL;
+  for (size_t i = 0; i < n; i++, f = f->next, r = r ? r->next : NULL) {
+    int64_t got;
+    const char *member, *path = sl_dataset_shard(d, i, &got, &member);
+    if (!cJSON_IsString(f) || member != NULL || strcmp(base_name(path), f->valuestring) != 0)
+      return false;
+    if (r != NULL && (!cJSON_IsNumber(r) || r->valuedouble != (double)got)) return false;
+  }
+  return true;
+}
+
+int meta_pattern(const char *path, const sl_dataset *d, uint64_t *seed, sl_error *err) {
   struct stat st;
-  if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) return false;
+  if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) return 0;
   char *m = join(path, META_NAME);
-  cJSON *j = m ? read_json(m) : NULL;
+  cJSON *j = NULL;
+  int rc = m ? read_json(m, &j, err) : JSON_MISSING;
   free(m);
-  cJSON *s = cJSON_GetObjectItemCaseSensitive(j, "seed");
-  bool ok = cJSON_IsNumber(s);
-  if (ok) *seed = (uint64_t)s->valuedouble;
+  if (rc == JSON_BAD) return -1;
+  int ok = rc == JSON_OK && seed_of(cJSON_GetObjectItemCaseSensitive(j, "seed"), seed) &&
+           same_shards(j, d);
   cJSON_Delete(j);
   return ok;
 }
 
 /* ---------------------------------------------------------------- main */
+
+/* An interrupted write leaves no temporary file: the handler removes what
+   the library is writing, then the signal takes its default course (the
+   exit status still says which signal). mpiexec ends the other ranks of a
+   failed job with SIGTERM, so a surviving rank removes the output's
+   temporary file even when the rank that made it was killed outright. */
+static void on_signal(int sig) {
+  sl_remove_temp_files();
+  remove_staging();
+  raise(sig); /* SA_RESETHAND: the default action, once this returns */
+}
+
+static void catch_signals(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sa.sa_flags = SA_RESETHAND;
+  sigemptyset(&sa.sa_mask);
+  const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+  for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) sigaction(sigs[i], &sa, NULL);
+}
 
 static int dispatch(sl_comm *comm, args *a) {
   if (strcmp(a->cmd, "demo") == 0) return cmd_demo(comm, a);
@@ -325,6 +460,7 @@ int main(int argc, char **argv) {
   sl_error err = {0};
   if (sl_comm_init(SL_LAUNCH_AUTO, &argc, &argv, &comm, &err) != SL_OK) return data_error(&err);
   rank0 = sl_comm_rank(comm) == 0;
+  catch_signals();
   rc = dispatch(comm, &a);
   fflush(stdout);
   sl_comm_free(comm);

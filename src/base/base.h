@@ -34,6 +34,8 @@
 
 /* ------------------------------------------------------------------ errors */
 
+/* Replaces every occurrence of from in err's message with to. */
+void sl__error_rename(sl_error *err, const char *from, const char *to);
 /* Records the message unless err already holds one; @return code. */
 sl_status sl__fail(sl_error *err, sl_status code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -161,10 +163,19 @@ sl_status sl__file_size(int fd, const char *path, int64_t *size, sl_error *err);
 void sl__close(int fd);
 /* The alignment O_DIRECT needs for memory and offsets on this file. */
 size_t sl__direct_align(int fd);
-/* Creates path.tmp.<unique> for writing; *tmp receives the name (malloc). */
+/* path's identity (lstat without follow); @return 0 or the errno. */
+int sl__stat_id(const char *path, bool follow, sl_file_id *id);
+/* SL_EINVAL when path exists and is not a regular file, or is empty. */
+sl_status sl__check_output_path(const char *path, sl_error *err);
+/* Creates or takes over path's temporary file (PATH.shardload-tmp, locked)
+   for writing; *tmp receives the name (malloc). */
 sl_status sl__create_temp(const char *path, int *fd, char **tmp, sl_error *err);
-/* fsyncs, closes, renames tmp over path; removes tmp on failure. */
-sl_status sl__commit_temp(int fd, char *tmp, const char *path, sl_error *err);
+/* Names a temporary file for sl_remove_temp_files (without room, the next
+   run to the same output takes it over). create/commit/abort do it. */
+void sl__temp_register(const char *name);
+void sl__temp_forget(const char *name);
+/* fsyncs (when sync), closes, renames tmp over path; removes tmp on failure. */
+sl_status sl__commit_temp(int fd, char *tmp, const char *path, bool sync, sl_error *err);
 void sl__abort_temp(int fd, char *tmp);
 sl_status sl__open_write(const char *path, int *fd, sl_error *err);
 sl_status sl__truncate(int fd, const char *path, int64_t size, sl_error *err);

@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -206,36 +207,139 @@ size_t sl__direct_align(int fd) {
   return 4096;
 }
 
+/* ------------------------------------------------------- temporary files */
+
+/* The temporary name is fixed per output (PATH.shardload-tmp): a run killed
+   before it could clean up leaves at most one, which the next write of the
+   same output takes over, and a lock on it keeps two writers of one output
+   apart. The names of the temporary files this process is writing are kept
+   where a signal handler can reach them: sl_remove_temp_files unlinks them
+   (async-signal-safe), so an interrupted command leaves nothing behind. */
+#define SL_TEMP_SUFFIX ".shardload-tmp"
+#define SL_MAX_TEMPS 16
+#define SL_TEMP_NAME_MAX 4096
+
+static char temp_names[SL_MAX_TEMPS][SL_TEMP_NAME_MAX];
+static _Atomic int temp_live[SL_MAX_TEMPS];
+static pthread_mutex_t temp_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void sl__temp_register(const char *name) {
+  size_t n = strlen(name) + 1;
+  if (n > SL_TEMP_NAME_MAX) return;
+  pthread_mutex_lock(&temp_lock);
+  for (int i = 0; i < SL_MAX_TEMPS; i++)
+    if (atomic_load(&temp_live[i]) == 0) {
+      memcpy(temp_names[i], name, n);
+      atomic_store(&temp_live[i], 1);
+      break;
+    }
+  pthread_mutex_unlock(&temp_lock);
+}
+
+void sl__temp_forget(const char *name) {
+  pthread_mutex_lock(&temp_lock);
+  for (int i = 0; i < SL_MAX_TEMPS; i++)
+    if (atomic_load(&temp_live[i]) != 0 && strcmp(temp_names[i], name) == 0) {
+      atomic_store(&temp_live[i], 0);
+      break;
+    }
+  pthread_mutex_unlock(&temp_lock);
+}
+
+void sl_remove_temp_files(void) {
+  for (int i = 0; i < SL_MAX_TEMPS; i++)
+    if (atomic_load(&temp_live[i]) != 0) unlink(temp_names[i]);
+}
+
+/* An existing output that is not a regular file (a symlink, FIFO, device or
+   directory) is never replaced: renaming over it would swap a device node or
+   a link for a file of ours. */
+sl_status sl__check_output_path(const char *path, sl_error *err) {
+  if (path == NULL || *path == '\0')
+    SL_FAIL(err, SL_EINVAL, "the output path is empty");
+  struct stat st;
+  if (lstat(path, &st) != 0) {
+    if (errno == ENOENT) return SL_OK;
+    SL_FAIL(err, SL_EIO, "%s: cannot check the output path: %s", path, strerror(errno));
+  }
+  if (!S_ISREG(st.st_mode))
+    SL_FAIL(err, SL_EINVAL, "%s: exists and is %s, not a regular file; refusing to replace it",
+            path, S_ISLNK(st.st_mode) ? "a symbolic link" : S_ISDIR(st.st_mode) ? "a directory"
+                  : S_ISFIFO(st.st_mode) ? "a FIFO" : S_ISSOCK(st.st_mode) ? "a socket"
+                  : "a device");
+  return SL_OK;
+}
+
+int sl__stat_id(const char *path, bool follow, sl_file_id *id) {
+  struct stat st;
+  if ((follow ? stat(path, &st) : lstat(path, &st)) != 0) return errno;
+  id_of(&st, id);
+  return 0;
+}
+
+/* An open-file-description lock: unlike flock it does not collide with the
+   flock HDF5 takes on the file it writes under our temporary name. */
+static int lock_whole(int fd) {
+  struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+  return fcntl(fd, F_OFD_SETLK, &fl);
+}
+
 sl_status sl__create_temp(const char *path, int *fd, char **tmp, sl_error *err) {
-  size_t n = strlen(path) + 48;
+  SL_TRY(sl__check_output_path(path, err));
+  size_t n = strlen(path) + sizeof SL_TEMP_SUFFIX;
+  if (n > SL_TEMP_NAME_MAX) SL_FAIL(err, SL_EINVAL, "%s: path too long", path);
   char *name = sl__malloc(n);
   if (name == NULL) SL_FAIL(err, SL_ENOMEM, "%s: out of memory", path);
-  snprintf(name, n, "%s.tmp.%ld.%lx", path, (long)getpid(), (unsigned long)time(NULL));
-  int f = open(name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (f < 0) {
-    int e = errno;
+  snprintf(name, n, "%s" SL_TEMP_SUFFIX, path);
+  /* O_NOFOLLOW and the fstat: a link or FIFO planted under the name is
+     never written through or waited on */
+  int f = open(name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
+  int e = f < 0 ? errno : 0;
+  struct stat st;
+  if (f >= 0 && (fstat(f, &st) != 0 || !S_ISREG(st.st_mode))) e = EEXIST;
+  else if (f >= 0 && lock_whole(f) != 0) e = errno == EAGAIN || errno == EACCES ? EBUSY : errno;
+  else if (f >= 0 && ftruncate(f, 0) != 0) e = errno;
+  if (e != 0) {
+    if (f >= 0) close(f);
     sl__free(name);
-    SL_FAIL(err, SL_EIO, "%s: cannot create a temporary file beside it: %s", path,
-            strerror(e));
+    if (e == EBUSY) SL_FAIL(err, SL_EIO, "%s: another process is writing it now", path);
+    if (e == EEXIST || e == ELOOP)
+      SL_FAIL(err, SL_EIO, "%s: cannot write it: something other than a regular file holds "
+              "the name of its temporary file (%s" SL_TEMP_SUFFIX ")", path, path);
+    SL_FAIL(err, SL_EIO, "%s: cannot create a file beside it: %s", path, strerror(e));
   }
+  /* the flag off again: writes to a regular file never block anyway */
+  fcntl(f, F_SETFL, fcntl(f, F_GETFL) & ~O_NONBLOCK);
+  sl__temp_register(name);
   *fd = f;
   *tmp = name;
   return SL_OK;
 }
 
 void sl__abort_temp(int fd, char *tmp) {
+  if (tmp != NULL) {
+    unlink(tmp);
+    sl__temp_forget(tmp);
+  }
   if (fd >= 0) close(fd);
-  if (tmp != NULL) unlink(tmp);
   sl__free(tmp);
 }
 
-sl_status sl__commit_temp(int fd, char *tmp, const char *path, sl_error *err) {
+/* The rename happens while the lock is held, so a second writer that opens
+   the name afterwards makes a new file rather than truncating ours. */
+sl_status sl__commit_temp(int fd, char *tmp, const char *path, bool sync, sl_error *err) {
   int e = 0;
-  if (fsync(fd) != 0) e = errno;
-  if (close(fd) != 0 && e == 0) e = errno;
+  if (sync && fsync(fd) != 0) e = errno;
+  sl_status st = e == 0 ? sl__check_output_path(path, err) : SL_OK;
+  if (st != SL_OK) {
+    sl__abort_temp(fd, tmp);
+    return st;
+  }
   if (e == 0 && rename(tmp, path) != 0) e = errno;
+  if (close(fd) != 0 && e == 0) e = errno;
+  if (e != 0) unlink(tmp);
+  sl__temp_forget(tmp);
   if (e != 0) {
-    unlink(tmp);
     sl__free(tmp);
     SL_FAIL(err, SL_EIO, "%s: cannot finish writing: %s", path, strerror(e));
   }
@@ -349,7 +453,7 @@ sl_status sl__pread_direct(int fd, const char *path, void *buf, size_t n, int64_
 }
 
 sl_status sl__open_write(const char *path, int *fd, sl_error *err) {
-  int f = open(path, O_WRONLY | O_CLOEXEC);
+  int f = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
   if (f < 0) SL_FAIL(err, SL_EIO, "%s: cannot open for writing: %s", path, strerror(errno));
   *fd = f;
   return SL_OK;

@@ -65,6 +65,25 @@ sl_status sl_error_setf(sl_error *err, sl_status code, const char *fmt, ...) {
   return code;
 }
 
+/* Writers work under a temporary name; their messages name the output
+   instead, which is what the user asked for. */
+void sl__error_rename(sl_error *err, const char *from, const char *to) {
+  if (err == NULL || from == NULL || *from == '\0') return;
+  char out[sizeof err->message];
+  size_t k = 0, nf = strlen(from), nt = strlen(to);
+  for (const char *p = err->message; *p && k + 1 < sizeof out;) {
+    if (strncmp(p, from, nf) == 0 && k + nt + 1 < sizeof out) {
+      memcpy(out + k, to, nt);
+      k += nt;
+      p += nf;
+    } else {
+      out[k++] = *p++;
+    }
+  }
+  out[k] = '\0';
+  memcpy(err->message, out, k + 1);
+}
+
 /* ------------------------------------------------------------------ dtypes */
 
 typedef struct dtype_row {

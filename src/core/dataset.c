@@ -104,6 +104,56 @@ sl_status sl__dataset_start(sl_dataset *d, bool discovering, sl_error *err) {
   return SL_OK;
 }
 
+/* ----------------------------------------------------------- outputs */
+
+/* A device number that came in the broadcast is unknown here: the inode,
+   size and mtime must all match then. */
+static bool same_file(const sl_file_id *in, const sl_file_id *out) {
+  if (in->ino != out->ino) return false;
+  if (in->dev != SL_DEV_UNKNOWN) return in->dev == out->dev;
+  return in->size == out->size && in->mtime_sec == out->mtime_sec &&
+         in->mtime_nsec == out->mtime_nsec;
+}
+
+/* The directory part of path ("." when it has none), in buf. */
+static const char *dir_of(const char *path, char *buf, size_t cap) {
+  const char *slash = strrchr(path, '/');
+  if (slash == NULL) return ".";
+  snprintf(buf, cap, "%.*s", (int)(slash == path ? 1 : slash - path), path);
+  return buf;
+}
+
+/* A sidecar (_meta.json) in the directory of the first shard: the raw
+   driver's layout and write's record, both inputs of a sort. */
+static bool is_sidecar(const sl_dataset *d, const char *path) {
+  const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+  if (strcmp(base, "_meta.json") != 0 || d->nfiles == 0) return false;
+  char a[4096], b[4096];
+  sl_file_id da, db;
+  return sl__stat_id(dir_of(path, a, sizeof a), true, &da) == 0 &&
+         sl__stat_id(dir_of(d->files[0], b, sizeof b), true, &db) == 0 && da.dev == db.dev &&
+         da.ino == db.ino;
+}
+
+sl_status sl_dataset_check_output(const sl_dataset *d, const char *path, sl_error *err) {
+  sl_error_clear(err);
+  if (d == NULL) SL_FAIL(err, SL_EINVAL, "sl_dataset_check_output: no dataset");
+  SL_TRY(sl__check_output_path(path, err));
+  if (is_sidecar(d, path))
+    SL_FAIL(err, SL_EINVAL, "%s: is the sidecar of the dataset being read; refusing to "
+            "replace it", path);
+  sl_file_id out;
+  if (sl__stat_id(path, false, &out) != 0) return SL_OK; /* a new file */
+  for (size_t i = 0; i < d->nfiles; i++) {
+    if (!same_file(&d->ids[i], &out)) continue;
+    if (strcmp(path, d->files[i]) == 0)
+      SL_FAIL(err, SL_EINVAL, "%s: is an input of this read; refusing to replace it", path);
+    SL_FAIL(err, SL_EINVAL, "%s: is the same file as %s, an input of this read; refusing "
+            "to replace it", path, d->files[i]);
+  }
+  return SL_OK;
+}
+
 /* ------------------------------------------------------------- messages */
 
 const char *sl__shard_label(const sl_shard *s, char *buf, size_t cap) {

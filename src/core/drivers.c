@@ -113,7 +113,14 @@ const char *sl_format_extension(const char *format, int *writable) {
 
 sl_status sl_write_shard(const char *format, const char *path, sl_dtype dtype, int ndim,
                          const int64_t *shape, const void *data, sl_error *err) {
+  return sl_write_shard_flags(format, path, dtype, ndim, shape, data, 0, err);
+}
+
+sl_status sl_write_shard_flags(const char *format, const char *path, sl_dtype dtype, int ndim,
+                               const int64_t *shape, const void *data, unsigned flags,
+                               sl_error *err) {
   sl_error_clear(err);
+  if (flags & ~SL_WRITE_NO_SYNC) SL_FAIL(err, SL_EINVAL, "%s: unknown write flags %#x", path, flags);
   const sl_driver *d = format ? sl__driver_by_name(format) : sl__driver_for_path(path);
   if (d == NULL)
     SL_FAIL(err, SL_ENOTSUP, "%s: no format driver named '%s' in this build (built in: %s)",
@@ -126,8 +133,9 @@ sl_status sl_write_shard(const char *format, const char *path, sl_dtype dtype, i
   SL_TRY(sl__create_temp(path, &fd, &tmp, err));
   sl_status st = d->write(tmp, dtype, ndim, shape, data, err);
   if (st != SL_OK) {
+    sl__error_rename(err, tmp, path);
     sl__abort_temp(fd, tmp);
     return st;
   }
-  return sl__commit_temp(fd, tmp, path, err);
+  return sl__commit_temp(fd, tmp, path, !(flags & SL_WRITE_NO_SYNC), err);
 }

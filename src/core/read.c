@@ -28,13 +28,14 @@ sl_status sl__read_options(const sl_read_options *in, sl_read_options *o, sl_err
                          "sl_read_options", "sl_read_options_init", err));
   if ((unsigned)o->variant > SL_VARIANT_GPU)
     SL_FAIL(err, SL_EINVAL, "option variant: %d is not a variant", (int)o->variant);
-  if (o->threads < 0)
-    SL_FAIL(err, SL_EINVAL, "option threads: expected >= 0 but found %d", o->threads);
+  if (o->threads < 0 || o->threads > SL_MAX_THREADS)
+    SL_FAIL(err, SL_EINVAL, "option threads: expected 0 to %d but found %d", SL_MAX_THREADS,
+            o->threads);
   if ((unsigned)o->io > SL_IO_DIRECT)
     SL_FAIL(err, SL_EINVAL, "option io: %d is not an I/O mode", (int)o->io);
-  if (o->chunk_bytes < 4096)
-    SL_FAIL(err, SL_EINVAL, "option chunk_bytes: expected >= 4096 but found %lld",
-            (long long)o->chunk_bytes);
+  if (o->chunk_bytes < 4096 || o->chunk_bytes > SL_MAX_CHUNK_BYTES)
+    SL_FAIL(err, SL_EINVAL, "option chunk_bytes: expected 4096 to %lld but found %lld",
+            (long long)SL_MAX_CHUNK_BYTES, (long long)o->chunk_bytes);
   if ((unsigned)o->partition > SL_PARTITION_TILED)
     SL_FAIL(err, SL_EINVAL, "option partition: %d is not a partition", (int)o->partition);
   if (o->min_rows < 1)

@@ -108,28 +108,35 @@ sl_status sl_array_write_npy(sl_comm *comm, const sl_array *a, const char *path,
   int fd0 = -1;
   char *tmp = NULL;
   bool root = sl_comm_rank(comm) == 0;
+  int64_t size = 0;
   sl_status st = sl__npy_header(a->dtype, a->ndim, a->shape, hdr, sizeof hdr, &hl, err);
+  if (st == SL_OK && !sl__mul(a->shape[0], a->row_bytes, &size))
+    st = sl__fail(err, SL_EINVAL, "%s: the array is too large for one file", path);
   if (st == SL_OK && root) {
     st = sl__create_temp(path, &fd0, &tmp, err);
     if (st == SL_OK && strlen(tmp) >= sizeof tmpname)
       st = sl__fail(err, SL_EINVAL, "%s: path too long", path);
     if (st == SL_OK) {
       strcpy(tmpname, tmp);
-      st = sl__pwrite_full(fd0, tmp, hdr, hl, 0, err);
+      st = sl__pwrite_full(fd0, path, hdr, hl, 0, err);
     }
-    if (st == SL_OK) st = sl__truncate(fd0, tmp, (int64_t)hl + a->shape[0] * a->row_bytes, err);
+    if (st == SL_OK) st = sl__truncate(fd0, path, (int64_t)hl + size, err);
   }
   st = sl_comm_agree(comm, st, err);
   if (st == SL_OK) {
     sl__comm_bcast(comm, tmpname, sizeof tmpname);
     int fd = fd0;
-    if (!root) st = sl__open_write(tmpname, &fd, err);
-    if (st == SL_OK) st = sl__array_pwrite_local(a, fd, tmpname, (int64_t)hl, err);
+    /* every rank knows the name, so whichever survives a signal removes it */
+    if (!root) sl__temp_register(tmpname);
+    if (!root && (st = sl__open_write(tmpname, &fd, err)) != SL_OK)
+      sl__error_rename(err, tmpname, path);
+    if (st == SL_OK) st = sl__array_pwrite_local(a, fd, path, (int64_t)hl, err);
     if (!root && fd >= 0) sl__close(fd);
     st = sl_comm_agree(comm, st, err);
+    if (!root) sl__temp_forget(tmpname);
   }
   if (root && tmp != NULL) {
-    if (st == SL_OK) st = sl__commit_temp(fd0, tmp, path, err);
+    if (st == SL_OK) st = sl__commit_temp(fd0, tmp, path, true, err);
     else sl__abort_temp(fd0, tmp);
   }
   return sl_comm_agree(comm, st, err);

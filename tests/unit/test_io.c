@@ -149,7 +149,7 @@ static void test_io_temporary_files_never_replace_on_failure(void **state) {
   assert_int_equal(st.st_size, 3);
   assert_int_equal(sl__create_temp(out, &fd, &tmp, &err), SL_OK);
   assert_int_equal(sl__pwrite_full(fd, tmp, "new!", 4, 0, &err), SL_OK);
-  assert_int_equal(sl__commit_temp(fd, tmp, out, &err), SL_OK);
+  assert_int_equal(sl__commit_temp(fd, tmp, out, true, &err), SL_OK);
   assert_int_equal(stat(out, &st), 0);
   assert_int_equal(st.st_size, 4);
   char **names;
@@ -161,6 +161,83 @@ static void test_io_temporary_files_never_replace_on_failure(void **state) {
   rm_tree(d);
 }
 
+/* The temporary name is fixed per output: a second writer of the same
+   output is refused while the first holds it, a stale one is taken over,
+   and sl_remove_temp_files (what the signal handlers call) removes the
+   files in progress and only those. */
+static void test_io_temporary_name_is_locked_and_removable(void **state) {
+  (void)state;
+  char *d = make_tmpdir();
+  char *out = path_in(d, "out.npy"), *other = path_in(d, "other.npy");
+  write_bytes(d, "out.npy.shardload-tmp", "stale", 5);
+  int fd, fd2;
+  char *tmp, *tmp2;
+  sl_error err = {0};
+  assert_int_equal(sl__create_temp(out, &fd, &tmp, &err), SL_OK);
+  struct stat st;
+  assert_int_equal(fstat(fd, &st), 0);
+  assert_int_equal(st.st_size, 0); /* the stale bytes are gone */
+  sl_error_clear(&err);
+  assert_int_equal(sl__create_temp(out, &fd2, &tmp2, &err), SL_EIO);
+  assert_non_null(strstr(err.message, "another process is writing it now"));
+  assert_null(strstr(err.message, "shardload-tmp"));
+  sl_error_clear(&err);
+  assert_int_equal(sl__create_temp(other, &fd2, &tmp2, &err), SL_OK);
+  sl_remove_temp_files();
+  assert_int_not_equal(access(tmp, F_OK), 0);
+  assert_int_not_equal(access(tmp2, F_OK), 0);
+  sl__abort_temp(fd, tmp);
+  sl__abort_temp(fd2, tmp2);
+  /* committed files are forgotten: removing again touches nothing */
+  assert_int_equal(sl__create_temp(out, &fd, &tmp, &err), SL_OK);
+  assert_int_equal(sl__commit_temp(fd, tmp, out, false, &err), SL_OK);
+  write_bytes(d, "out.npy.shardload-tmp", "x", 1);
+  sl_remove_temp_files();
+  assert_int_equal(access(out, F_OK), 0);
+  char *again = path_in(d, "out.npy.shardload-tmp");
+  assert_int_equal(access(again, F_OK), 0);
+  free(again);
+  free(out);
+  free(other);
+  rm_tree(d);
+}
+
+/* Outputs that are not regular files are never replaced, nor written
+   through a link planted under the temporary name. */
+static void test_io_output_must_be_a_regular_file(void **state) {
+  (void)state;
+  char *d = make_tmpdir();
+  char *fifo = path_in(d, "f.npy"), *link = path_in(d, "l.npy"), *t = path_in(d, "t.npy");
+  char *tlink = path_in(d, "t.npy.shardload-tmp"), *target = path_in(d, "target");
+  assert_int_equal(mkfifo(fifo, 0644), 0);
+  write_bytes(d, "target", "keep", 4);
+  assert_int_equal(symlink(target, link), 0);
+  assert_int_equal(symlink(target, tlink), 0);
+  sl_error err = {0};
+  assert_int_equal(sl__check_output_path(fifo, &err), SL_EINVAL);
+  assert_non_null(strstr(err.message, "a FIFO, not a regular file"));
+  sl_error_clear(&err);
+  assert_int_equal(sl__check_output_path(link, &err), SL_EINVAL);
+  assert_non_null(strstr(err.message, "a symbolic link"));
+  sl_error_clear(&err);
+  assert_int_equal(sl__check_output_path("/dev/null", &err), SL_EINVAL);
+  sl_error_clear(&err);
+  assert_int_equal(sl__check_output_path("", &err), SL_EINVAL);
+  sl_error_clear(&err);
+  int fd;
+  char *tmp;
+  assert_int_equal(sl__create_temp(t, &fd, &tmp, &err), SL_EIO);
+  struct stat st;
+  assert_int_equal(stat(target, &st), 0);
+  assert_int_equal(st.st_size, 4);
+  free(fifo);
+  free(link);
+  free(t);
+  free(tlink);
+  free(target);
+  rm_tree(d);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_io_every_allocation_failure_is_enomem),
@@ -169,6 +246,8 @@ int main(void) {
       cmocka_unit_test(test_io_identity_names_what_changed),
       cmocka_unit_test(test_io_only_regular_files_are_read),
       cmocka_unit_test(test_io_temporary_files_never_replace_on_failure),
+      cmocka_unit_test(test_io_temporary_name_is_locked_and_removable),
+      cmocka_unit_test(test_io_output_must_be_a_regular_file),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -126,7 +126,12 @@ static void test_options_out_of_range_named(void **state) {
   float out[3];
   sl_error err;
   assert_int_equal(sl_dataset_read_rows(ds, 0, 1, out, &o, NULL, &err), SL_EINVAL);
-  assert_string_equal(err.message, "option chunk_bytes: expected >= 4096 but found 10");
+  assert_string_equal(err.message,
+                      "option chunk_bytes: expected 4096 to 68719476736 but found 10");
+  sl_read_options_init(&o);
+  o.threads = SL_MAX_THREADS + 1;
+  assert_int_equal(sl_dataset_read_rows(ds, 0, 1, out, &o, NULL, &err), SL_EINVAL);
+  assert_string_equal(err.message, "option threads: expected 0 to 1024 but found 1025");
   sl_read_options_init(&o);
   o.min_rows = 0;
   sl_array *a = (sl_array *)1;

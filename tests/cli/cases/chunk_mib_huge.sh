@@ -1,0 +1,1 @@
+$SL read $T --chunk-mib 99999999999999

@@ -1,0 +1,2 @@
+mkfifo $T/x.npy
+timeout 20 $SL read $T/x.npy

@@ -1,0 +1,1 @@
+$SL read $T --output ""

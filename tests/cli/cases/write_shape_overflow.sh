@@ -1,0 +1,1 @@
+$SL write $T/ds --shape 1,4611686018427387904 --dtype float32
