@@ -44,7 +44,8 @@ def parse():
     ap.add_argument("--shardload", required=True)
     ap.add_argument("--mpiexec", required=True)
     ap.add_argument("--shim", required=True, help="pause_shim.so (tests/stress)")
-    ap.add_argument("--work", required=True, help="a folder of the build tree (shared by the hosts)")
+    ap.add_argument("--work", required=True,
+                    help="a folder of the build tree (shared by the hosts)")
     return ap.parse_args()
 
 
@@ -98,9 +99,9 @@ class Hosts:
         self.netns = set()
 
     def _holder(self, ns_flags, script):
-        p = subprocess.Popen(["unshare"] + ns_flags + ["sh", "-c", script], preexec_fn=die_with_parent,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        return p
+        return subprocess.Popen(["unshare"] + ns_flags + ["sh", "-c", script],
+                                preexec_fn=die_with_parent, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True)
 
     def start(self):
         t0 = time.time()
@@ -114,9 +115,10 @@ class Hosts:
         self.switch = self._holder(["--net"], f"touch {ready}/switch && exec sleep 600")
         for n in self.names:
             script = (f"hostname {n} && mount -t tmpfs -o size=256m tmpfs /dev/shm && "
-                      f"mount --bind {hosts_file} /etc/hosts && touch {ready}/{n} && exec sleep 600")
-            self.holders[n] = self._holder(["--net", "--uts", "--mount", "--propagation", "private"],
-                                           script)
+                      f"mount --bind {hosts_file} /etc/hosts && touch {ready}/{n} && "
+                      "exec sleep 600")
+            self.holders[n] = self._holder(
+                ["--net", "--uts", "--mount", "--propagation", "private"], script)
         for n, p in [("switch", self.switch)] + list(self.holders.items()):
             end = time.time() + 10
             while not os.path.exists(os.path.join(ready, n)):
@@ -350,8 +352,8 @@ def cut_case(L, hosts, data, out_dir, name, pause_at, pause_rank, victim):
                 with open(mark) as f:
                     m = f.read().split()
             time.sleep(0.01)
-        if not check(m is not None, f"{what}: the pause was reached"
-                     + ("" if m or p.poll() is None else f" (job ended: {p.communicate()[1][-600:]})")):
+        ended = "" if m or p.poll() is None else f" (job ended: {p.communicate()[1][-600:]})"
+        if not check(m is not None, f"{what}: the pause was reached{ended}"):
             return
         print(f"  rank {pause_rank} paused on {m[1]}: {m[2]} ({m[3]} bytes)")
         hosts.cut(victim)
@@ -378,7 +380,8 @@ def cut_case(L, hosts, data, out_dir, name, pause_at, pause_rank, victim):
     left = {n: os.path.getsize(os.path.join(folder, n)) for n in os.listdir(folder)}
     check(not left, f"{what}: no output or temporary file left: {left} "
           f"({sum(left.values())} bytes)")
-    print(f"figure: {name}: {len(left)} files, {sum(left.values())} bytes left in the output folder")
+    print(f"figure: {name}: {len(left)} files, {sum(left.values())} bytes left in the output "
+          "folder")
 
 
 # ---------------------------------------------------------------- main

@@ -229,7 +229,8 @@ def many_shards(a):
         got = np.load(target)
         h = hashlib.sha256(np.ascontiguousarray(got).tobytes()).hexdigest()
         check(got.dtype == np.dtype("<i4") and got.shape == (stamp["rows"], 3)
-              and h == stamp["sha256"], f"output sha256 {h[:16]} equals numpy's {stamp['sha256'][:16]}")
+              and h == stamp["sha256"],
+              f"output sha256 {h[:16]} equals numpy's {stamp['sha256'][:16]}")
         check(sorted(os.listdir(out)) == ["all.npy"], f"output folder holds the output only: "
               f"{sorted(os.listdir(out))[:5]}")
     t0 = time.time()
