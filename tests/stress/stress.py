@@ -95,6 +95,7 @@ def leftovers(folder, keep=()):
 # ---------------------------------------------------------------- many shards
 
 N_SHARDS = 100000
+STAMP_VERSION = 2  # of many_shards.json: a record of another form is made again
 
 
 def kept(dfd, name, data):
@@ -135,7 +136,8 @@ def make_many(folder):
     if os.path.exists(stamp):
         with open(stamp) as f:
             s = json.load(f)
-        if (s.get("shards") == N_SHARDS and len(s.get("files", {})) == N_SHARDS
+        if (s.get("shards") == N_SHARDS and s.get("version") == STAMP_VERSION
+                and len(s.get("files", {})) == N_SHARDS
                 and len(os.listdir(folder)) == N_SHARDS):
             s["files"] = {k: tuple(v) for k, v in s["files"].items()}
             return s
@@ -174,7 +176,7 @@ def make_many(folder):
         got = np.load(os.path.join(folder, f"shard_{i:04d}.npy"))
         if not np.array_equal(got, want[lo:lo + int(rows[i])]):
             sys.exit(f"generator: shard {i} does not read back with numpy")
-    s = {"shards": N_SHARDS, "rows": total, "sha256": hashlib.sha256(raw).hexdigest(),
+    s = {"version": STAMP_VERSION, "shards": N_SHARDS, "rows": total, "sha256": hashlib.sha256(raw).hexdigest(),
          "files": files}
     with open(stamp, "w") as f:
         json.dump(s, f)
