@@ -141,13 +141,16 @@ sl_status sl_array_write_npy(sl_comm *comm, const sl_array *a, const char *path,
     if (st == SL_OK) st = sl__array_pwrite_local(a, fd, path, (int64_t)hl, err);
     if (!root && fd >= 0) sl__close(fd);
     st = sl_comm_agree(comm, st, err);
-    if (!root) sl__temp_forget(tmpname);
   }
   if (root && tmp != NULL) {
     if (st == SL_OK) st = sl__commit_temp(fd0, tmp, path, true, err);
     else sl__abort_temp(fd0, tmp);
   }
-  return sl_comm_agree(comm, st, err);
+  st = sl_comm_agree(comm, st, err);
+  /* only now: a rank 0 killed in its fsync or rename leaves the name with
+     the others, whose signal handlers remove the temporary file */
+  if (!root && tmpname[0] != '\0') sl__temp_forget(tmpname);
+  return st;
 }
 
 /* ------------------------------------------------------------ verification */
