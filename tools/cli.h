@@ -52,6 +52,9 @@ bool seed_of(const cJSON *s, uint64_t *seed);
 int meta_pattern(const char *path, const sl_dataset *d, uint64_t *seed, sl_error *err);
 /* Async-signal-safe: removes a half-done write's staging directory. */
 void remove_staging(void);
+/* While on, SIGINT/SIGTERM/SIGHUP wait (a write's shards being moved into
+   place and _meta.json written); off delivers one that came meanwhile. */
+void defer_signals(bool on);
 
 int cmd_demo(sl_comm *comm, args *a);
 int cmd_write(sl_comm *comm, args *a);

@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -159,24 +160,39 @@ static int check_dir(const char *dir, bool force, cJSON **old, sl_error *err) {
   return rc;
 }
 
-/* A shard that is a directory (a Zarr store): the files in it, then it. */
+/* A name write could have made: shard_<digits>.<ext>, nothing else (no
+   "", ".", "..", no path): _meta.json is a file anyone can edit, and only
+   what it names that way is ever removed. */
+static bool shard_like(const char *n) {
+  if (strncmp(n, "shard_", 6) != 0 || strchr(n, '/') != NULL) return false;
+  const char *p = n + 6;
+  while (*p >= '0' && *p <= '9') p++;
+  return p > n + 6 && *p == '.' && p[1] != '\0';
+}
+
+/* A shard that is a directory (a Zarr store, one level of chunk files):
+   opened without following a link, its plain files removed, then it. */
 static int remove_shard_dir(const char *path) {
-  DIR *d = opendir(path);
-  if (d == NULL) return -1;
-  struct dirent *e;
-  while ((e = readdir(d)) != NULL) {
-    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-    char *p = join(path, e->d_name);
-    if (p) unlink(p);
-    free(p);
+  int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+  if (d == NULL) {
+    if (fd >= 0) close(fd);
+    return -1;
   }
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL)
+    if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+      unlinkat(dirfd(d), e->d_name, 0);
   closedir(d);
   return rmdir(path);
 }
 
-/* A shard file, or a shard that is a store directory. */
+/* A shard file (or a link: the link goes, not what it names), or a shard
+   that is a store directory. */
 static int remove_shard(const char *path) {
-  return unlink(path) == 0 || (errno == EISDIR && remove_shard_dir(path) == 0) ? 0 : -1;
+  struct stat st;
+  if (lstat(path, &st) != 0) return -1;
+  return S_ISDIR(st.st_mode) ? remove_shard_dir(path) : unlink(path);
 }
 
 /* Files of an earlier write that this one does not replace would make the
@@ -184,7 +200,7 @@ static int remove_shard(const char *path) {
 static void remove_stale(const char *dir, cJSON *old, const plan *p) {
   cJSON *f;
   cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(old, "files")) {
-    if (!cJSON_IsString(f) || strchr(f->valuestring, '/')) continue;
+    if (!cJSON_IsString(f) || !shard_like(f->valuestring)) continue;
     bool kept = false;
     for (int64_t i = 0; i < p->nshards && !kept; i++) {
       char *n = shard_name(p, i);
@@ -311,10 +327,18 @@ void remove_staging(void) {
 /* Empties and removes a staging directory (one left by a killed write
    too: only shard files of ours are ever in it). */
 static void drop_staging(const char *path) {
-  DIR *d = opendir(path);
+  struct stat st;
+  if (lstat(path, &st) != 0) return;
+  if (!S_ISDIR(st.st_mode)) { /* a link or file planted there: it goes, not its target */
+    unlink(path);
+    return;
+  }
+  int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+  if (d == NULL && fd >= 0) close(fd);
   struct dirent *e;
   while (d && (e = readdir(d)) != NULL) {
-    if (strncmp(e->d_name, "shard_", 6) != 0) continue;
+    if (strncmp(e->d_name, "shard_", 6) != 0 && strcmp(e->d_name, "old") != 0) continue;
     char *f = join(path, e->d_name);
     if (f) remove_shard(f);
     free(f);
@@ -346,8 +370,12 @@ static int make_staging(const char *dir, const plan *p, sl_error *err) {
 static int replace_store(const char *from, const char *to) {
   if (errno != ENOTEMPTY && errno != EEXIST) return -1;
   char *old = join(staging_dir, "old");
-  int rc = old && rename(to, old) == 0 && rename(from, to) == 0 ? 0 : -1;
-  if (old) remove_shard(old);
+  int rc = -1;
+  if (old && rename(to, old) == 0) {
+    rc = rename(from, to);
+    if (rc == 0) remove_shard(old);
+    else rename(old, to); /* the old store stays where it was */
+  }
   free(old);
   return rc;
 }
@@ -371,6 +399,19 @@ static int publish(const char *dir, cJSON *old, const plan *p, sl_error *err) {
   return 0;
 }
 
+/* One write at a time in a directory: a second one would take over the
+   first's staging directory and interleave their shards. */
+static int lock_dir(const char *dir, int *fd, sl_error *err) {
+  *fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (*fd >= 0 && flock(*fd, LOCK_EX | LOCK_NB) == 0) return 0;
+  bool busy = *fd >= 0 && errno == EWOULDBLOCK;
+  snprintf(err->message, sizeof err->message, "%.900s: %s", dir,
+           busy ? "another shardload write is working there now" : strerror(errno));
+  if (*fd >= 0) close(*fd);
+  *fd = -1;
+  return EXIT_DATA;
+}
+
 /* Rank 0 checks the directory and makes the staging directory; shards go
    round-robin over the ranks into it; rank 0 moves them into place and
    writes _meta.json once every shard is complete. */
@@ -380,8 +421,9 @@ static int write_dataset(sl_comm *comm, const char *dir, args *a, bool quiet) {
   if (rc) return rc;
   sl_error err = {0};
   cJSON *old = NULL;
-  int r = sl_comm_rank(comm), P = sl_comm_size(comm);
-  if (r == 0 && (rc = check_dir(dir, a->force, &old, &err)) == 0)
+  int r = sl_comm_rank(comm), P = sl_comm_size(comm), lock_fd = -1;
+  if (r == 0 && (rc = check_dir(dir, a->force, &old, &err)) == 0 &&
+      (rc = lock_dir(dir, &lock_fd, &err)) == 0)
     rc = make_staging(dir, &p, &err);
   sl_status st = sl_comm_agree(comm, rc ? SL_EIO : SL_OK, &err);
   if (st == SL_OK && r != 0) {
@@ -394,12 +436,16 @@ static int write_dataset(sl_comm *comm, const char *dir, args *a, bool quiet) {
   for (int64_t i = 0; st == SL_OK && i < p.nshards; first += p.rows[i], i++)
     if (i % P == r) st = write_one(staging_dir, dir, &p, i, first, a->seed, &err);
   st = sl_comm_agree(comm, st, &err);
-  if (st == SL_OK && r == 0 && (publish(dir, old, &p, &err) != 0 ||
-                                write_meta(dir, &p, a->seed, &err) != 0))
-    st = SL_EIO;
+  if (st == SL_OK && r == 0) {
+    defer_signals(true); /* a half-published directory would mix two datasets */
+    if (publish(dir, old, &p, &err) != 0 || write_meta(dir, &p, a->seed, &err) != 0)
+      st = SL_EIO;
+  }
   if (r == 0 && staging_live) drop_staging(staging_dir);
-  st = sl_comm_agree(comm, st, &err);
   staging_live = 0;
+  if (lock_fd >= 0) close(lock_fd);
+  if (r == 0) defer_signals(false);
+  st = sl_comm_agree(comm, st, &err);
   cJSON_Delete(old);
   if (st == SL_OK && !quiet) {
     char shape[256];
@@ -432,7 +478,7 @@ static int clean_dir(const char *dir, sl_error *err, int *removed) {
   }
   cJSON *f, *list = rc ? NULL : files;
   cJSON_ArrayForEach(f, list) {
-    if (!cJSON_IsString(f) || strchr(f->valuestring, '/') || f->valuestring[0] == '.') continue;
+    if (!cJSON_IsString(f) || !shard_like(f->valuestring)) continue;
     char *path = join(dir, f->valuestring);
     if (path && remove_shard(path) == 0) ++*removed;
     free(path);

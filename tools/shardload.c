@@ -358,10 +358,10 @@ int read_json(const char *path, cJSON **out, sl_error *err) {
   return JSON_BAD;
 }
 
-/* A seed as write records it: a number while doubles hold it exactly, else
-   a string of digits. */
+/* A seed as write records it: a number while cJSON prints it exactly (15
+   significant digits), else a string of digits. */
 cJSON *seed_json(uint64_t seed) {
-  if (seed <= ((uint64_t)1 << 53)) return cJSON_CreateNumber((double)seed);
+  if (seed < 1000000000000000ull) return cJSON_CreateNumber((double)seed);
   char buf[32];
   snprintf(buf, sizeof buf, "%llu", (unsigned long long)seed);
   return cJSON_CreateString(buf);
@@ -390,6 +390,7 @@ static bool listed_as(const char *path, const char *dir, const char *name) {
   while (n > 1 && dir[n - 1] == '/') n--;
   if (strncmp(path, dir, n) != 0 || path[n] != '/') return false;
   const char *rel = path + n + 1;
+  while (*rel == '/') rel++;
   size_t k = strlen(name);
   return strncmp(rel, name, k) == 0 && (rel[k] == '\0' || rel[k] == '/');
 }
@@ -407,6 +408,14 @@ static bool same_shards(const cJSON *j, const sl_dataset *d, const char *dir) {
   if (!cJSON_IsString(dt) || strcmp(dt->valuestring, sl_dtype_str(sl_dataset_dtype(d))) != 0)
     return false;
   if (cJSON_IsArray(rows) && (size_t)cJSON_GetArraySize(rows) != n) return false;
+  /* a column selection of a table, say, changes the shape: not write's rows */
+  const cJSON *shape = cJSON_GetObjectItemCaseSensitive(j, "shape");
+  int64_t have[SL_MAX_DIMS];
+  int nd = sl_dataset_shape(d, have);
+  if (!cJSON_IsArray(shape) || cJSON_GetArraySize(shape) != nd) return false;
+  const cJSON *e = shape->child;
+  for (int k = 0; k < nd; k++, e = e->next)
+    if (!cJSON_IsNumber(e) || e->valuedouble != (double)have[k]) return false;
   const cJSON *f = files->child, *r = cJSON_IsArray(rows) ? rows->child : NULL;
   for (size_t i = 0; i < n; i++, f = f->next, r = r ? r->next : NULL) {
     int64_t got;
@@ -439,19 +448,31 @@ int meta_pattern(const char *path, const sl_dataset *d, uint64_t *seed, sl_error
    exit status still says which signal). mpiexec ends the other ranks of a
    failed job with SIGTERM, so a surviving rank removes the output's
    temporary file even when the rank that made it was killed outright. */
+static volatile sig_atomic_t deferring, deferred;
+
 static void on_signal(int sig) {
+  if (deferring) { /* publishing a write: it ends first, then the signal */
+    deferred = sig;
+    return;
+  }
   sl_remove_temp_files();
   remove_staging();
-  raise(sig); /* SA_RESETHAND: the default action, once this returns */
+  signal(sig, SIG_DFL);
+  raise(sig); /* the default action, once this returns */
+}
+
+void defer_signals(bool on) {
+  deferring = on;
+  if (!on && deferred != 0) raise(deferred);
 }
 
 static void catch_signals(void) {
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_signal;
-  sa.sa_flags = SA_RESETHAND;
   sigemptyset(&sa.sa_mask);
   const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+  for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) sigaddset(&sa.sa_mask, sigs[i]);
   for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) sigaction(sigs[i], &sa, NULL);
 }
 

@@ -6,10 +6,11 @@
 #include <fcntl.h>
 #include <stdatomic.h>
 #include <stdio.h>
-#include <string.h>
 #include <pthread.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -247,9 +248,29 @@ void sl__temp_forget(const char *name) {
   pthread_mutex_unlock(&temp_lock);
 }
 
+/* A temporary that a driver made a directory (a store, one level of
+   files), with system calls only: this runs in signal handlers. */
+static void remove_dir_now(const char *name) {
+  int fd = open(name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return;
+  char buf[4096];
+  long n;
+  while ((n = syscall(SYS_getdents64, fd, buf, sizeof buf)) > 0)
+    for (long off = 0; off < n;) {
+      const struct dirent64 *e = (const struct dirent64 *)(buf + off);
+      const char *d = e->d_name;
+      if (!(d[0] == '.' && (d[1] == '\0' || (d[1] == '.' && d[2] == '\0'))))
+        unlinkat(fd, d, 0);
+      off += e->d_reclen;
+    }
+  close(fd);
+  rmdir(name);
+}
+
 void sl_remove_temp_files(void) {
   for (int i = 0; i < SL_MAX_TEMPS; i++)
-    if (atomic_load(&temp_live[i]) != 0) unlink(temp_names[i]);
+    if (atomic_load(&temp_live[i]) != 0 && unlink(temp_names[i]) != 0 && errno == EISDIR)
+      remove_dir_now(temp_names[i]);
 }
 
 /* An existing output that is not a regular file (a symlink, FIFO, device or
@@ -301,6 +322,10 @@ sl_status sl__create_temp(const char *path, int *fd, char **tmp, sl_error *err) 
   /* O_NOFOLLOW and the fstat: a link or FIFO planted under the name is
      never written through or waited on */
   int f = open(name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
+  if (f < 0 && errno == EISDIR) { /* a store a killed writer left under the name */
+    remove_dir_now(name);
+    f = open(name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
+  }
   int e = f < 0 ? errno : 0;
   struct stat st;
   if (f >= 0 && (fstat(f, &st) != 0 || !S_ISREG(st.st_mode))) e = EEXIST;

@@ -124,16 +124,42 @@ static const char *dir_of(const char *path, char *buf, size_t cap) {
   return buf;
 }
 
-/* A sidecar (_meta.json) in the directory of the first shard: the raw
-   driver's layout and write's record, both inputs of a sort. */
+static bool same_dir(const char *a, const char *b) {
+  sl_file_id da, db;
+  return sl__stat_id(a, true, &da) == 0 && sl__stat_id(b, true, &db) == 0 &&
+         da.dev == db.dev && da.ino == db.ino;
+}
+
+/* A sidecar (_meta.json) in the dataset's directory or the first shard's:
+   the raw driver's layout and write's record, both inputs of a sort. */
 static bool is_sidecar(const sl_dataset *d, const char *path) {
   const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
   if (strcmp(base, "_meta.json") != 0 || d->nfiles == 0) return false;
   char a[4096], b[4096];
-  sl_file_id da, db;
-  return sl__stat_id(dir_of(path, a, sizeof a), true, &da) == 0 &&
-         sl__stat_id(dir_of(d->files[0], b, sizeof b), true, &db) == 0 && da.dev == db.dev &&
-         da.ino == db.ino;
+  const char *dir = dir_of(path, a, sizeof a);
+  return same_dir(dir, d->root) || same_dir(dir, dir_of(d->files[0], b, sizeof b));
+}
+
+/* Inside the directory of a store (a Zarr store's chunks live beside the
+   metadata file that stands for it, in folders below it): any ancestor of
+   path that is the directory of an input file of a store format. */
+static bool inside_store(const sl_dataset *d, const char *path) {
+  if (d->driver->store_file == NULL) return false;
+  char up[4096], buf[4096];
+  snprintf(up, sizeof up, "%s", path);
+  sl_file_id anc[64];
+  int n = 0;
+  for (char *s; n < 64 && (s = strrchr(up, '/')) != NULL && s != up; n++) {
+    *s = '\0';
+    if (sl__stat_id(up, true, &anc[n]) != 0) n--;
+  }
+  for (size_t i = 0; i < d->nfiles; i++) {
+    sl_file_id id;
+    if (sl__stat_id(dir_of(d->files[i], buf, sizeof buf), true, &id) != 0) continue;
+    for (int k = 0; k < n; k++)
+      if (anc[k].dev == id.dev && anc[k].ino == id.ino) return true;
+  }
+  return false;
 }
 
 sl_status sl_dataset_check_output(const sl_dataset *d, const char *path, sl_error *err) {
@@ -143,6 +169,9 @@ sl_status sl_dataset_check_output(const sl_dataset *d, const char *path, sl_erro
   if (is_sidecar(d, path))
     SL_FAIL(err, SL_EINVAL, "%s: is the sidecar of the dataset being read; refusing to "
             "replace it", path);
+  if (inside_store(d, path))
+    SL_FAIL(err, SL_EINVAL, "%s: is inside a store of the dataset being read; refusing to "
+            "write there", path);
   sl_file_id out;
   if (sl__stat_id(path, false, &out) != 0) return SL_OK; /* a new file */
   for (size_t i = 0; i < d->nfiles; i++) {

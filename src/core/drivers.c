@@ -111,6 +111,22 @@ const char *sl_format_extension(const char *format, int *writable) {
   return d ? d->extensions[0] : NULL;
 }
 
+/* An existing directory at path is replaced only by a store over a store
+   (the driver recognises it): never a user's directory of other things. */
+static sl_status check_replaced(const sl_driver *d, const char *path, sl_error *err) {
+  bool is_dir = false;
+  sl_error none = {0};
+  if (sl__path_kind(path, &is_dir, &none) != SL_OK || !is_dir) return SL_OK;
+  char *file = NULL;
+  sl_status st = d->store_file != NULL ? d->store_file(path, &file, &none) : SL_OK;
+  bool store = st == SL_OK && file != NULL;
+  sl__free(file);
+  if (!store)
+    SL_FAIL(err, SL_EINVAL, "%s: exists and is a directory that is not a %s store; refusing "
+            "to replace it", path, d->name);
+  return SL_OK;
+}
+
 sl_status sl_write_shard(const char *format, const char *path, sl_dtype dtype, int ndim,
                          const int64_t *shape, const void *data, sl_error *err) {
   return sl_write_shard_flags(format, path, dtype, ndim, shape, data, 0, err);
@@ -128,6 +144,7 @@ sl_status sl_write_shard_flags(const char *format, const char *path, sl_dtype dt
   if (d->write == NULL) SL_FAIL(err, SL_ENOTSUP, "%s: the %s driver cannot write", path, d->name);
   if (ndim < 1 || ndim > SL_MAX_DIMS || sl_dtype_size(dtype) == 0)
     SL_FAIL(err, SL_EINVAL, "%s: bad dtype or ndim %d", path, ndim);
+  SL_TRY(check_replaced(d, path, err));
   int fd;
   char *tmp;
   SL_TRY(sl__create_temp(path, &fd, &tmp, err));

@@ -18,7 +18,7 @@ if ! clang -fsanitize=fuzzer "$work/probe.c" -o "$work/probe" 2>/dev/null; then
   echo "SKIPPED: clang has no libFuzzer runtime (apt-get install libclang-rt-14-dev)"
   exit 77
 fi
-CC=clang cmake -S "$src" -B "$work/build" -DSL_LIBFUZZER=ON -DSL_SANITIZE=address,undefined \
+CC=clang cmake -S "$src" -B "$work/build" -DSL_LIBFUZZER=ON -DSL_SANITIZE=address,undefined -DSL_WITH_CUDA=OFF \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$work/configure.log" 2>&1 || { cat "$work/configure.log"; exit 1; }
 fail=0
 for t in $targets; do

@@ -98,8 +98,10 @@ static void on_fault(int sig, siginfo_t *info, void *ctx) {
   } else if (prev->sa_handler == SIG_IGN && sent) {
     /* ignored, as it was before us */
   } else {
-    /* the default action: returning re-raises the fault without us */
+    /* the default action: returning re-raises a real fault without us; a
+       signal sent (kill) is not repeated by returning, so raise it */
     signal(sig, SIG_DFL);
+    if (sent) raise(sig);
   }
 }
 
