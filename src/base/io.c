@@ -312,6 +312,31 @@ sl_status sl__check_output_path(const char *path, sl_error *err) {
 
 /* A directory may be there: a driver's output can be a store directory,
    which commit replaces with the new one (a file cannot replace it). */
+/* Opens (or creates) the temporary name and locks it; *e: 0, EBUSY when
+   another process holds it, EEXIST when it is not a regular file. */
+static int open_temp(const char *name, int *e) {
+  int f = open(name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
+  if (f < 0 && errno == EISDIR) { /* a store a killed writer left under the name */
+    remove_dir_now(name);
+    f = open(name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
+  }
+  *e = f < 0 ? errno : 0;
+  struct stat st;
+  if (f >= 0 && (fstat(f, &st) != 0 || !S_ISREG(st.st_mode))) *e = EEXIST;
+  else if (f >= 0 && lock_whole(f) != 0) *e = errno == EAGAIN || errno == EACCES ? EBUSY : errno;
+  if (*e != 0 && f >= 0) {
+    close(f);
+    f = -1;
+  }
+  return f;
+}
+
+static bool still_named(int f, const char *name) {
+  struct stat a, b;
+  return fstat(f, &a) == 0 && lstat(name, &b) == 0 && a.st_dev == b.st_dev &&
+         a.st_ino == b.st_ino;
+}
+
 sl_status sl__create_temp(const char *path, int *fd, char **tmp, sl_error *err) {
   SL_TRY(check_output(path, true, err));
   size_t n = strlen(path) + sizeof SL_TEMP_SUFFIX;
@@ -321,16 +346,20 @@ sl_status sl__create_temp(const char *path, int *fd, char **tmp, sl_error *err) 
   snprintf(name, n, "%s" SL_TEMP_SUFFIX, path);
   /* O_NOFOLLOW and the fstat: a link or FIFO planted under the name is
      never written through or waited on */
-  int f = open(name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
-  if (f < 0 && errno == EISDIR) { /* a store a killed writer left under the name */
-    remove_dir_now(name);
-    f = open(name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
+  int f, e;
+  for (int tries = 0;; tries++) {
+    f = open_temp(name, &e);
+    /* the file locked must still be the one under the name: a writer that
+       finished meanwhile renamed it into place, and truncating that would
+       destroy its output */
+    if (e != 0 || still_named(f, name)) break;
+    close(f);
+    if (tries == 3) {
+      f = -1, e = EBUSY;
+      break;
+    }
   }
-  int e = f < 0 ? errno : 0;
-  struct stat st;
-  if (f >= 0 && (fstat(f, &st) != 0 || !S_ISREG(st.st_mode))) e = EEXIST;
-  else if (f >= 0 && lock_whole(f) != 0) e = errno == EAGAIN || errno == EACCES ? EBUSY : errno;
-  else if (f >= 0 && ftruncate(f, 0) != 0) e = errno;
+  if (e == 0 && ftruncate(f, 0) != 0) e = errno;
   if (e != 0) {
     if (f >= 0) close(f);
     sl__free(name);

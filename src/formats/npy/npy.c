@@ -516,12 +516,14 @@ static sl_status npy_write(const char *path, sl_dtype dtype, int ndim, const int
   int64_t n = (int64_t)sl_dtype_size(dtype);
   for (int i = 0; i < ndim; i++)
     if (!sl__mul(n, shape[i], &n)) SL_FAIL(err, SL_EINVAL, "%s: array too large", path);
-  FILE *f = fopen(path, "wb");
-  if (f == NULL) SL_FAIL(err, SL_EIO, "%s: cannot create", path);
-  bool ok = fwrite(hdr, 1, hl, f) == hl && fwrite(data, 1, (size_t)n, f) == (size_t)n;
-  if (fclose(f) != 0) ok = false;
-  if (!ok) SL_FAIL(err, SL_EIO, "%s: write failed", path);
-  return SL_OK;
+  /* path is the library's fresh temporary file: opened without following
+     a link, never created here */
+  int fd;
+  SL_TRY(sl__open_write(path, &fd, err));
+  sl_status st = sl__pwrite_full(fd, path, hdr, hl, 0, err);
+  if (st == SL_OK) st = sl__pwrite_full(fd, path, data, (size_t)n, (int64_t)hl, err);
+  sl__close(fd);
+  return st;
 }
 
 static const char *const npy_ext[] = {".npy", NULL};
