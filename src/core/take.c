@@ -252,9 +252,10 @@ static sl_status choose(const sl_read_options *o, int64_t bytes, size_t ns,
                         const sl_executor **ex, int *threads, sl_error *err) {
   if (o->variant == SL_VARIANT_AUTO && (bytes < SL_SMALL_READ || ns < 2))
     return sl__choose_executor(SL_VARIANT_CPU, 1, ex, threads, err);
-  SL_TRY(sl__choose_executor_for(o->variant, o->threads, SL_MEMORY_HOST, false, -1, ex,
-                                 threads, NULL, 0, err));
-  if ((*ex)->variant == SL_VARIANT_GPU)
+  if (o->variant != SL_VARIANT_GPU)
+    SL_TRY(sl__choose_executor_for(o->variant, o->threads, SL_MEMORY_HOST, false, -1, ex,
+                                   threads, NULL, 0, err));
+  if (o->variant == SL_VARIANT_GPU || (*ex)->variant == SL_VARIANT_GPU)
     SL_FAIL(err, SL_ENOTSUP, "sl_dataset_gather_rows: the gpu variant cannot gather (its "
             "destination is host memory); use cpu, omp or auto");
   return SL_OK;
