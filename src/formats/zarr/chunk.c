@@ -60,42 +60,33 @@ static sl_status inner_size(zarr_bb bb, const uint8_t *in, size_t n, size_t *m, 
   return SL_OK;
 }
 
+/* Each Zarr codec's decoder in the shared table, and its name for messages
+   (in zarr_bb's order; CRC32C is checked, not decoded). */
+static const struct {
+  sl_codec codec;
+  const char *name;
+} bb_codecs[] = {[ZB_BLOSC] = {SL_CODEC_BLOSC, "Blosc"}, [ZB_ZSTD] = {SL_CODEC_ZSTD, "Zstd"},
+                 [ZB_GZIP] = {SL_CODEC_GZIP, "GZip"},    [ZB_ZLIB] = {SL_CODEC_ZLIB, "Zlib"},
+                 [ZB_LZ4] = {SL_CODEC_LZ4_RAW, "LZ4"},   [ZB_BZ2] = {SL_CODEC_BZ2, "BZ2"}};
+
 static sl_status one_bb(zarr_bb bb, const uint8_t *in, size_t n, uint8_t *out, size_t m,
                         const char *what, sl_error *err) {
-  const char *why = NULL;
-  sl_status st;
-  switch (bb) {
-    case ZB_BLOSC: {
-      if (n >= 16 && (size_t)le32(in + 12) > n)
-        SL_FAIL(err, SL_EFORMAT, "%s: Blosc header says %u compressed bytes but the chunk "
-                "holds %zu (truncated)", what, le32(in + 12), n);
-      if (n >= 16 && (size_t)le32(in + 4) != m)
-        SL_FAIL(err, SL_EFORMAT, "%s: Blosc header says %u bytes uncompressed but the chunk "
-                "has %zu", what, le32(in + 4), m);
-      st = sl__decompress(SL_CODEC_BLOSC, in, n, out, m, &why);
-      return st == SL_OK ? SL_OK : codec_fail(st, what, "Blosc", why, err);
-    }
-    case ZB_ZSTD:
-      st = sl__decompress(SL_CODEC_ZSTD, in, n, out, m, &why);
-      return st == SL_OK ? SL_OK : codec_fail(st, what, "Zstd", why, err);
-    case ZB_GZIP:
-      st = sl__decompress(SL_CODEC_GZIP, in, n, out, m, &why);
-      return st == SL_OK ? SL_OK : codec_fail(st, what, "GZip", why, err);
-    case ZB_ZLIB:
-      st = sl__decompress(SL_CODEC_ZLIB, in, n, out, m, &why);
-      return st == SL_OK ? SL_OK : codec_fail(st, what, "Zlib", why, err);
-    case ZB_BZ2:
-      st = sl__decompress(SL_CODEC_BZ2, in, n, out, m, &why);
-      return st == SL_OK ? SL_OK : codec_fail(st, what, "BZ2", why, err);
-    case ZB_LZ4:
-      if (n < 4 || le32(in) != m)
-        SL_FAIL(err, SL_EFORMAT, "%s: LZ4 chunk does not start with its size %zu", what, m);
-      st = sl__decompress(SL_CODEC_LZ4_RAW, in + 4, n - 4, out, m, &why);
-      return st == SL_OK ? SL_OK : codec_fail(st, what, "LZ4", why, err);
-    case ZB_CRC32C:
-      break;
+  if (bb == ZB_CRC32C || (size_t)bb >= SL_ARRAY_LEN(bb_codecs))
+    SL_FAIL(err, SL_EFORMAT, "%s: unknown codec", what);
+  if (bb == ZB_BLOSC && n >= 16 && (size_t)le32(in + 12) > n)
+    SL_FAIL(err, SL_EFORMAT, "%s: Blosc header says %u compressed bytes but the chunk "
+            "holds %zu (truncated)", what, le32(in + 12), n);
+  if (bb == ZB_BLOSC && n >= 16 && (size_t)le32(in + 4) != m)
+    SL_FAIL(err, SL_EFORMAT, "%s: Blosc header says %u bytes uncompressed but the chunk "
+            "has %zu", what, le32(in + 4), m);
+  if (bb == ZB_LZ4) { /* numcodecs' 4-byte size prefix, then one block */
+    if (n < 4 || le32(in) != m)
+      SL_FAIL(err, SL_EFORMAT, "%s: LZ4 chunk does not start with its size %zu", what, m);
+    in += 4, n -= 4;
   }
-  SL_FAIL(err, SL_EFORMAT, "%s: unknown codec", what);
+  const char *why = NULL;
+  sl_status st = sl__decompress(bb_codecs[bb].codec, in, n, out, m, &why);
+  return st == SL_OK ? SL_OK : codec_fail(st, what, bb_codecs[bb].name, why, err);
 }
 
 static sl_status check_crc(const uint8_t *in, size_t *n, const char *what, sl_error *err) {
