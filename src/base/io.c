@@ -377,9 +377,11 @@ sl_status sl__create_temp(const char *path, int *fd, char **tmp, sl_error *err) 
   return SL_OK;
 }
 
-static void remove_tmp(const char *tmp);
-
-static void remove_tmp(const char *tmp);
+/* A temporary file, or one that a driver made a directory (a Zarr store):
+   its files, then itself (one level: that is all such a store holds). */
+static void remove_tmp(const char *tmp) {
+  if (unlink(tmp) != 0 && errno == EISDIR) remove_dir_now(tmp);
+}
 
 void sl__abort_temp(int fd, char *tmp) {
   if (tmp != NULL) {
@@ -390,23 +392,6 @@ void sl__abort_temp(int fd, char *tmp) {
   sl__free(tmp);
 }
 
-/* A temporary that a driver made a directory (a Zarr store): its files,
-   then itself (one level: that is all such a store holds). */
-static void remove_tmp(const char *tmp) {
-  if (unlink(tmp) == 0 || errno != EISDIR) return;
-  DIR *d = opendir(tmp);
-  if (d != NULL) {
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-      if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-      char p[4096];
-      snprintf(p, sizeof p, "%s/%s", tmp, e->d_name);
-      unlink(p);
-    }
-    closedir(d);
-  }
-  rmdir(tmp);
-}
 
 /* rename, and for a directory over a directory (a store written again):
    the old one aside first, removed after. */
