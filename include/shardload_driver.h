@@ -177,6 +177,13 @@ typedef struct sl_driver {
      loads, for inspect: each column's name, stored type and, for dates
      and times, the unit of its integers. */
   void (*describe)(const void *handle, char *buf, size_t cap);
+  /* Optional (appended in 0.3), for drivers that decode: the gather's rows
+     of one shard, rows[0..n) ascending and distinct, into dst (row k of dst
+     from rows[k]; C order, native byte order), reading only what those rows
+     need rather than decoding the ranges around them. src may read from a
+     mapping of the file. Without it a gather decodes ranges through read. */
+  sl_status (*take)(const sl_shard *s, const void *handle, const sl_source *src,
+                    const int64_t *rows, size_t n, void *dst, sl_error *err);
 } sl_driver;
 
 /**

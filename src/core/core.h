@@ -208,6 +208,11 @@ sl_status sl__leaf_piece(const sl_leaf *L, const sl_segment *s, char *dst, sl_er
    executor that swaps elsewhere (on the device). */
 sl_status sl__leaf_piece_raw(const sl_leaf *L, const sl_segment *s, char *dst,
                              size_t *swap_es, sl_error *err);
+/* The driver's take (it has one): rows (of the shard, ascending, distinct)
+   into dst, whole rows; small reads come from a mapping of the file when
+   L->small_maps allows it. */
+sl_status sl__leaf_take(const sl_leaf *L, size_t shard, const int64_t *rows, size_t n,
+                        char *dst, sl_error *err);
 /* The byte ranges of a piece when its driver has extents (*n = 0 when it
    decodes instead); *ex is stack or a new array the caller frees with
    sl__leaf_extents_free. */

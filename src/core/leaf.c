@@ -227,6 +227,21 @@ sl_status sl__leaf_piece_raw(const sl_leaf *L, const sl_segment *seg, char *dst,
   return leaf_piece(L, seg, dst, swap_es, err);
 }
 
+sl_status sl__leaf_take(const sl_leaf *L, size_t shard, const int64_t *rows, size_t n,
+                        char *dst, sl_error *err) {
+  const sl_dataset *d = L->ds;
+  assert(shard >= L->first && shard <= L->last && d->driver->take != NULL);
+  sl_file_ref f;
+  SL_TRY(sl__cache_get(d->cache, d->file_of[shard], false, L->opened, &f, err));
+  sl_source src = f.src;
+  const char *map = L->small_maps && L->io != SL_IO_DIRECT ? sl__cache_map(d->cache, &f) : NULL;
+  if (map != NULL) src.mem = (const uint8_t *)map; /* the driver's small reads are copies */
+  sl_status st = d->driver->take(&d->shards[shard], L->handles[shard - L->first], &src, rows,
+                                 n, dst, err);
+  sl__cache_put(d->cache, &f);
+  return st;
+}
+
 sl_status sl__leaf_extents(const sl_leaf *L, const sl_segment *seg, sl_extent *stack,
                            sl_extent **ex, size_t *n, sl_error *err) {
   const sl_dataset *d = L->ds;

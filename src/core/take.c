@@ -38,6 +38,7 @@ typedef struct span {
   int64_t file_lo, file_hi; /* rows of the shard */
   size_t k0, k1;            /* the picks it serves */
   bool direct;              /* read straight to the place of picks[k0] */
+  bool take;                /* the driver's take reads just its picks' rows */
 } span;
 
 typedef struct take {
@@ -127,7 +128,7 @@ static size_t make_spans(const sl_dataset *d, const pick *p, size_t n, int64_t g
   for (size_t k = 0; k < n;) {
     size_t sh = sl__shard_of_row(d->cum_rows, d->nshards, p[k].row);
     int64_t lo = p[k].row - d->cum_rows[sh];
-    span s = {sh, lo, lo + 1, k, k + 1, true};
+    span s = {sh, lo, lo + 1, k, k + 1, true, false};
     for (k++; k < n && joins(d, &s, p, k, gap_rows, max_rows); k++) {
       s.file_hi = SL_MAX(s.file_hi, p[k].row - d->cum_rows[sh] + 1);
       s.k1 = k + 1;
@@ -138,9 +139,35 @@ static size_t make_spans(const sl_dataset *d, const pick *p, size_t n, int64_t g
   return ns;
 }
 
+/* For a driver with take: the picks of each shard, at most SL_TAKE_PICKS
+   to a span, so that a large gather still shares out among threads. */
+#define SL_TAKE_PICKS 16384
+
+static size_t make_take_spans(const sl_dataset *d, const pick *p, size_t n, span *out) {
+  size_t ns = 0;
+  for (size_t k = 0; k < n;) {
+    size_t sh = sl__shard_of_row(d->cum_rows, d->nshards, p[k].row), k0 = k;
+    while (k < n && k - k0 < SL_TAKE_PICKS && p[k].row < d->cum_rows[sh + 1]) k++;
+    while (k < n && k > k0 && p[k].row == p[k - 1].row) k++; /* a row's picks stay together */
+    if (out != NULL)
+      out[ns] = (span){sh, p[k0].row - d->cum_rows[sh], p[k - 1].row - d->cum_rows[sh] + 1,
+                       k0, k, false, true};
+    ns++;
+  }
+  return ns;
+}
+
 static sl_status plan(const sl_dataset *d, const pick *p, size_t n, int64_t chunk, span **out,
                       size_t *ns, int64_t *bytes, sl_error *err) {
   bool decode = d->driver->extents == NULL;
+  if (decode && d->driver->take != NULL) {
+    *ns = make_take_spans(d, p, n, NULL);
+    *out = sl__malloc((*ns ? *ns : 1) * sizeof **out);
+    if (*out == NULL) SL_FAIL(err, SL_ENOMEM, "%s: out of memory planning a gather", d->root);
+    make_take_spans(d, p, n, *out);
+    *bytes = (int64_t)n * d->row_bytes;
+    return SL_OK;
+  }
   int64_t rb = SL_MAX(d->row_bytes, 1);
   int64_t gap = (decode ? SL_TAKE_GAP_DECODE : SL_TAKE_GAP_EXTENTS) / rb;
   int64_t max_rows = SL_MAX(chunk / rb, 1);
@@ -173,9 +200,33 @@ static sl_status scatter(const take *T, const span *s, const sl_segment *seg, sl
   return st;
 }
 
+/* A span of a driver with take: its distinct rows read by the driver into
+   scratch, then each copied to the places that asked for it. */
+static sl_status take_span(const take *T, const span *s, sl_error *err) {
+  const sl_dataset *d = T->d;
+  size_t rb = (size_t)d->row_bytes, m = s->k1 - s->k0, n = 0;
+  int64_t base = d->cum_rows[s->shard];
+  int64_t *rows = sl__malloc(m * sizeof *rows);
+  char *buf = sl__malloc(m * rb);
+  sl_status st = SL_OK;
+  if (rows == NULL || buf == NULL)
+    st = sl__fail(err, SL_ENOMEM, "%s: out of memory for %zu rows", d->shards[s->shard].path, m);
+  for (size_t k = s->k0; st == SL_OK && k < s->k1; k++)
+    if (n == 0 || rows[n - 1] != T->picks[k].row - base) rows[n++] = T->picks[k].row - base;
+  if (st == SL_OK) st = sl__leaf_take(T->L, s->shard, rows, n, buf, err);
+  for (size_t k = s->k0, j = 0; st == SL_OK && k < s->k1; k++) {
+    if (T->picks[k].row - base != rows[j]) j++;
+    memcpy(T->dst + (size_t)T->picks[k].pos * rb, buf + j * rb, rb);
+  }
+  sl__free(rows);
+  sl__free(buf);
+  return st;
+}
+
 static sl_status span_task(void *ctx, size_t i, sl_error *err) {
   const take *T = ctx;
   const span *s = &T->spans[i];
+  if (s->take) return take_span(T, s, err);
   sl_segment seg = {s->shard, s->file_lo, s->file_hi, 0};
   if (!s->direct) return scatter(T, s, &seg, err);
   return sl__leaf_piece(T->L, &seg, T->dst + T->picks[s->k0].pos * T->d->row_bytes, err);
@@ -299,7 +350,7 @@ sl_status sl__take_range(const sl_dataset *d, int64_t lo, int64_t hi, char *dst,
     sl__segments(d->cum_rows, d->nshards, lo, hi, seg);
     for (size_t i = 0; i < ns; i++) {
       p[i] = (pick){d->cum_rows[seg[i].shard] + seg[i].file_lo, seg[i].dst_row};
-      sp[i] = (span){seg[i].shard, seg[i].file_lo, seg[i].file_hi, i, i + 1, true};
+      sp[i] = (span){seg[i].shard, seg[i].file_lo, seg[i].file_hi, i, i + 1, true, false};
     }
     st = sl__choose_executor(SL_VARIANT_CPU, 1, &R.ex, &R.threads, err);
   }

@@ -118,6 +118,16 @@ static inline sl_status tshard_read(tshard *p, int64_t lo, int64_t hi, void *dst
   return st;
 }
 
+/* The gather's rows of the shard (ascending, distinct) through the
+   driver's take, as core/take.c calls it; SL_ENOTSUP without one. */
+static inline sl_status tshard_take(tshard *p, const int64_t *rows, size_t n, void *dst,
+                                    sl_error *err) {
+  sl_status st = tshard_open(p, err);
+  if (st != SL_OK) return st;
+  if (p->drv->take == NULL) return SL_ENOTSUP;
+  return p->drv->take(&p->s, p->handle, &p->src, rows, n, dst, err);
+}
+
 static inline void tshard_release(tshard *p) {
   if (p->have_handle && p->handle != p->state && p->drv->close != NULL)
     p->drv->close(p->handle);

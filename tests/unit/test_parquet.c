@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <pthread.h>
+#include <dirent.h>
 #include <sys/stat.h>
 
 #include "sl_test.h"
@@ -978,6 +979,146 @@ static void test_parquet_late_dictionary_found_by_partial_reads(void **state) {
   free(path);
 }
 
+/* ------------------------------------------------------ random rows */
+
+/* rows (ascending, distinct) through take equal the same rows of a whole
+   read; the status of the take. */
+static sl_status take_matches(probed *p, const int64_t *rows, size_t n, sl_error *err) {
+  size_t rb = row_bytes(p);
+  char *all = read_rows(p, 0, p->s.rows), *got = malloc(n * rb + 1);
+  sl_status st = tshard_take(p, rows, n, got, err);
+  for (size_t k = 0; st == SL_OK && k < n; k++)
+    if (memcmp(got + k * rb, all + (size_t)rows[k] * rb, rb) != 0)
+      fail_msg("%s: row %lld differs from the whole read", p->s.path, (long long)rows[k]);
+  free(all);
+  free(got);
+  return st;
+}
+
+/* An OPTIONAL float column of three 100-row pages: v1 without nulls (read
+   value by value), v1 with nulls (decoded, nulls filled), v2 without nulls
+   (value by value); values 1000 * page + row. */
+static char *write_mixed_pages(const char *name) {
+  tbuf b[3] = {{0}};
+  float v[100];
+  const int dense[][2] = {{100, 1}}, holes[][2] = {{10, 1}, {5, 0}, {85, 1}};
+  for (int k = 0; k < 3; k++) {
+    int n = 0;
+    for (int i = 0; i < 100; i++)
+      if (k != 1 || i < 10 || i >= 15) v[n++] = (float)(1000 * k + i);
+    rle_levels(&b[k], k == 1 ? holes : dense, k == 1 ? 3 : 1, k != 2);
+    put(&b[k], v, (size_t)n * sizeof *v);
+  }
+  tpage pages[] = {{0, 0, 100, 0, 0, 0, 0, b[0].p, b[0].n},
+                   {0, 0, 100, 0, 0, 0, 0, b[1].p, b[1].n},
+                   {3, 0, 100, 100, 0, (int)(b[2].n - sizeof v), 0, b[2].p, b[2].n}};
+  tschema s[] = {ROOT(1), COL("f", 4, 1)};
+  tchunk c = {4, 0, pages, 3, 300};
+  char *path = write_parquet(name, s, 2, &c, 1, 300);
+  for (int k = 0; k < 3; k++) free(b[k].p);
+  return path;
+}
+
+/* The gather's driver path (take) agrees with whole reads wherever it
+   reads single values and wherever it decodes pages, and reads little
+   once its page map is made. */
+static void test_parquet_take_values_and_pages_agree_with_reads(void **state) {
+  (void)state;
+  char *path = write_mixed_pages("mixed.parquet");
+  probed p;
+  assert_int_equal(probe(path, NULL, "-1", &p), SL_OK);
+  const int64_t sets[][6] = {{0, 1, 2, 150, 250, 299}, {3, 9, 10, 14, 15, 16},
+                             {99, 100, 101, 199, 200, 201}, {5, 6, 7, 8, 260, 261}};
+  sl_error err = {0};
+  for (size_t i = 0; i < SL_ARRAY_LEN(sets); i++)
+    if (take_matches(&p, sets[i], 6, &err) != SL_OK) fail_msg("%s", err.message);
+  float got[2];
+  int64_t before = sl__bytes_read();
+  const int64_t direct[] = {7, 277};
+  assert_int_equal(tshard_take(&p, direct, 2, got, &err), SL_OK);
+  assert_true(got[0] == 7.0f && got[1] == 2077.0f);
+  assert_int_equal(sl__bytes_read() - before, 8); /* two values, nothing else */
+  const int64_t holes[] = {112, 120};
+  assert_int_equal(tshard_take(&p, holes, 2, got, &err), SL_OK);
+  assert_true(got[0] == -1.0f && got[1] == 1020.0f);
+  release(&p);
+  assert_int_equal(probe(path, NULL, NULL, &p), SL_OK); /* no fill: the null is an error */
+  assert_int_equal(tshard_take(&p, holes, 2, got, &err), SL_EFORMAT);
+  expect_message(&err, SL_EFORMAT, "%s: column f has a null value at row 112; nulls cannot be "
+                 "loaded as numbers unless option fill_nulls gives a value for them", path);
+  release(&p);
+  free(path);
+}
+
+/* An offset index that lies is refused by take as by reads, naming the
+   file and the column; one that is ignored by reads is ignored by take. */
+static void test_parquet_take_checks_the_offset_index(void **state) {
+  (void)state;
+  char *lie = write_indexed("take_lie.parquet", false, shift_row);
+  char *gap = write_indexed("take_gap.parquet", false, leave_gap);
+  char *none = write_indexed("take_none.parquet", false, NULL);
+  const int64_t rows[] = {1, 150, 250, 399};
+  probed p;
+  sl_error err = {0};
+  assert_int_equal(probe(lie, NULL, NULL, &p), SL_OK);
+  int32_t got[4];
+  assert_int_equal(tshard_take(&p, rows, 4, got, &err), SL_EFORMAT);
+  if (strstr(err.message, lie) == NULL || strstr(err.message, "column x") == NULL ||
+      strstr(err.message, "its offset index says") == NULL)
+    fail_msg("%s", err.message);
+  release(&p);
+  char *ok[] = {gap, none};
+  for (size_t i = 0; i < 2; i++) {
+    assert_int_equal(probe(ok[i], NULL, NULL, &p), SL_OK);
+    assert_int_equal(tshard_take(&p, rows, 4, got, &err), SL_OK);
+    for (int k = 0; k < 4; k++) assert_int_equal(got[k], rows[k]);
+    release(&p);
+  }
+  free(lie);
+  free(gap);
+  free(none);
+}
+
+/* A dictionary written after the data pages, a list column: take agrees
+   with reads (the whole chunk, or windows of rows). */
+static void test_parquet_take_late_dictionary_and_lists(void **state) {
+  (void)state;
+  double plain[4] = {1, 2, 3, 4}, dict[2] = {10, 20};
+  tpage p0 = {0, 0, 4, 0, 0, 0, 0, (const uint8_t *)plain, sizeof plain};
+  tpage dp = {2, 0, 2, 0, 0, 0, 0, (const uint8_t *)dict, sizeof dict};
+  const uint8_t idx[] = {1, 4 << 1, 1};
+  tpage p1 = {0, 8, 4, 0, 0, 0, 0, idx, sizeof idx};
+  tpage pages[] = {p0, dp, p1};
+  tschema s[] = {ROOT(1), COL("d", 5, 0)};
+  tchunk c = {5, 0, pages, 3, 8};
+  char *path = write_parquet("take_latedict.parquet", s, 2, &c, 1, 8);
+  probed p;
+  sl_error err = {0};
+  assert_int_equal(probe(path, NULL, NULL, &p), SL_OK);
+  const int64_t rows[] = {0, 3, 4, 7};
+  if (take_matches(&p, rows, 4, &err) != SL_OK) fail_msg("%s", err.message);
+  release(&p);
+  free(path);
+  char fsl[sizeof fixtures + 64];
+  snprintf(fsl, sizeof fsl, "%s/parquet_arrowrs_fsl_f4x8", fixtures);
+  DIR *dd = opendir(fsl);
+  if (dd == NULL) {
+    print_message("SKIPPED (lists): fixture %s not found\n", fsl);
+    return;
+  }
+  struct dirent *e;
+  while ((e = readdir(dd)) != NULL) {
+    if (strstr(e->d_name, ".parquet") == NULL) continue;
+    char *f = path_in(fsl, e->d_name);
+    assert_int_equal(probe(f, NULL, NULL, &p), SL_OK);
+    int64_t some[3] = {0, p.s.rows / 2, p.s.rows - 1};
+    if (take_matches(&p, some, p.s.rows > 2 ? 3 : 1, &err) != SL_OK) fail_msg("%s", err.message);
+    release(&p);
+    free(f);
+  }
+  closedir(dd);
+}
+
 static void test_parquet_dictionary_index_out_of_range(void **state) {
   (void)state;
   double dict[2] = {10, 20};
@@ -1200,6 +1341,9 @@ int main(void) {
       cmocka_unit_test(test_parquet_unsupported_codec_and_encoding_are_named),
       cmocka_unit_test(test_parquet_late_dictionary_found_by_partial_reads),
       cmocka_unit_test(test_parquet_dictionary_index_out_of_range),
+      cmocka_unit_test(test_parquet_take_values_and_pages_agree_with_reads),
+      cmocka_unit_test(test_parquet_take_checks_the_offset_index),
+      cmocka_unit_test(test_parquet_take_late_dictionary_and_lists),
       cmocka_unit_test(test_parquet_rejects_files_that_are_not_parquet),
       cmocka_unit_test(test_parquet_rejects_corrupt_footer),
       cmocka_unit_test(test_parquet_write_roundtrip_every_dtype),

@@ -191,3 +191,17 @@ sl_status pq_locate_pages(const sl_source *src, const pq_file *f, const pq_group
   *by = "its page headers";
   return walk_pages(src, g, off, n, k->t.b, k, end_row, ok, err);
 }
+
+sl_status pq_locate_all(const sl_source *src, const pq_file *f, const pq_group *g,
+                        const pq_chunk *c, int64_t off, int64_t n, pq_column *k,
+                        int64_t *end_row, const char **by, bool *ok, sl_error *err) {
+  *ok = false;
+  *end_row = g->num_rows;
+  *by = "its offset index";
+  if (c->index_off >= 0) SL_TRY(read_index(src, f, g, c, off, n, k, ok, err));
+  if (*ok) return SL_OK;
+  *by = "its page headers";
+  SL_TRY(walk_pages(src, g, off, n, g->num_rows, k, end_row, ok, err));
+  *ok = *ok && *end_row == g->num_rows;
+  return SL_OK;
+}

@@ -37,6 +37,7 @@ static void work_free(void *item) {
   for (size_t i = 0; i < w->cap; i++) {
     pq_scratch_free(&w->col[i].sc);
     sl__free(w->col[i].locs);
+    sl__buf_free(&w->col[i].picked);
   }
   sl__free(w->col);
   sl__free(w->src);
@@ -54,6 +55,7 @@ static pq_file *file_new(void) {
 static void file_free(pq_file *f) {
   if (f == NULL) return;
   sl__pool_leave(&pool);
+  pq_pmaps_free(f);
   pq_meta_free(&f->meta);
   sl__free(f->fields);
   sl__free(f->cols);
@@ -156,6 +158,12 @@ static sl_status pq_open(const void *state, const sl_shard *s, const sl_source *
   if (f->footer_len != s->param[P_FOOTER_LEN]) {
     file_free(f);
     SL_FAIL(err, SL_ECHANGED, "%s changed since the dataset was opened (its footer)", s->path);
+  }
+  size_t maps = f->meta.ngroups * f->ncols; /* both bounded by the footer's size */
+  f->pmaps = sl__calloc(maps ? maps : 1, sizeof *f->pmaps);
+  if (f->pmaps == NULL) {
+    file_free(f);
+    SL_FAIL(err, SL_ENOMEM, "%s: out of memory for page maps", s->path);
   }
   *handle = f;
   return SL_OK;
@@ -295,6 +303,174 @@ static sl_status pq_read(const sl_shard *s, const void *handle, const sl_source 
   return st;
 }
 
+/* ---------------------------------------------------------- random rows */
+
+/* Rows [i, j) of the sorted rows, whose values lie one after another in a
+   page read value by value (column c's page p of map m): one copy per run
+   of consecutive rows. */
+static sl_status take_values(const sl_source *src, const pq_pmap *m, size_t p, size_t pw,
+                             const int64_t *rows, size_t i, size_t j, uint8_t *out,
+                             sl_error *err) {
+  while (i < j) {
+    size_t e = i + 1;
+    while (e < j && rows[e] == rows[e - 1] + 1) e++;
+    int64_t at = m->vals[p] + (rows[i] - m->locs[p].first_row) * (int64_t)pw;
+    SL_TRY(sl_source_read(src, at, (e - i) * pw, out + i * pw, err));
+    i = e;
+  }
+  return SL_OK;
+}
+
+/* Rows [i, j) of the sorted rows through k's cursor, set up on pages that
+   hold them; each value into out, ow bytes apart. */
+static sl_status take_cursor(pq_column *k, const int64_t *rows, size_t i, size_t j,
+                             uint8_t *out) {
+  for (; i < j; i++) {
+    const uint8_t *v;
+    int64_t avail;
+    SL_TRY(pq_cursor_at(&k->cur, rows[i], &v, &avail));
+    memcpy(out + i * k->t.ow, v, k->t.ow);
+  }
+  return SL_OK;
+}
+
+/* The target of k for rows [a, b) of group g, column c (values ow apart). */
+static void take_target(const pq_file *f, const pq_group *g, const pq_col *c, int64_t a,
+                        int64_t b, pq_column *k) {
+  k->t = (pq_target){.col = c, .a = a, .b = b, .ow = sl_dtype_size(c->dtype), .width = 1,
+                     .fill = f->has_fill ? c->fill : NULL, .first_row = g->first_row,
+                     .from = c->dtype, .to = c->dtype, .dw = sl_dtype_size(c->dtype)};
+}
+
+/* Pages [p, q] of map m decoded once (after the bytes before the chunk's
+   first data page: its dictionary), for rows [i, j). */
+static sl_status take_pages(const sl_source *src, const pq_file *f, const pq_group *g,
+                            const pq_col *c, const pq_pmap *m, size_t p, size_t q,
+                            const int64_t *rows, size_t i, size_t j, uint8_t *out,
+                            pq_column *k, sl_error *err) {
+  const char *path = sl_source_path(src);
+  int64_t from = m->locs[p].offset, to = m->locs[q].offset + m->locs[q].size;
+  size_t len = 0;
+  take_target(f, g, c, rows[i], rows[j - 1] + 1, k);
+  if (!sl__buf_reserve(&k->sc.chunk, (size_t)(m->lead + (to - from))))
+    SL_FAIL(err, SL_ENOMEM, "%s: out of memory for a column chunk", path);
+  SL_TRY(append(src, &k->sc, m->off, m->lead, &len, err));
+  SL_TRY(append(src, &k->sc, from, to - from, &len, err));
+  pq_cursor_init(&k->cur, path, &g->cols[c->leaf], k->sc.chunk.p, len, g->num_rows, &k->t,
+                 &k->sc, err);
+  pq_cursor_pages(&k->cur, m->locs, m->n, m->end_row, p, (size_t)m->lead, m->by);
+  return take_cursor(k, rows, i, j, out);
+}
+
+/* The row after page p's last. */
+static int64_t page_end(const pq_pmap *m, size_t p) {
+  return p + 1 < m->n ? m->locs[p + 1].first_row : m->end_row;
+}
+
+/* Flat column ci of group gi, the sorted rows (of the group) into out:
+   values of pages laid out plainly are read one by one; every other page
+   holding wanted rows is decoded once, a run of such pages together. */
+static sl_status take_column(const sl_source *src, const pq_file *f, size_t gi, size_t ci,
+                             const int64_t *rows, size_t n, uint8_t *out, pq_column *k,
+                             sl_error *err) {
+  const pq_group *g = &f->meta.groups[gi];
+  const pq_col *c = &f->cols[ci];
+  const pq_pmap *m;
+  SL_TRY(pq_pmap_get(src, f, gi, ci, k, &m, err));
+  if (!m->ok) { /* pages not located: the chunk as a range read takes it */
+    take_target(f, g, c, rows[0], rows[n - 1] + 1, k);
+    SL_TRY(read_chunk(src, f, g, ci, k, err));
+    return take_cursor(k, rows, 0, n, out);
+  }
+  size_t p = 0;
+  for (size_t i = 0; i < n;) {
+    while (p + 1 < m->n && m->locs[p + 1].first_row <= rows[i]) p++;
+    size_t q = p, j = i;
+    while (j < n && rows[j] < page_end(m, q)) j++;
+    if (m->vals[p] >= 0) {
+      SL_TRY(take_values(src, m, p, c->pw, rows, i, j, out, err));
+    } else { /* the next pages too, while they decode and hold wanted rows */
+      while (j < n && q + 1 < m->n && m->vals[q + 1] < 0 && rows[j] < page_end(m, q + 1)) {
+        q++;
+        while (j < n && rows[j] < page_end(m, q)) j++;
+      }
+      SL_TRY(take_pages(src, f, g, c, m, p, q, rows, i, j, out, k, err));
+    }
+    i = j;
+    p = q;
+  }
+  return SL_OK;
+}
+
+/* The sorted rows of group gi (rows of the group) into dst, whole rows:
+   each column's values gathered, then interleaved. */
+static sl_status take_group(const sl_source *src, const pq_file *f, size_t gi,
+                            const int64_t *rows, size_t n, uint8_t *dst, pq_work *w,
+                            sl_error *err) {
+  size_t stride = (size_t)f->width * sl_dtype_size(f->dtype);
+  for (size_t i = 0; i < f->ncols; i++) {
+    pq_column *k = &w->col[i];
+    if (!sl__buf_reserve(&k->picked, n * sl_dtype_size(f->cols[i].dtype)))
+      SL_FAIL(err, SL_ENOMEM, "%s: out of memory for %zu rows", sl_source_path(src), n);
+    SL_TRY(take_column(src, f, gi, i, rows, n, k->picked.p, k, err));
+    w->src[i] = k->picked.p;
+  }
+  size_t ow = sl_dtype_size(f->dtype);
+  if (f->cast) sl__gather_cast((char *)dst, stride, w->src, f->ncols, f->types, f->dtype, 1,
+                               (int64_t)n);
+  else sl__interleave((char *)dst, stride, w->src, f->ncols, ow, ow, (int64_t)n);
+  return SL_OK;
+}
+
+/* A list column: windows of nearby rows decoded as range reads, the
+   wanted rows copied out. */
+#define PQ_TAKE_WINDOW (4 << 20)
+
+static sl_status take_windows(const sl_shard *s, const pq_file *f, const sl_source *src,
+                              const int64_t *rows, size_t n, uint8_t *dst, sl_error *err) {
+  size_t rb = (size_t)f->width * sl_dtype_size(f->dtype);
+  int64_t span = SL_MAX(1, PQ_TAKE_WINDOW / (int64_t)SL_MAX(rb, 1));
+  uint8_t *buf = sl__malloc((size_t)span * rb + 1);
+  if (buf == NULL) SL_FAIL(err, SL_ENOMEM, "%s: out of memory for rows", s->path);
+  sl_status st = SL_OK;
+  for (size_t i = 0; i < n && st == SL_OK;) {
+    size_t j = i + 1;
+    while (j < n && rows[j] - rows[i] < span) j++;
+    st = pq_read(s, f, src, rows[i], rows[j - 1] + 1, buf, err);
+    for (size_t t = i; st == SL_OK && t < j; t++)
+      memcpy(dst + t * rb, buf + (size_t)(rows[t] - rows[i]) * rb, rb);
+    i = j;
+  }
+  sl__free(buf);
+  return st;
+}
+
+/* The gather's rows of one shard (ascending, distinct): per row group,
+   only the values they need (pagemap.c says which pages allow that). */
+static sl_status pq_take(const sl_shard *s, const void *handle, const sl_source *src,
+                         const int64_t *rows, size_t n, void *dst, sl_error *err) {
+  const pq_file *f = handle;
+  if (n == 0) return SL_OK;
+  if (f->ncols == 0 || f->cols[0].is_list || f->pmaps == NULL)
+    return take_windows(s, f, src, rows, n, dst, err);
+  pq_work *w = work_get(f->ncols);
+  int64_t *rel = sl__malloc(n * sizeof *rel);
+  sl_status st = w != NULL && rel != NULL ? SL_OK : sl__fail(err, SL_ENOMEM, "%s: out of "
+                                                             "memory for %zu rows", s->path, n);
+  size_t rb = (size_t)f->width * sl_dtype_size(f->dtype), i = 0;
+  for (size_t gi = 0; gi < f->meta.ngroups && i < n && st == SL_OK; gi++) {
+    const pq_group *g = &f->meta.groups[gi];
+    size_t j = i;
+    while (j < n && rows[j] < g->first_row + g->num_rows) j++;
+    for (size_t t = i; t < j; t++) rel[t - i] = rows[t] - g->first_row;
+    if (j > i) st = take_group(src, f, gi, rel, j - i, (uint8_t *)dst + i * rb, w, err);
+    i = j;
+  }
+  if (w != NULL) sl__pool_put(&pool, w);
+  sl__free(rel);
+  return st;
+}
+
 /* Row groups are the units: a piece that ends inside one decodes its
    column chunks again. */
 static int64_t pq_unit_start(const sl_shard *s, const void *handle, int64_t row) {
@@ -334,4 +510,5 @@ const sl_driver sl__parquet_driver = {
     .write = sl__parquet_write,
     .unit_start = pq_unit_start,
     .describe = pq_describe,
+    .take = pq_take,
 };

@@ -24,6 +24,19 @@
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "the Parquet driver assumes a little-endian host (Parquet stores little-endian)"
+/* pagemap.c: the page map of row group gi's chunk of selected column ci,
+   made on first use with k's buffers and kept in f until it is freed. */
+sl_status pq_pmap_get(const sl_source *src, const pq_file *f, size_t gi, size_t ci,
+                      pq_column *k, const pq_pmap **out, sl_error *err);
+void pq_pmaps_free(pq_file *f);
+
+/* As pq_locate_pages for every row of the group: from the OffsetIndex, or
+   else by walking every page header. *ok false: the pages cannot be told
+   (v1 pages of a list column, say). */
+sl_status pq_locate_all(const sl_source *src, const pq_file *f, const pq_group *g,
+                        const pq_chunk *c, int64_t off, int64_t n, pq_column *k,
+                        int64_t *end_row, const char **by, bool *ok, sl_error *err);
+
 #endif
 
 /* Limits on what a file may ask of us. */
@@ -329,6 +342,21 @@ typedef struct pq_top {
   char desc[96];
 } pq_top;
 
+/* A flat column chunk's data pages for random rows (pagemap.c): made by
+   the first gather that needs it, then read-only. */
+typedef struct pq_pmap {
+  bool ok;              /* located; false: read the chunk as a range read does */
+  size_t n;
+  pq_loc *locs;         /* every data page, back to back */
+  int64_t *vals;        /* per page: file offset of its first value when its
+                           values are read one by one (PLAIN, uncompressed, no
+                           null, bytes as the tile holds them); else -1 */
+  int64_t end_row;
+  int64_t off, lead;    /* the chunk's first byte; bytes before its first data
+                           page (the dictionary) */
+  const char *by;       /* where the locations come from (messages) */
+} pq_pmap;
+
 /* The parsed footer and the selection: a shard's handle, read-only. */
 typedef struct pq_file {
   uint8_t *footer;
@@ -344,6 +372,8 @@ typedef struct pq_file {
   bool cast;              /* some column's type differs from dtype */
   int64_t width;          /* values per row: columns, or the list length */
   bool has_fill;
+  _Atomic(pq_pmap *) *pmaps; /* handles: per row group and column, NULL until a
+                                gather makes it (pagemap.c) */
 } pq_file;
 
 /* The dataset's options, parsed once (the driver's dataset state). */
@@ -357,6 +387,7 @@ typedef struct pq_column {
   pq_cursor cur;
   pq_loc *locs;         /* the chunk's page locations, when needed */
   size_t nlocs, locs_cap;
+  sl_buf picked;        /* the gather: this column's values of the rows taken */
 } pq_column;
 
 /* schema.c: the top-level fields of f's schema, and the selection of the
@@ -375,5 +406,18 @@ sl_status pq_chunk_range(const char *path, const pq_file *f, const pq_chunk *c,
 sl_status pq_locate_pages(const sl_source *src, const pq_file *f, const pq_group *g,
                           const pq_chunk *c, int64_t off, int64_t n, pq_column *k,
                           int64_t *end_row, const char **by, bool *ok, sl_error *err);
+
+/* pagemap.c: the page map of row group gi's chunk of selected column ci,
+   made on first use with k's buffers and kept in f until it is freed. */
+sl_status pq_pmap_get(const sl_source *src, const pq_file *f, size_t gi, size_t ci,
+                      pq_column *k, const pq_pmap **out, sl_error *err);
+void pq_pmaps_free(pq_file *f);
+
+/* As pq_locate_pages for every row of the group: from the OffsetIndex, or
+   else by walking every page header. *ok false: the pages cannot be told
+   (v1 pages of a list column, say). */
+sl_status pq_locate_all(const sl_source *src, const pq_file *f, const pq_group *g,
+                        const pq_chunk *c, int64_t off, int64_t n, pq_column *k,
+                        int64_t *end_row, const char **by, bool *ok, sl_error *err);
 
 #endif
