@@ -105,11 +105,12 @@ def _choice(name, value, table):
 
 
 def _read_options(variant="auto", threads=None, io="auto", chunk_bytes=None,
-                  partition="balanced", min_rows=1):
+                  partition="balanced", min_rows=1, gds="auto"):
     o = _lib.read_options()
     o.variant = _choice("variant", variant, _lib.VARIANTS)
     o.io = _choice("io", io, _lib.IO_MODES)
     o.partition = _choice("partition", partition, _lib.PARTITIONS)
+    o.gds = _choice("gds", gds, _lib.GDS_MODES)
     if threads is not None:
         threads = operator.index(threads)
         if threads < 1:
@@ -204,9 +205,39 @@ def _is_device_array(out):
         hasattr(out, "__dlpack_device__") and out.__dlpack_device__()[0] not in (1, 3))
 
 
+def _device_address(out, nbytes, dtype):
+    """(address, holder) of a device array the gpu variant fills in place:
+    anything with __cuda_array_interface__ (CuPy, Numba, PyTorch CUDA
+    tensors), or a DLPack device array seen through CuPy. It must be
+    writable, C-contiguous, of the dataset's dtype and exactly nbytes."""
+    holder = out
+    if not hasattr(out, "__cuda_array_interface__"):
+        import cupy
+        holder = cupy.from_dlpack(out)
+    cai = holder.__cuda_array_interface__
+    ptr, readonly = cai["data"]
+    if readonly:
+        raise TypeError("out: the device array is read-only")
+    if np.dtype(cai["typestr"]) != dtype:
+        raise TypeError(f"out: dtype {np.dtype(cai['typestr'])} differs from the dataset's "
+                        f"{dtype}")
+    shape = tuple(cai["shape"])
+    strides, want = cai.get("strides"), []
+    step = dtype.itemsize
+    for n in reversed(shape):
+        want.insert(0, step)
+        step *= n
+    if strides is not None and step > 0 and any(
+            n > 1 and a != b for n, a, b in zip(shape, strides, want)):
+        raise ValueError("out: the device array is not C-contiguous")
+    if step != nbytes:
+        raise ValueError(f"out: expected {nbytes} bytes, the device array has {step}")
+    return (ptr or None), holder
+
+
 def _fill_device(out, host):
-    """Copies a host result into a device array. The gpu executor's reads
-    into device memory (P6) are not in the C API yet: this is the stand-in."""
+    """Copies a host result into a device array (the gather's: it reads
+    into host memory)."""
     import cupy
     dev = cupy.asarray(out)
     if dev.nbytes != host.nbytes or dev.dtype != host.dtype:
@@ -302,28 +333,29 @@ class Dataset:
 
     # reading
     def read(self, lo=0, hi=None, out=None, *, variant="auto", threads=None, io="auto",
-             chunk_bytes=None, stats=False):
+             chunk_bytes=None, gds="auto", stats=False):
         """Rows [lo, hi) (hi None: to the end) as an array of shape
         (hi-lo,) + shape[1:], into out when given: any writable C-contiguous
         buffer of exactly that many bytes (a NumPy array must have this
-        dtype), or a CuPy / __cuda_array_interface__ array (filled through a
-        host buffer until the gpu executor's device reads are in the C API).
-        With stats=True returns (array, stats dict)."""
+        dtype), or a device array (CuPy, anything with
+        __cuda_array_interface__, a DLPack CUDA array), which the gpu variant
+        fills in place through its pinned staging pipeline (variant "auto"
+        picks it; gds: GPUDirect Storage off|auto|on). The call returns
+        once the rows are in out. With stats=True returns (array, stats dict)."""
         N = self.shape[0]
         lo = operator.index(lo)
         hi = N if hi is None else operator.index(hi)
         if not 0 <= lo <= hi <= N:
             raise ValueError(f"{self.path}: rows [{lo}, {hi}) are outside [0, {N})")
-        o = _read_options(variant, threads, io, chunk_bytes)
+        o = _read_options(variant, threads, io, chunk_bytes, gds=gds)
         shape = (hi - lo,) + self.shape[1:]
         if out is not None and _is_device_array(out):
-            host = self.read(lo, hi, variant=variant, threads=threads, io=io,
-                             chunk_bytes=chunk_bytes, stats=stats)
-            if stats:
-                return _fill_device(out, host[0]), host[1]
-            return _fill_device(out, host)
-        result = np.empty(shape, self.dtype) if out is None else out
-        addr, holder = _host_address(result, (hi - lo) * self._row_bytes, self.dtype)
+            o.memory = _lib.MEMORY_CUDA
+            addr, holder = _device_address(out, (hi - lo) * self._row_bytes, self.dtype)
+            result = out
+        else:
+            result = np.empty(shape, self.dtype) if out is None else out
+            addr, holder = _host_address(result, (hi - lo) * self._row_bytes, self.dtype)
         st, err = _lib.read_stats(), _lib.Error()
         _check(lib.sl_dataset_read_rows(self._live(), lo, hi, addr, ctypes.byref(o),
                                         ctypes.byref(st), ctypes.byref(err)), err)
@@ -335,7 +367,8 @@ class Dataset:
         """Rows at the given global indices (any order, repeats allowed, none
         negative) in that order; a 1-D integer array-like. Out-of-range
         indices are refused by the library (InvalidArgumentError naming the
-        index and its position). out as in read()."""
+        index and its position). out as in read(); a device array is filled
+        from host memory (the gather reads into host memory)."""
         idx = np.asarray(indices)
         if idx.dtype == bool or (idx.size and not np.issubdtype(idx.dtype, np.integer)):
             raise TypeError(f"indices: expected integers, got {idx.dtype}")
@@ -552,18 +585,44 @@ class DistributedArray:
                 f"local_range={self.local_range}, memory={self.memory!r})")
 
 
+def _place(o, device, variant):
+    """device: None (the gpu variant where it runs, on the node-local rank's
+    device), "cpu"/"host" (a host tile), or a CUDA device: an int N,
+    "cuda", "cuda:N" (the gpu variant on device N)."""
+    if device is None:
+        return
+    if device in ("cpu", "host"):
+        if variant == "gpu":
+            raise ValueError(f"device={device!r} with variant='gpu': a gpu tile is on a device")
+        if variant == "auto":  # a host executor: omp when built in, else cpu
+            o.variant = _lib.VARIANTS["omp" if "omp" in features().split("variants:")[1]
+                                      .split(";")[0].split() else "cpu"]
+        return
+    if isinstance(device, str) and (device == "cuda" or device.startswith("cuda:")):
+        n = device[5:] or "-1"
+        if not n.lstrip("-").isdigit():
+            raise ValueError(f"device: expected 'cuda:N', got {device!r}")
+        device = int(n)
+    elif isinstance(device, bool) or not isinstance(device, int):
+        raise TypeError(f"device: expected None, 'cpu', an int or 'cuda:N', got {device!r}")
+    if device < -1 or device > 4096:
+        raise ValueError(f"device: expected 0 to 4096, got {device}")
+    if variant not in ("auto", "gpu"):
+        raise ValueError(f"device={device!r} needs variant 'gpu' or 'auto', not {variant!r}")
+    o.variant = _lib.VARIANTS["gpu"]
+    o.device = device
+
+
 def load(path, comm=None, *, partition="balanced", min_rows=1, variant="auto", threads=None,
-         io="auto", device=None, chunk_bytes=None, **open_options):
+         io="auto", device=None, gds="auto", chunk_bytes=None, **open_options):
     """Collective over comm (an mpi4py communicator; None: this process
     alone): discovers the dataset on rank 0, partitions its rows over the
     ranks and reads each rank's tile. Every rank returns or raises the same.
-    open_options as for open()."""
-    o = _read_options(variant, threads, io, chunk_bytes, partition, min_rows)
-    if device not in (None, "cpu", "host"):
-        raise NotSupportedError(
-            f"device={device!r}: choosing a device waits for the gpu executor's device "
-            "option in sl_read_options (P6); use variant='gpu' for the default device",
-            6, "SL_ENOTSUP")
+    device: None (default: the gpu variant's tile on the node-local rank's
+    device where a CUDA device is visible, else host memory), "cpu", or a
+    CUDA device (N, "cuda:N"). open_options as for open()."""
+    o = _read_options(variant, threads, io, chunk_bytes, partition, min_rows, gds)
+    _place(o, device, variant)
     c = _Comm(comm)
     ds = Dataset(path, _comm=c, **open_options)
     try:

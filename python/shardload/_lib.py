@@ -77,7 +77,8 @@ class ReadOptions(ctypes.Structure):
     _fields_ = [("struct_size", ctypes.c_size_t), ("variant", ctypes.c_int),
                 ("threads", ctypes.c_int), ("io", ctypes.c_int),
                 ("chunk_bytes", ctypes.c_int64), ("partition", ctypes.c_int),
-                ("min_rows", ctypes.c_int64)]
+                ("min_rows", ctypes.c_int64), ("memory", ctypes.c_int),
+                ("device", ctypes.c_int), ("gds", ctypes.c_int)]
 
 
 class ReadStats(ctypes.Structure):
@@ -88,7 +89,10 @@ class ReadStats(ctypes.Structure):
                 ("fault_seconds", ctypes.c_double), ("threads", ctypes.c_int),
                 ("variant", ctypes.c_int), ("io", ctypes.c_int),
                 ("files_opened", ctypes.c_int64), ("open_files_peak", ctypes.c_int64),
-                ("open_files_limit", ctypes.c_int64)]
+                ("open_files_limit", ctypes.c_int64), ("device", ctypes.c_int),
+                ("gds", ctypes.c_int), ("device_name", ctypes.c_char * 96),
+                ("device_pci", ctypes.c_char * 32), ("staging_peak", ctypes.c_int64),
+                ("note", ctypes.c_char * 256)]
 
 
 # DLPack (dlpack.h): only what __dlpack_device__ and the checks read.
@@ -119,6 +123,7 @@ VARIANT_NAMES = {v: k for k, v in VARIANTS.items()}
 IO_MODES = {"auto": 0, "buffered": 1, "direct": 2}
 IO_NAMES = {v: k for k, v in IO_MODES.items()}
 PARTITIONS = {"balanced": 0, "tiled": 1}
+GDS_MODES = {"auto": 0, "off": 1, "on": 2}
 LAUNCH_SERIAL = 1
 MEMORY_HOST, MEMORY_CUDA = 1, 2
 
@@ -206,4 +211,7 @@ def stats_dict(s):
     d = {name: getattr(s, name) for name, _ in ReadStats._fields_ if name != "struct_size"}
     d["variant"] = VARIANT_NAMES.get(d["variant"], d["variant"])
     d["io"] = IO_NAMES.get(d["io"], d["io"])
+    for k in ("device_name", "device_pci", "note"):
+        d[k] = d[k].decode("utf-8", "replace")
+    d["gds"] = bool(d["gds"])
     return d

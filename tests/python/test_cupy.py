@@ -1,7 +1,7 @@
 """CuPy hand-off: Dataset.read(out=<a CuPy array>) and a gpu-variant load's
 .local as CuPy. Skips loudly without CuPy or a GPU (this machine has
-neither). Until the gpu executor's device reads are in the C API (P6), a
-device out= is filled through a host buffer."""
+neither). Dataset.read(out=<CuPy>) is filled by the gpu variant in place;
+take(out=<CuPy>) gathers into host memory and copies once."""
 import numpy as np
 import pytest
 
@@ -18,7 +18,8 @@ def test_read_into_cupy(small):
     path, want = small
     ds = shardload.open(path)
     out = cupy.empty((100, 3), cupy.float32)
-    ds.read(10, 110, out=out)
+    _, st = ds.read(10, 110, out=out, stats=True)
+    assert st["variant"] == "gpu"  # filled in place by the gpu variant
     np.testing.assert_array_equal(cupy.asnumpy(out), want[10:110])
     ds.take([5, 1, 5], out=out[:3])
     np.testing.assert_array_equal(cupy.asnumpy(out[:3]), want[[5, 1, 5]])
