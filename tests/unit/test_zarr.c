@@ -83,6 +83,11 @@ static void test_zarr_v2_refusals_name_the_array(void **state) {
                     ""), 2, SL_ENOTSUP, "'delta', 'fixedscaleoffset'");
   expect_refused(V2("<i4", "{\"id\": \"lzma\"}", "0", "C", "null", ""), 2, SL_ENOTSUP, "'lzma'");
   expect_refused(V2("<i4", "null", "1.5", "C", "null", ""), 2, SL_EFORMAT, "not an integer");
+  expect_refused(V2("|u2", "null", "7777777777777777777777", "C", "null", ""), 2, SL_EFORMAT,
+                 "outside the range of dtype <u2");
+  expect_refused(V2("|u1", "null", "-1", "C", "null", ""), 2, SL_EFORMAT, "outside the range");
+  expect_refused(V2("<i8", "null", "9223372036854775808", "C", "null", ""), 2, SL_EFORMAT,
+                 "outside the range");
   expect_refused(V2("<i4", "null", "\"AAAA\"", "C", "null", ""), 2, SL_ENOTSUP, "base64");
   expect_refused(V2("<i4", "null", "\"bad!\"", "C", "null", ""), 2, SL_ENOTSUP, "base64");
   expect_refused("{\"zarr_format\": 2, \"dtype\": [[\"a\", \"<i4\"]], \"shape\": [1], "
@@ -132,6 +137,47 @@ static void test_zarr_v3_metadata(void **state) {
   expect_refused("{\"zarr_format\": 3, \"node_type\": \"group\"}", 3, SL_ELAYOUT, "group");
   expect_refused("{\"zarr_format\": 3, \"node_type\": \"array\", \"data_type\": \"string\"}", 3,
                  SL_ENOTSUP, "string");
+}
+
+/* A float32 fill beyond float's range is an infinity (as numpy makes it);
+   the integers at the ends of a type's range are kept exactly. */
+static void test_zarr_fill_values_at_the_edges(void **state) {
+  (void)state;
+  zarr_array a;
+  sl_error err;
+  assert_int_equal(parse(V2("<f4", "null", "1e300", "C", "null", ""), 2, &a, &err), SL_OK);
+  float g;
+  memcpy(&g, a.fill, 4);
+  assert_true(isinf(g) && g > 0);
+  sl__zarr_free(&a);
+  assert_int_equal(parse(V2("<i8", "null", "-9223372036854775808", "C", "null", ""), 2, &a,
+                         &err), SL_OK);
+  int64_t v;
+  memcpy(&v, a.fill, 8);
+  assert_true(v == INT64_MIN);
+  sl__zarr_free(&a);
+  assert_int_equal(parse(V2("|u1", "null", "255", "C", "null", ""), 2, &a, &err), SL_OK);
+  assert_int_equal(a.fill[0], 255);
+  sl__zarr_free(&a);
+}
+
+/* A codec chain whose outer header claims an inner stage far larger than
+   any encoding of the chunk is refused before anything is allocated. */
+static void test_zarr_inner_size_claims_are_bounded(void **state) {
+  (void)state;
+  zarr_array a;
+  sl_error err;
+  assert_int_equal(parse(V3("[{\"name\": \"bytes\"}, {\"name\": \"zstd\"}, "
+                            "{\"name\": \"blosc\"}]"), 3, &a, &err), SL_OK);
+  uint8_t chunk[32] = {2, 1, 0x11, 4, 0xf0, 0xff, 0xff, 0xff, 0, 0, 1, 0, 32, 0, 0, 0};
+  int32_t out[24];
+  zarr_work w = {0};
+  assert_int_equal(sl__zarr_decode(&a, &a.chunk, chunk, sizeof chunk, (uint8_t *)out,
+                                   sizeof out, &w, "t.zarr/c/0/0", &err), SL_EFORMAT);
+  if (strstr(err.message, "t.zarr/c/0/0: codec header says 4294967280 bytes") == NULL)
+    fail_msg("%s", err.message);
+  sl__zarr_work_free(&w);
+  sl__zarr_free(&a);
 }
 
 static void test_zarr_crc32c(void **state) {
@@ -362,6 +408,8 @@ int main(void) {
       cmocka_unit_test(test_zarr_v2_refusals_name_the_array),
       cmocka_unit_test(test_zarr_v3_metadata),
       cmocka_unit_test(test_zarr_crc32c),
+      cmocka_unit_test(test_zarr_fill_values_at_the_edges),
+      cmocka_unit_test(test_zarr_inner_size_claims_are_bounded),
       cmocka_unit_test(test_zarr_assembles_tiles_f_order_and_fill),
       cmocka_unit_test(test_zarr_truncated_chunks_are_named),
       cmocka_unit_test(test_zarr_truncated_blosc_fixture),

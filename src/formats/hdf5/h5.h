@@ -50,6 +50,10 @@ hid_t sl__h5_open_path(const char *path);
 hid_t sl__h5_dapl(bool allow_external);
 /* HDF5's innermost error description, for messages. */
 const char *sl__h5_reason(char buf[static 160]);
+/* An HDF5 call failed where the driver goes on without its reason (an
+   object that does not open while listing): the process must not H5close
+   at exit either. */
+void sl__h5_failed(void);
 /* The signature at byte 0, 512, 1024, ...: "not an HDF5 file" otherwise. */
 sl_status sl__h5_check_signature(const sl_source *src, sl_error *err);
 /* H5Fopen of src's file, read-only, checked to be the very file src is

@@ -191,8 +191,12 @@ hid_t sl__h5_open_path(const char *path) {
   return f;
 }
 
+void sl__h5_failed(void) { atomic_store(&h5_stuck, true); }
+
+/* Objects still open at exit (a corrupt file can leave some that no close
+   frees) would make H5close loop and print, as after a failure. */
 static void h5_exit(void) {
-  if (!atomic_load(&h5_stuck)) H5close();
+  if (!atomic_load(&h5_stuck) && H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_ALL) <= 0) H5close();
 }
 
 static void h5_init(void) {

@@ -54,7 +54,10 @@ static herr_t visit_link(hid_t g, const char *name, const H5L_info_t *info, void
   name_list *l = data;
   if (info->type != H5L_TYPE_HARD) return 0;
   hid_t o = H5Oopen(g, name, H5P_DEFAULT);
-  if (o < 0) return 0;
+  if (o < 0) {
+    sl__h5_failed(); /* not listed: a later message says no such dataset */
+    return 0;
+  }
   bool is_dataset = H5Iget_type(o) == H5I_DATASET;
   H5Oclose(o);
   if (is_dataset) names_push(l, name);
@@ -120,7 +123,10 @@ static const char *not_a_dataset(hid_t f, const char *name) {
            "is set, and then followed only inside the file's directory)";
   if (li.type == H5L_TYPE_SOFT) return "a soft link that leads nowhere or to no dataset";
   hid_t o = H5Oopen(f, name, H5P_DEFAULT);
-  if (o < 0) return "an object HDF5 cannot open";
+  if (o < 0) {
+    sl__h5_failed();
+    return "an object HDF5 cannot open";
+  }
   bool dataset = H5Iget_type(o) == H5I_DATASET;
   H5Oclose(o);
   return dataset ? "a dataset HDF5 cannot open" : "a group or other object of that name";

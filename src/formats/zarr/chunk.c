@@ -38,8 +38,14 @@ static sl_status codec_fail(sl_status st, const char *what, const char *name, co
 
 /* The size one bytes codec's output has when it is not the last decoded:
    what its own header says. */
-static sl_status inner_size(zarr_bb bb, const uint8_t *in, size_t n, size_t *m, const char *what,
-                            sl_error *err) {
+/* An inner stage of a chain holds an encoding of the chunk's m bytes:
+   no codec's output exceeds twice its input plus a little (these bound
+   every codec's worst case with room to spare), so a header claiming more
+   is not believed (and never allocated). */
+static size_t inner_bound(size_t m) { return 2 * m + (1 << 20); }
+
+static sl_status inner_size(zarr_bb bb, const uint8_t *in, size_t n, size_t *m, size_t chunk,
+                            const char *what, sl_error *err) {
   if (bb == ZB_LZ4 && n >= 4) *m = le32(in);
   else if (bb == ZB_BLOSC && n >= 16) *m = le32(in + 4);
   else if (bb == ZB_ZSTD && n >= 18) {
@@ -56,7 +62,9 @@ static sl_status inner_size(zarr_bb bb, const uint8_t *in, size_t n, size_t *m, 
     *m = (size_t)v;
   } else
     SL_FAIL(err, SL_ENOTSUP, "%s: codec chain whose inner sizes are unknown", what);
-  if (*m > ((size_t)1 << 32)) SL_FAIL(err, SL_EFORMAT, "%s: codec header says %zu bytes", what, *m);
+  if (*m > inner_bound(chunk))
+    SL_FAIL(err, SL_EFORMAT, "%s: codec header says %zu bytes, more than any encoding of the "
+            "chunk's %zu bytes takes", what, *m, chunk);
   return SL_OK;
 }
 
@@ -146,7 +154,7 @@ sl_status sl__zarr_decode(const zarr_array *a, const zarr_pipe *p, const uint8_t
     size_t om = m;
     uint8_t *o = target;
     if (!last) {
-      SL_TRY(inner_size(p->bb[i], in, n, &om, what, err));
+      SL_TRY(inner_size(p->bb[i], in, n, &om, m, what, err));
       if (!sl__buf_reserve(bufs[flip], om)) SL_FAIL(err, SL_ENOMEM, "%s: out of memory", what);
       o = bufs[flip]->p;
       flip ^= 1;

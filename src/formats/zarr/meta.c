@@ -3,6 +3,7 @@
  * driver cannot apply (a filter, a codec, an object dtype) is refused
  * naming the array and the thing. */
 #include <cjson/cJSON.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,6 +80,28 @@ static void put_value(sl_dtype t, double re, double im, uint8_t *out) {
 }
 
 static bool is_int(sl_dtype t) { return t >= SL_INT8 && t <= SL_UINT64; }
+
+/* Whether the integer v fits dtype t (an integer type): [lo, hi) as
+   doubles, exact powers of two at both ends. */
+static bool int_fits(sl_dtype t, double v) {
+  static const struct {
+    sl_dtype t;
+    double lo, hi;
+  } r[] = {{SL_INT8, -0x1p7, 0x1p7},   {SL_INT16, -0x1p15, 0x1p15},
+           {SL_INT32, -0x1p31, 0x1p31}, {SL_INT64, -0x1p63, 0x1p63},
+           {SL_UINT8, 0, 0x1p8},        {SL_UINT16, 0, 0x1p16},
+           {SL_UINT32, 0, 0x1p32},      {SL_UINT64, 0, 0x1p64}};
+  for (size_t i = 0; i < SL_ARRAY_LEN(r); i++)
+    if (r[i].t == t) return v >= r[i].lo && v < r[i].hi;
+  return false;
+}
+
+/* A finite double beyond float's range becomes an infinity, as numpy's
+   float32() makes it (the C conversion is undefined there). */
+static double as_float32(double v) {
+  if (isfinite(v) && fabs(v) > FLT_MAX) return v > 0 ? INFINITY : -INFINITY;
+  return v;
+}
 
 /* One number: JSON number, "NaN", "Infinity", "-Infinity", or (v3) a hex
    bit pattern "0x..." (then *bits is set). */
@@ -171,7 +194,11 @@ static sl_status parse_fill(const cJSON *j, zarr_array *a, sl_error *err) {
     if (is_int(a->dtype) && (re != floor(re) || isnan(re)))
       SL_FAIL(err, SL_EFORMAT, "%s: fill_value %g is not an integer for dtype %s", a->dir, re,
               sl_dtype_str(a->dtype));
-    put_value(a->dtype, re, im, a->fill);
+    if (is_int(a->dtype) && !int_fits(a->dtype, re))
+      SL_FAIL(err, SL_EFORMAT, "%s: fill_value %g is outside the range of dtype %s", a->dir,
+              re, sl_dtype_str(a->dtype));
+    bool single = a->dtype == SL_FLOAT32 || a->dtype == SL_COMPLEX64 || a->dtype == SL_FLOAT16;
+    put_value(a->dtype, single ? as_float32(re) : re, single ? as_float32(im) : im, a->fill);
   }
   a->fill_zero = true;
   for (size_t i = 0; i < a->esize; i++) a->fill_zero &= a->fill[i] == 0;
