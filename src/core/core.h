@@ -192,9 +192,12 @@ struct sl_leaf {
   sl_gds_mode gds;
   _Atomic int64_t *staging_peak; /* max= pinned staging bytes held at once */
   _Atomic int64_t *gds_bytes;    /* += bytes cuFile read straight to the device */
-  bool small_maps;             /* pieces under SL_MAP_MAX copied from a mapping of
+  bool small_maps;             /* pieces up to SL_MAP_MAX copied from a mapping of
                                   the file (the gather); default pread */
 };
+
+/* Pieces up to this size may be copied from a mapping (small_maps above). */
+#define SL_MAP_MAX (64 << 10)
 
 /* Opens shard i for reading: its file through the cache (identity checked)
    and the driver's handle, whose re-read header must match discovery. */

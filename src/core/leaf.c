@@ -19,8 +19,6 @@
    leaves an aligned middle whatever the offset. */
 #define SL_DIRECT_MIN (1 << 20)
 #define SL_DIRECT_FLOOR (2 * 4096)
-/* Pieces up to this size may be copied from a mapping (L->small_maps). */
-#define SL_MAP_MAX (64 << 10)
 
 /* ------------------------------------------------------------ opening */
 

@@ -44,7 +44,8 @@ typedef struct span {
 typedef struct take {
   const sl_dataset *d;
   const pick *picks;
-  const span *spans; /* of the current window */
+  const span *spans;    /* of the current window */
+  const size_t *batches; /* tasks: spans [batches[i], batches[i + 1]), one shard */
   const sl_leaf *L;
   char *dst;
 } take;
@@ -142,6 +143,7 @@ static size_t make_spans(const sl_dataset *d, const pick *p, size_t n, int64_t g
 /* For a driver with take: the picks of each shard, at most SL_TAKE_PICKS
    to a span, so that a large gather still shares out among threads. */
 #define SL_TAKE_PICKS 16384
+#define SL_TAKE_SHARE_MIN 1024
 
 static size_t make_take_spans(const sl_dataset *d, const pick *p, size_t n, span *out) {
   size_t ns = 0;
@@ -165,7 +167,11 @@ static sl_status plan(const sl_dataset *d, const pick *p, size_t n, int64_t chun
     *out = sl__malloc((*ns ? *ns : 1) * sizeof **out);
     if (*out == NULL) SL_FAIL(err, SL_ENOMEM, "%s: out of memory planning a gather", d->root);
     make_take_spans(d, p, n, *out);
+    /* what a span may decode is the rows it spans: a large gather shares
+       that out, a small one (a few rows, a page each) stays on one thread */
     *bytes = (int64_t)n * d->row_bytes;
+    for (size_t i = 0; n >= SL_TAKE_SHARE_MIN && i < *ns; i++)
+      *bytes += ((*out)[i].file_hi - (*out)[i].file_lo) * d->row_bytes;
     return SL_OK;
   }
   int64_t rb = SL_MAX(d->row_bytes, 1);
@@ -232,6 +238,122 @@ static sl_status span_task(void *ctx, size_t i, sl_error *err) {
   return sl__leaf_piece(T->L, &seg, T->dst + T->picks[s->k0].pos * T->d->row_bytes, err);
 }
 
+/* ------------------------------------------------- copies from a mapping */
+
+/* A gather of random rows is a stream of cache and TLB misses. Listing a
+   batch's copies first and then making them in one tight loop, the next
+   sources prefetched, lets those misses overlap; with the bookkeeping of
+   each span between them (cache, extents, checks) they came one by one,
+   at twice NumPy's time per row. */
+#define SL_TAKE_OPS 64
+#define SL_TAKE_AHEAD 8
+
+typedef struct copy_op {
+  char *dst;
+  const char *src;
+  size_t n;
+} copy_op;
+
+static void run_ops(const copy_op *ops, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    if (i + SL_TAKE_AHEAD < n) __builtin_prefetch(ops[i + SL_TAKE_AHEAD].src);
+    memcpy(ops[i].dst, ops[i].src, ops[i].n);
+  }
+}
+
+/* A direct span's extents as copies from the mapping map of file f (each
+   checked to lie inside the file as discovered); *ok false when it has
+   none or they are not all small (the leaf read takes it). */
+static sl_status span_ops(const take *T, const span *s, const sl_file_ref *f, const char *map,
+                          copy_op *ops, size_t *nops, bool *ok, sl_error *err) {
+  const sl_dataset *d = T->d;
+  int64_t want = (s->file_hi - s->file_lo) * d->row_bytes, total = 0;
+  sl_segment seg = {s->shard, s->file_lo, s->file_hi, 0};
+  sl_extent stack[SL_EXTENTS_STACK], *ex;
+  size_t n;
+  *ok = false;
+  if (want > SL_MAP_MAX) return SL_OK;
+  SL_TRY(sl__leaf_extents(T->L, &seg, stack, &ex, &n, err));
+  char *dst = T->dst + T->picks[s->k0].pos * d->row_bytes;
+  sl_status st = SL_OK;
+  if (n > 0 && *nops + n <= SL_TAKE_OPS) {
+    *ok = true;
+    for (size_t i = 0; i < n && st == SL_OK; i++) {
+      int64_t end;
+      if (ex[i].length < 0 || ex[i].offset < 0 || !sl__add(total, ex[i].length, &total) ||
+          total > want || !sl__add(ex[i].offset, ex[i].length, &end) || end > f->src.size)
+        st = sl__fail(err, SL_EFORMAT, "%s: driver %s gave byte ranges that do not match the "
+                      "rows or lie past the file's %lld bytes", f->src.path, d->driver->name,
+                      (long long)f->src.size);
+      else
+        ops[(*nops)++] = (copy_op){dst + (total - ex[i].length), map + ex[i].offset,
+                                   (size_t)ex[i].length};
+    }
+    if (st == SL_OK && total != want)
+      st = sl__fail(err, SL_EFORMAT, "%s: driver %s gave %lld bytes of ranges for %lld bytes "
+                    "of rows", f->src.path, d->driver->name, (long long)total, (long long)want);
+  }
+  sl__leaf_extents_free(stack, ex);
+  return st;
+}
+
+static sl_status span_task(void *ctx, size_t i, sl_error *err);
+
+/* Spans [a, b) of one shard whose driver gives extents: small direct spans
+   copied from a mapping of the file in batches of listed copies, the rest
+   (repeats, long spans, swapped bytes, no mapping) by the leaf read. */
+static sl_status mapped_batch(const take *T, size_t a, size_t b, sl_error *err) {
+  const sl_dataset *d = T->d;
+  size_t shard = T->spans[a].shard;
+  sl_file_ref f;
+  SL_TRY(sl__cache_get(d->cache, d->file_of[shard], false, T->L->opened, &f, err));
+  const char *map = d->shards[shard].swap ? NULL : sl__cache_map(d->cache, &f);
+  copy_op ops[SL_TAKE_OPS];
+  size_t nops = 0;
+  sl_status st = SL_OK;
+  for (size_t k = a; st == SL_OK && k < b; k++) {
+    bool ok = false;
+    if (map != NULL && T->spans[k].direct) st = span_ops(T, &T->spans[k], &f, map, ops, &nops,
+                                                         &ok, err);
+    if (st == SL_OK && !ok && nops > 0 && map != NULL && T->spans[k].direct) {
+      run_ops(ops, nops); /* full: made, and this span listed again */
+      nops = 0;
+      st = span_ops(T, &T->spans[k], &f, map, ops, &nops, &ok, err);
+    }
+    if (st == SL_OK && !ok) st = span_task((void *)T, k, err);
+  }
+  if (st == SL_OK) run_ops(ops, nops);
+  sl__cache_put(d->cache, &f);
+  return st;
+}
+
+/* One task: a batch of spans of one shard. */
+static sl_status batch_task(void *ctx, size_t i, sl_error *err) {
+  const take *T = ctx;
+  size_t a = T->batches[i], b = T->batches[i + 1];
+  if (T->d->driver->extents != NULL && T->L->io != SL_IO_DIRECT)
+    return mapped_batch(T, a, b, err);
+  for (size_t k = a; k < b; k++) SL_TRY(span_task(ctx, k, err));
+  return SL_OK;
+}
+
+/* Batches of spans [a, b): each within one shard and at most SL_TAKE_BATCH
+   long, so that threads share a large gather out; out NULL counts them. */
+#define SL_TAKE_BATCH 512
+
+static size_t make_batches(const span *sp, size_t a, size_t b, size_t *out) {
+  size_t nb = 0;
+  for (size_t k = a; k < b;) {
+    size_t e = k + 1;
+    while (e < b && e - k < SL_TAKE_BATCH && sp[e].shard == sp[k].shard) e++;
+    if (out != NULL) out[nb] = k - a;
+    nb++;
+    k = e;
+  }
+  if (out != NULL) out[nb] = b - a;
+  return nb;
+}
+
 typedef struct run {
   const sl_dataset *d;
   const sl_executor *ex;
@@ -254,13 +376,19 @@ static sl_status run_window(run *R, const span *sp, size_t a, size_t b, sl_error
     if (got == a || sp[got].shard != sp[got - 1].shard)
       st = sl__handle_get(d, sp[got].shard, &R->opened, &handles[sp[got].shard - first], err);
   if (st != SL_OK) got--; /* the failed one holds no pin */
+  size_t nb = make_batches(sp, a, b, NULL);
+  size_t *batches = st == SL_OK ? sl__malloc((nb + 1) * sizeof *batches) : NULL;
+  if (st == SL_OK && batches == NULL)
+    st = sl__fail(err, SL_ENOMEM, "%s: out of memory planning a gather", d->root);
   if (st == SL_OK) {
+    make_batches(sp, a, b, batches);
     sl_leaf L = {.ds = d, .io = R->io, .first = first, .last = last, .handles = handles,
                  .fault_ns = &R->fault_ns, .opened = &R->opened, .device = -1,
                  .small_maps = true};
-    take T = {d, R->picks, sp + a, &L, R->dst};
-    st = R->ex->parallel(b - a, span_task, &T, R->threads, err);
+    take T = {d, R->picks, sp + a, batches, &L, R->dst};
+    st = R->ex->parallel(nb, batch_task, &T, R->threads, err);
   }
+  sl__free(batches);
   for (size_t i = a; i < got; i++)
     if (i == a || sp[i].shard != sp[i - 1].shard) sl__handle_put(d, sp[i].shard);
   return st;

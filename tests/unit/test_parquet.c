@@ -1042,6 +1042,18 @@ static void test_parquet_take_values_and_pages_agree_with_reads(void **state) {
   assert_int_equal(tshard_take(&p, holes, 2, got, &err), SL_OK);
   assert_true(got[0] == -1.0f && got[1] == 1020.0f);
   release(&p);
+  /* the same from memory, as the gather reads it from a mapping */
+  FILE *fp = fopen(path, "rb");
+  assert_non_null(fp);
+  static uint8_t image[8192];
+  size_t len = fread(image, 1, sizeof image, fp);
+  fclose(fp);
+  tshard_init(&p, &sl__parquet_driver);
+  p.o.fill_nulls = "-1";
+  assert_int_equal(tshard_probe_mem(&p, path, image, len), SL_OK);
+  for (size_t i = 0; i < SL_ARRAY_LEN(sets); i++)
+    if (take_matches(&p, sets[i], 6, &err) != SL_OK) fail_msg("%s", err.message);
+  release(&p);
   assert_int_equal(probe(path, NULL, NULL, &p), SL_OK); /* no fill: the null is an error */
   assert_int_equal(tshard_take(&p, holes, 2, got, &err), SL_EFORMAT);
   expect_message(&err, SL_EFORMAT, "%s: column f has a null value at row 112; nulls cannot be "

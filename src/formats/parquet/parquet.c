@@ -305,12 +305,28 @@ static sl_status pq_read(const sl_shard *s, const void *handle, const sl_source 
 
 /* ---------------------------------------------------------- random rows */
 
+/* The row after page p's last. */
+static int64_t page_end(const pq_pmap *m, size_t p) {
+  return p + 1 < m->n ? m->locs[p + 1].first_row : m->end_row;
+}
+
 /* Rows [i, j) of the sorted rows, whose values lie one after another in a
    page read value by value (column c's page p of map m): one copy per run
    of consecutive rows. */
 static sl_status take_values(const sl_source *src, const pq_pmap *m, size_t p, size_t pw,
                              const int64_t *rows, size_t i, size_t j, uint8_t *out,
                              sl_error *err) {
+  int64_t base = m->vals[p] - m->locs[p].first_row * (int64_t)pw;
+  if (src->mem != NULL && m->vals[p] + (page_end(m, p) - m->locs[p].first_row) *
+                          (int64_t)pw <= src->size) {
+    /* a mapping: random values are cache misses, made to overlap by
+       prefetching the next ones rather than waiting for each in turn */
+    for (size_t k = i; k < j; k++) {
+      if (k + 8 < j) __builtin_prefetch(src->mem + base + rows[k + 8] * (int64_t)pw);
+      memcpy(out + k * pw, src->mem + base + rows[k] * (int64_t)pw, pw);
+    }
+    return SL_OK;
+  }
   while (i < j) {
     size_t e = i + 1;
     while (e < j && rows[e] == rows[e - 1] + 1) e++;
@@ -360,11 +376,6 @@ static sl_status take_pages(const sl_source *src, const pq_file *f, const pq_gro
                  &k->sc, err);
   pq_cursor_pages(&k->cur, m->locs, m->n, m->end_row, p, (size_t)m->lead, m->by);
   return take_cursor(k, rows, i, j, out);
-}
-
-/* The row after page p's last. */
-static int64_t page_end(const pq_pmap *m, size_t p) {
-  return p + 1 < m->n ? m->locs[p + 1].first_row : m->end_row;
 }
 
 /* Flat column ci of group gi, the sorted rows (of the group) into out:
