@@ -184,6 +184,10 @@ typedef struct sl_driver {
      mapping of the file. Without it a gather decodes ranges through read. */
   sl_status (*take)(const sl_shard *s, const void *handle, const sl_source *src,
                     const int64_t *rows, size_t n, void *dst, sl_error *err);
+  /* Optional (appended in 0.3): other names option format accepts for it,
+     besides its name and its extensions without the dot ("arrow_ipc");
+     NULL-terminated. */
+  const char *const *aliases;
 } sl_driver;
 
 /**

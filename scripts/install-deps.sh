@@ -3,7 +3,7 @@
 # Used by `make demo` and `make test`; safe to run again.
 set -eu
 pkgs="build-essential cmake pkg-config libopenmpi-dev openmpi-bin libhdf5-dev libcjson-dev
-      libzstd-dev libsnappy-dev liblz4-dev libbrotli-dev zlib1g-dev libxxhash-dev libdlpack-dev
+      libzstd-dev libsnappy-dev liblz4-dev libbrotli-dev zlib1g-dev libdlpack-dev
       libcmocka-dev libbz2-dev libblosc-dev python3-zarr python3-dask fio python3-numpy python3-h5py clang libclang-rt-14-dev libomp-14-dev
       python3-pytest python3-mpi4py python3-torch iproute2"
 missing=""

@@ -12,15 +12,35 @@ enum { EXIT_DATA = 1, EXIT_USAGE = 2 };
 
 #define META_NAME "_meta.json"
 
+enum { PROGRESS_NEVER = 0, PROGRESS_AUTO = 1, PROGRESS_ALWAYS = 2 };
+#define MAX_OPTIONS 64
+
 typedef struct args {
-  const char *cmd, *path;
+  const char *cmd;
+  const char **paths;  /* the PATH arguments, then (rank 0) --list's lines */
+  size_t npaths, owned_from; /* paths[owned_from..] are strdup'd (--list) */
+  const char *path;    /* paths[0]: the dataset as messages and reports name it */
+  const char *list, *shard_dir, *trace;
   sl_open_options open;
   sl_read_options read;
   const char *output, *shape, *dtype_name;
   int64_t num_shards;
   uint64_t seed;
-  bool verify, json, progress, force, have_seed;
+  int progress;        /* PROGRESS_* */
+  bool verify, json, force, have_seed;
+  bool seen[MAX_OPTIONS]; /* which options were given (cli_args.c's table) */
 } args;
+
+/* cli_args.c: @return 0, or the exit code of a usage error (printed). */
+int parse_args(int argc, char **argv, args *a);
+/* Whether --help (or -h) is asked for; *cmd the command named, if any. */
+bool wants_help(int argc, char **argv, const char **cmd);
+/* The help of cmd (NULL: every command) on standard output. */
+void print_help(const char *cmd);
+/* 0, or the usage error for an option of other formats than format. */
+int check_format_options(const args *a, const char *format);
+/* Appends --list's paths (this process reads it); 0 or an exit code, err set. */
+int read_list(args *a, sl_error *err);
 
 typedef struct choice {
   const char *name;
@@ -29,6 +49,7 @@ typedef struct choice {
 
 extern const choice variants[], io_modes[], partitions[], gds_modes[];
 extern int rank0; /* 1 on the rank that prints */
+extern const char *help_topic; /* the command whose help usage errors point to */
 
 void say(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -55,6 +76,14 @@ void remove_staging(void);
 /* While on, SIGINT/SIGTERM/SIGHUP wait (a write's shards being moved into
    place and _meta.json written); off delivers one that came meanwhile. */
 void defer_signals(bool on);
+
+/* cli_read.c: the dataset of a's PATHs, its format's options checked;
+   0 or an exit code (the same on every rank). */
+int open_dataset(sl_comm *comm, args *a, sl_dataset **d);
+void print_dataset_json(const sl_dataset *d, const char *path, cJSON *j);
+void print_json(cJSON *j);
+/* "PATH: 4 npy shards, shape (..) <f4, 1.000 GiB" */
+void describe(const sl_dataset *d, const char *path, char *buf, size_t cap);
 
 int cmd_demo(sl_comm *comm, args *a);
 int cmd_write(sl_comm *comm, args *a);

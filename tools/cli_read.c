@@ -18,7 +18,7 @@ typedef struct rank_report {
   char device_name[96], device_pci[32], note[256];
 } rank_report;
 
-static void print_dataset_json(const sl_dataset *d, const char *path, cJSON *j) {
+void print_dataset_json(const sl_dataset *d, const char *path, cJSON *j) {
   int64_t shape[SL_MAX_DIMS];
   int nd = sl_dataset_shape(d, shape);
   cJSON_AddStringToObject(j, "path", path);
@@ -30,13 +30,13 @@ static void print_dataset_json(const sl_dataset *d, const char *path, cJSON *j) 
   cJSON_AddNumberToObject(j, "num_shards", (double)sl_dataset_num_shards(d));
 }
 
-static void print_json(cJSON *j) {
+void print_json(cJSON *j) {
   char *t = cJSON_PrintUnformatted(j);
   say(stdout, "%s\n", t ? t : "{}");
   free(t);
 }
 
-static void describe(const sl_dataset *d, const char *path, char *buf, size_t cap) {
+void describe(const sl_dataset *d, const char *path, char *buf, size_t cap) {
   int64_t shape[SL_MAX_DIMS];
   int nd = sl_dataset_shape(d, shape);
   char st[256];
@@ -45,49 +45,6 @@ static void describe(const sl_dataset *d, const char *path, char *buf, size_t ca
            sl_dataset_num_shards(d), sl_dataset_format(d),
            sl_dataset_num_shards(d) == 1 ? "" : "s", st, sl_dtype_str(sl_dataset_dtype(d)),
            (double)sl_dataset_nbytes(d) / (1 << 30));
-}
-
-int cmd_inspect(sl_comm *comm, args *a) {
-  sl_dataset *d;
-  sl_error err = {0};
-  if (sl_dataset_open(comm, a->path, &a->open, &d, &err) != SL_OK) return data_error(&err);
-  size_t n = sl_dataset_num_shards(d);
-  char cols[2048] = ""; /* the first shard's columns, types and units (table formats) */
-  if (n > 0 && sl_dataset_describe(d, 0, cols, sizeof cols, &err) != SL_OK) {
-    sl_dataset_free(d);
-    return data_error(&err);
-  }
-  if (a->json) {
-    cJSON *j = cJSON_CreateObject(), *shards = cJSON_CreateArray();
-    print_dataset_json(d, a->path, j);
-    if (cols[0]) cJSON_AddStringToObject(j, "columns", cols);
-    for (size_t i = 0; i < n; i++) {
-      int64_t rows;
-      const char *member;
-      cJSON *s = cJSON_CreateObject();
-      cJSON_AddStringToObject(s, "path", sl_dataset_shard(d, i, &rows, &member));
-      if (member) cJSON_AddStringToObject(s, "member", member);
-      cJSON_AddNumberToObject(s, "rows", (double)rows);
-      cJSON_AddItemToArray(shards, s);
-    }
-    cJSON_AddItemToObject(j, "shards", shards);
-    print_json(j);
-    cJSON_Delete(j);
-  } else {
-    char line[1024];
-    describe(d, a->path, line, sizeof line);
-    say(stdout, "%s\n", line);
-    if (cols[0]) say(stdout, "  columns: %s\n", cols);
-    for (size_t i = 0; i < n; i++) {
-      int64_t rows;
-      const char *member;
-      const char *p = sl_dataset_shard(d, i, &rows, &member);
-      say(stdout, "  [%zu] %s%s%s  %lld rows\n", i, p, member ? ":" : "", member ? member : "",
-          (long long)rows);
-    }
-  }
-  sl_dataset_free(d);
-  return 0;
 }
 
 /* ------------------------------------------------------------------ read */
@@ -262,12 +219,32 @@ static int finish_read(sl_comm *comm, args *a, sl_dataset *d, sl_array *arr,
   return st == SL_OK ? 0 : data_error(&err);
 }
 
+/* The dataset of the PATHs (and of --list's lines, which rank 0 reads),
+   then the options given checked against its format. @return 0 or an
+   exit code, the same on every rank. */
+int open_dataset(sl_comm *comm, args *a, sl_dataset **d) {
+  sl_error err = {0};
+  *d = NULL;
+  int rc = sl_comm_rank(comm) == 0 ? read_list(a, &err) : 0;
+  if (sl_comm_agree(comm, rc == 0 ? SL_OK : err.code, &err) != SL_OK) return data_error(&err);
+  if (a->npaths > 1)
+    return usage_error("several PATHs are not yet read (given %zu)", a->npaths);
+  if (sl_dataset_open(comm, a->path, &a->open, d, &err) != SL_OK) return data_error(&err);
+  rc = check_format_options(a, sl_dataset_format(*d));
+  if (rc != 0) {
+    sl_dataset_free(*d);
+    *d = NULL;
+  }
+  return rc;
+}
+
 int cmd_read(sl_comm *comm, args *a) {
   sl_error err = {0};
   sl_dataset *d;
   progress(a, "discovering shards");
   double t0 = now();
-  if (sl_dataset_open(comm, a->path, &a->open, &d, &err) != SL_OK) return data_error(&err);
+  int rc0 = open_dataset(comm, a, &d);
+  if (rc0 != 0) return rc0;
   double t1 = now();
   if (a->output != NULL) {
     sl_status st = sl_comm_rank(comm) == 0 ? sl_dataset_check_output(d, a->output, &err) : SL_OK;

@@ -24,48 +24,8 @@
 
 #include "cli.h"
 
-static const char usage_text[] =
-    "usage: shardload <command> [options]\n"
-    "\n"
-    "commands:\n"
-    "  demo                      write -> read -> verify -> clean in a temporary directory\n"
-    "  write DIR --shape R,C.. --dtype T --num-shards N --seed S [--format F] [--force]\n"
-    "  inspect PATH [--json]     discovery only: shards, rows, dtype, shape, bytes\n"
-    "  read PATH [options]       load into a row-partitioned array over the ranks\n"
-    "  clean DIR                 remove what `write` made there\n"
-    "\n"
-    "PATH is a directory of shard_NNNN.<ext> files, a single file, or a directory with\n"
-    "--pattern GLOB; --shard-dir DIR is a synonym of PATH.\n"
-    "\n"
-    "read options:\n"
-    "  --format F                npy|hdf5|raw (default: from the file names)\n"
-    "  --variant V               auto|cpu|omp|gpu (default auto: gpu where a CUDA device is\n"
-    "                            visible, else omp when >1 thread)\n"
-    "  --device N                gpu: CUDA device (default: node-local rank modulo devices)\n"
-    "  --gds M                   gpu: GPUDirect Storage off|auto|on (default auto)\n"
-    "  --threads N               threads per rank (default: OpenMP's default)\n"
-    "  --io M                    auto|buffered|direct (default auto)\n"
-    "  --partition P             balanced|tiled (default balanced)\n"
-    "  --min-rows N              smallest tile worth a rank (default 1)\n"
-    "  --chunk-mib N             work unit of the threads in MiB (default 16)\n"
-    "  --verify                  check the tile (pattern of _meta.json, or a re-read)\n"
-    "  --output FILE.npy         write the whole array as one .npy file\n"
-    "  --json                    one JSON report on stdout\n"
-    "  --progress                phase messages on stderr\n"
-    "  --pattern GLOB            shard files inside the directory, natural sort\n"
-    "  --dataset NAME            HDF5 dataset (or '/group/*' in one file)\n"
-    "  --dtype T --trailing D,.. --header-bytes N   raw binary layout\n"
-    "  --columns a,b --fill-nulls V                 table formats\n"
-    "  --hdf5-allow-external     read HDF5 external storage, virtual sources and\n"
-    "                            external links inside the shard's directory\n"
-    "  --dtype T [--cast same_kind|unsafe]          tables: convert every column to T\n"
-    "                            (numpy astype; same_kind, the default, refuses\n"
-    "                            float -> int and complex -> real)\n"
-    "\n"
-    "Under mpiexec or srun every rank takes part; SHARDLOAD_MPI=0|1 overrides the\n"
-    "detection. Exit codes: 0 ok, 1 data or I/O error, 2 usage error.\n";
-
 int rank0 = 1;
+const char *help_topic;
 
 void say(FILE *f, const char *fmt, ...) {
   if (!rank0) return;
@@ -81,7 +41,8 @@ int usage_error(const char *fmt, ...) {
     va_start(ap, fmt);
     fputs("shardload: ", stderr);
     vfprintf(stderr, fmt, ap);
-    fputs("\n(see shardload --help)\n", stderr);
+    fprintf(stderr, "\n(see shardload %s%s--help)\n", help_topic ? help_topic : "",
+            help_topic ? " " : "");
     va_end(ap);
   }
   return EXIT_USAGE;
@@ -131,172 +92,6 @@ void test_hook_after_open(sl_comm *comm) {
   sl_status st = SL_OK;
   if (sl_comm_rank(comm) == 0 && system(cmd) != 0) st = SL_EIO;
   (void)sl_comm_agree(comm, st, &err); /* the others wait until it is done */
-}
-
-/* ------------------------------------------------------------ arguments */
-
-static bool parse_i64(const char *s, int64_t *out) {
-  char *end;
-  errno = 0;
-  long long v = strtoll(s, &end, 10);
-  if (errno != 0 || end == s || *end != '\0') return false;
-  *out = v;
-  return true;
-}
-
-static bool pick(const choice *c, const char *s, int *out) {
-  for (; c->name; c++)
-    if (strcmp(c->name, s) == 0) {
-      *out = c->value;
-      return true;
-    }
-  return false;
-}
-
-const choice variants[] = {{"auto", SL_VARIANT_AUTO}, {"cpu", SL_VARIANT_CPU},
-                                  {"omp", SL_VARIANT_OMP},   {"gpu", SL_VARIANT_GPU},
-                                  {NULL, 0}};
-const choice io_modes[] = {{"auto", SL_IO_AUTO}, {"buffered", SL_IO_BUFFERED},
-                                  {"direct", SL_IO_DIRECT}, {NULL, 0}};
-const choice partitions[] = {{"balanced", SL_PARTITION_BALANCED},
-                                    {"tiled", SL_PARTITION_TILED}, {NULL, 0}};
-
-const choice gds_modes[] = {{"auto", SL_GDS_AUTO}, {"off", SL_GDS_OFF}, {"on", SL_GDS_ON},
-                            {NULL, 0}};
-
-const char *name_of(const choice *c, int v) {
-  for (; c->name; c++)
-    if (c->value == v) return c->name;
-  return "?";
-}
-
-/* The numeric options and their ranges: anything outside is a usage error,
-   never a silent wrap (4294967297 threads is not 1). */
-static const struct {
-  const char *opt;
-  int64_t lo, hi;
-} ranges[] = {{"--threads", 0, SL_MAX_THREADS},
-              {"--min-rows", 1, INT64_MAX},
-              {"--chunk-mib", 1, SL_MAX_CHUNK_BYTES >> 20},
-              {"--header-bytes", 0, INT64_MAX},
-              {"--num-shards", 1, 1000000},
-              {"--device", 0, 4096}};
-
-static int set_seed(args *a, const char *v) {
-  char *end;
-  errno = 0;
-  unsigned long long s = strtoull(v, &end, 10);
-  if (errno != 0 || end == v || *end != '\0' || v[0] == '-' || v[0] == '+' || v[0] == ' ')
-    return usage_error("--seed: expected an integer from 0 to %llu, got '%s'",
-                       (unsigned long long)UINT64_MAX, v);
-  a->seed = (uint64_t)s;
-  a->have_seed = true;
-  return 0;
-}
-
-static int set_number(args *a, const char *opt, const char *v) {
-  if (strcmp(opt, "--seed") == 0) return set_seed(a, v);
-  size_t i = 0;
-  while (i < sizeof ranges / sizeof ranges[0] && strcmp(ranges[i].opt, opt) != 0) i++;
-  if (i == sizeof ranges / sizeof ranges[0]) return usage_error("unknown option %s", opt);
-  int64_t n;
-  if ((!parse_i64(v, &n) || n < ranges[i].lo || n > ranges[i].hi) && ranges[i].hi == INT64_MAX)
-    return usage_error("%s: expected an integer >= %lld, got '%s'", opt,
-                       (long long)ranges[i].lo, v);
-  if (!parse_i64(v, &n) || n < ranges[i].lo || n > ranges[i].hi)
-    return usage_error("%s: expected an integer from %lld to %lld, got '%s'", opt,
-                       (long long)ranges[i].lo, (long long)ranges[i].hi, v);
-  if (strcmp(opt, "--threads") == 0) a->read.threads = (int)n;
-  else if (strcmp(opt, "--min-rows") == 0) a->read.min_rows = n;
-  else if (strcmp(opt, "--chunk-mib") == 0) a->read.chunk_bytes = n << 20;
-  else if (strcmp(opt, "--header-bytes") == 0) a->open.header_bytes = n;
-  else if (strcmp(opt, "--device") == 0) a->read.device = (int)n;
-  else a->num_shards = n;
-  return 0;
-}
-
-/* Options that take a value; @return 0, or an exit code. */
-static int set_value(args *a, const char *opt, const char *v) {
-  int iv;
-  if (strcmp(opt, "--format") == 0) a->open.format = v;
-  else if (strcmp(opt, "--pattern") == 0) a->open.pattern = v;
-  else if (strcmp(opt, "--dataset") == 0) a->open.dataset = v;
-  else if (strcmp(opt, "--trailing") == 0) a->open.trailing = v;
-  else if (strcmp(opt, "--columns") == 0) a->open.columns = v;
-  else if (strcmp(opt, "--fill-nulls") == 0) a->open.fill_nulls = v;
-  else if (strcmp(opt, "--cast") == 0) a->open.cast = v;
-  else if (strcmp(opt, "--output") == 0) {
-    if (*v == '\0') return usage_error("--output: expected a file name, got ''");
-    a->output = v;
-  }
-  else if (strcmp(opt, "--shape") == 0) a->shape = v;
-  else if (strcmp(opt, "--dtype") == 0) a->open.dtype = a->dtype_name = v;
-  else if (strcmp(opt, "--shard-dir") == 0) a->path = v;
-  else if (strcmp(opt, "--variant") == 0) {
-    if (!pick(variants, v, &iv)) return usage_error("--variant: expected auto|cpu|omp|gpu, got '%s'", v);
-    a->read.variant = (sl_variant)iv;
-  } else if (strcmp(opt, "--io") == 0) {
-    if (!pick(io_modes, v, &iv)) return usage_error("--io: expected auto|buffered|direct, got '%s'", v);
-    a->read.io = (sl_io_mode)iv;
-  } else if (strcmp(opt, "--gds") == 0) {
-    if (!pick(gds_modes, v, &iv)) return usage_error("--gds: expected off|auto|on, got '%s'", v);
-    a->read.gds = (sl_gds_mode)iv;
-  } else if (strcmp(opt, "--partition") == 0) {
-    if (!pick(partitions, v, &iv)) return usage_error("--partition: expected balanced|tiled, got '%s'", v);
-    a->read.partition = (sl_partition_kind)iv;
-  } else {
-    return set_number(a, opt, v);
-  }
-  return 0;
-}
-
-static const char *const valued[] = {
-    "--format", "--pattern", "--dataset", "--trailing", "--columns", "--fill-nulls",
-    "--output", "--shape", "--dtype", "--shard-dir", "--variant", "--io", "--partition",
-    "--threads", "--min-rows", "--chunk-mib", "--header-bytes", "--num-shards", "--seed",
-    "--device", "--gds", "--cast", NULL};
-
-static bool takes_value(const char *opt, size_t len) {
-  for (const char *const *v = valued; *v; v++)
-    if (strlen(*v) == len && strncmp(*v, opt, len) == 0) return true;
-  return false;
-}
-
-static int set_flag(args *a, const char *opt) {
-  if (strcmp(opt, "--verify") == 0) a->verify = true;
-  else if (strcmp(opt, "--json") == 0) a->json = true;
-  else if (strcmp(opt, "--progress") == 0) a->progress = true;
-  else if (strcmp(opt, "--force") == 0) a->force = true;
-  else if (strcmp(opt, "--hdf5-allow-external") == 0) a->open.hdf5_allow_external = 1;
-  else return usage_error("unknown option %s", opt);
-  return 0;
-}
-
-static int parse_args(int argc, char **argv, args *a) {
-  sl_open_options_init(&a->open);
-  sl_read_options_init(&a->read);
-  for (int i = 1; i < argc; i++) {
-    const char *s = argv[i];
-    if (strncmp(s, "--", 2) != 0 || strcmp(s, "--") == 0) {
-      if (a->cmd == NULL) a->cmd = s;
-      else if (a->path == NULL) a->path = s;
-      else return usage_error("unexpected argument '%s'", s);
-      continue;
-    }
-    const char *eq = strchr(s, '=');
-    size_t len = eq ? (size_t)(eq - s) : strlen(s);
-    int rc;
-    if (takes_value(s, len)) {
-      if (eq == NULL && i + 1 >= argc) return usage_error("%s needs a value", s);
-      char opt[32];
-      snprintf(opt, sizeof opt, "%.*s", (int)len, s);
-      rc = set_value(a, opt, eq ? eq + 1 : argv[++i]);
-    } else {
-      rc = eq ? usage_error("%.*s takes no value", (int)len, s) : set_flag(a, s);
-    }
-    if (rc != 0) return rc;
-  }
-  return 0;
 }
 
 /* ---------------------------------------------------------------- helpers */
@@ -478,30 +273,49 @@ static void catch_signals(void) {
 
 static int dispatch(sl_comm *comm, args *a) {
   if (strcmp(a->cmd, "demo") == 0) return cmd_demo(comm, a);
-  if (a->path == NULL) return usage_error("%s needs a PATH", a->cmd);
   if (strcmp(a->cmd, "write") == 0) return cmd_write(comm, a);
   if (strcmp(a->cmd, "inspect") == 0) return cmd_inspect(comm, a);
   if (strcmp(a->cmd, "read") == 0) return cmd_read(comm, a);
-  if (strcmp(a->cmd, "clean") == 0) return cmd_clean(comm, a);
-  return usage_error("unknown command '%s'", a->cmd);
+  return cmd_clean(comm, a);
+}
+
+/* This process's rank as a launcher tells it, before MPI is initialised
+   (help, version and usage errors print once under mpiexec or srun). */
+static int launcher_rank(void) {
+  const char *vars[] = {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "SLURM_PROCID"};
+  for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+    const char *v = getenv(vars[i]);
+    if (v != NULL && *v != '\0') return atoi(v);
+  }
+  return 0;
+}
+
+static void free_args(args *a) {
+  for (size_t i = a->owned_from; a->paths != NULL && i < a->npaths && a->owned_from > 0; i++)
+    free((void *)a->paths[i]);
+  free(a->paths);
 }
 
 int main(int argc, char **argv) {
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-      fputs(usage_text, stdout);
-      return 0;
-    }
-    if (strcmp(argv[i], "--version") == 0) {
-      printf("shardload %s (library %u)\n%s\n", SL_VERSION_STRING, sl_version_number(),
-             sl_features());
-      return 0;
-    }
+  rank0 = launcher_rank() == 0;
+  const char *help_cmd;
+  if (wants_help(argc, argv, &help_cmd)) {
+    if (rank0) print_help(help_cmd);
+    return 0;
   }
+  for (int i = 1; i < argc; i++)
+    if (strcmp(argv[i], "--version") == 0) {
+      if (rank0)
+        printf("shardload %s (library %u)\n%s\n", SL_VERSION_STRING, sl_version_number(),
+               sl_features());
+      return 0;
+    }
   args a = {0};
   int rc = parse_args(argc, argv, &a);
-  if (rc != 0) return rc;
-  if (a.cmd == NULL) return usage_error("no command given");
+  if (rc != 0) {
+    free_args(&a);
+    return rc;
+  }
   sl_comm *comm;
   sl_error err = {0};
   if (sl_comm_init(SL_LAUNCH_AUTO, &argc, &argv, &comm, &err) != SL_OK) return data_error(&err);
@@ -510,5 +324,6 @@ int main(int argc, char **argv) {
   rc = dispatch(comm, &a);
   fflush(stdout);
   sl_comm_free(comm);
+  free_args(&a);
   return rc;
 }

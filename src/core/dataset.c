@@ -27,11 +27,20 @@ void sl_dataset_free(sl_dataset *d) {
 
 /* The caller's options as far as its struct_size reaches, the rest default.
    A struct_size of 0 is a caller that never called sl_open_options_init. */
+/* The caller's options; format by its driver's own name (an alias or an
+   extension resolved), or SL_EINVAL when no driver answers to it. */
 sl_status sl__open_options(const sl_open_options *in, sl_open_options *out, sl_error *err) {
   sl_open_options_init(out);
   if (in == NULL) return SL_OK;
-  return sl__struct_in(in, out, sizeof *out, offsetof(sl_open_options, format),
-                       "sl_open_options", "sl_open_options_init", err);
+  SL_TRY(sl__struct_in(in, out, sizeof *out, offsetof(sl_open_options, format),
+                       "sl_open_options", "sl_open_options_init", err));
+  if (out->format == NULL) return SL_OK;
+  const sl_driver *d = sl__driver_by_name(out->format);
+  if (d == NULL)
+    SL_FAIL(err, SL_EINVAL, "option format '%s' is not a format of this build (built in: %s)",
+            out->format, sl__driver_names());
+  out->format = d->name;
+  return SL_OK;
 }
 
 /* Copies the option strings into one block the dataset owns. */

@@ -5,6 +5,7 @@
  * reaches, the slots it is too old to have left NULL. */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core.h"
 #include "sl_drivers.h"
@@ -60,9 +61,22 @@ static const sl_driver *nth_driver(size_t i) {
   return i < SL_ARRAY_LEN(builtin) - 1 ? builtin[i] : NULL;
 }
 
+/* Whether name (any case) is one of d's names: its own, an alias, or an
+   extension without the dot ("h5", "feather", "pq"). */
+static bool named(const sl_driver *d, const char *name) {
+  if (strcasecmp(d->name, name) == 0) return true;
+  for (const char *const *a = d->aliases; a != NULL && *a != NULL; a++)
+    if (strcasecmp(*a, name) == 0) return true;
+  for (const char *const *e = d->extensions; *e != NULL; e++)
+    if ((*e)[0] == '.' && strcasecmp(*e + 1, name) == 0) return true;
+  return false;
+}
+
 const sl_driver *sl__driver_by_name(const char *name) {
-  for (size_t i = 0; nth_driver(i) != NULL; i++)
+  for (size_t i = 0; nth_driver(i) != NULL; i++) /* names first: registered ones win */
     if (strcmp(nth_driver(i)->name, name) == 0) return nth_driver(i);
+  for (size_t i = 0; nth_driver(i) != NULL; i++)
+    if (named(nth_driver(i), name)) return nth_driver(i);
   return NULL;
 }
 

@@ -15,7 +15,9 @@ REMOVED = {
                     "sl_memory_kind memory;", "int device;", "sl_gds_mode gds;",
                     "int device;", "int gds;", "char device_name[96];", "char device_pci[32];",
                     "int64_t staging_peak;", "char note[256];"],
-    "shardload_driver.h": ["int64_t (*unit_start)", "sl_status (*write)", "void (*describe)"],
+    "shardload_driver.h": ["int64_t (*unit_start)", "sl_status (*write)", "void (*describe)",
+                           # 0.3: the gather's take, format aliases
+                           "sl_status (*take)", "const char *const *aliases;"],
 }
 
 

@@ -153,12 +153,14 @@ static void arrow_describe(const void *handle, char *buf, size_t cap) {
 }
 
 static const char *const arrow_extensions[] = {".arrow", ".feather", ".ipc", ".arrows", NULL};
+static const char *const arrow_aliases[] = {"arrow_ipc", "arrow-ipc", NULL};
 
 const sl_driver sl__arrow_driver = {
     .abi = SL_DRIVER_ABI,
     .struct_size = sizeof(sl_driver),
     .name = "arrow",
     .extensions = arrow_extensions,
+    .aliases = arrow_aliases,
     .dataset_open = arrow_dataset_open,
     .dataset_close = arrow_dataset_close,
     .probe = arrow_probe,

@@ -225,12 +225,14 @@ static sl_status h5_extents(const sl_shard *s, const void *handle, int64_t lo, i
 }
 
 static const char *const h5_ext[] = {".h5", ".hdf5", NULL};
+static const char *const h5_aliases[] = {"hdf", NULL};
 
 const sl_driver sl__hdf5_driver = {
     .abi = SL_DRIVER_ABI,
     .struct_size = sizeof(sl_driver),
     .name = "hdf5",
     .extensions = h5_ext,
+    .aliases = h5_aliases,
     .expand = sl__h5_expand,
     .probe = h5_probe,
     .open = h5_open,

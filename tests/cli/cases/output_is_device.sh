@@ -1,3 +1,4 @@
 $SL write $T/ds --shape 100,2 --num-shards 2 >/dev/null
-rc=0; $SL read $T/ds --output /dev/null || rc=$?
-[ -c /dev/null ] && exit $rc
+mknod $T/null.npy c 1 3
+rc=0; $SL read $T/ds --output $T/null.npy || rc=$?
+[ -c $T/null.npy ] && exit $rc
