@@ -197,6 +197,15 @@ void sl__io_fail_at(long nth, bool repeat, bool short_read);
 void sl__open_fail_at(long nth);
 double sl__now(void);
 
+/* Runs fn(ctx), which reads a mapping of the file path: a SIGBUS it takes
+   (the file shrank after it was mapped) ends it early and returns
+   SL_ECHANGED naming path. fn must hold nothing it would leave behind when
+   cut short (no allocation, no lock) while it touches the mapping. */
+sl_status sl__map_guard(const char *path, void (*fn)(void *ctx), void *ctx, sl_error *err);
+/* Puts the guard's SIGBUS handler (back) in place: each read calls it once
+   before its threads read, in case another handler replaced it. */
+void sl__map_guard_arm(void);
+
 /* ------------------------------------------------------------ byte sources */
 
 struct sl_source {

@@ -126,9 +126,12 @@ static sl_status read_extents(const sl_leaf *L, const sl_file_ref *f, const char
         total > want || !sl__add(ex[i].offset, ex[i].length, &end) || end > f->src.size)
       SL_FAIL(err, SL_EFORMAT, "%s: driver %s gave byte ranges that do not match the rows "
               "or lie past the file's %lld bytes", path, drv, (long long)f->src.size);
-    if (map != NULL) /* checked just above to lie inside the file as discovered */
-      memcpy(dst + (total - ex[i].length), map + ex[i].offset, (size_t)ex[i].length);
-    else
+    if (map != NULL) { /* checked just above to lie inside the file as discovered */
+      sl_source m = f->src;
+      m.mem = (const uint8_t *)map;
+      SL_TRY(sl_source_read(&m, ex[i].offset, (size_t)ex[i].length,
+                            dst + (total - ex[i].length), err));
+    } else
       SL_TRY(read_range(L, f, dst + (total - ex[i].length), ex[i].offset, ex[i].length, err));
   }
   if (total != want)
@@ -157,9 +160,14 @@ static sl_status get_extents(const sl_dataset *d, const sl_shard *s, const void 
   return st;
 }
 
+/* A decoding driver reads the file through a mapping where one is kept
+   (its reads become copies from the page cache, with no system call, and
+   a driver that can use the bytes where they lie does: Arrow's columns are
+   interleaved straight from it); a read that finds the file shrunk is an
+   error (sl__map_guard), not a SIGBUS. */
 static sl_status decode(const sl_leaf *L, const sl_shard *s, const void *h,
-                        const sl_file_ref *f, const sl_segment *seg, char *dst, int64_t want,
-                        sl_error *err) {
+                        const sl_file_ref *f, const char *map, const sl_segment *seg,
+                        char *dst, int64_t want, sl_error *err) {
   const sl_driver *drv = L->ds->driver;
   if (drv->read == NULL)
     SL_FAIL(err, SL_EFORMAT, "%s: driver %s cannot read these rows", s->path, drv->name);
@@ -168,7 +176,9 @@ static sl_status decode(const sl_leaf *L, const sl_shard *s, const void *h,
   if (L->fault_ns != NULL)
     atomic_fetch_add_explicit(L->fault_ns, (int64_t)((sl__now() - t0) * 1e9),
                               memory_order_relaxed);
-  return drv->read(s, h, &f->src, seg->file_lo, seg->file_hi, dst, err);
+  sl_source src = f->src;
+  if (map != NULL) src.mem = (const uint8_t *)map;
+  return drv->read(s, h, &src, seg->file_lo, seg->file_hi, dst, err);
 }
 
 /* Extents where the driver gives them (the file read straight into dst,
@@ -188,7 +198,8 @@ static sl_status read_piece(const sl_leaf *L, const sl_shard *s, const void *h,
     if (st == SL_OK && s->swap && swap_es != NULL) *swap_es = sl__swap_unit(d->dtype);
     else if (st == SL_OK && s->swap) sl__byteswap(dst, (size_t)want / es, es, d->dtype);
   } else if (st == SL_OK) {
-    st = decode(L, s, h, f, seg, dst, want, err);
+    if (map == NULL && L->io != SL_IO_DIRECT) map = sl__cache_map(L->ds->cache, f);
+    st = decode(L, s, h, f, map, seg, dst, want, err);
   }
   if (ex != stack) sl__free(ex);
   return st;

@@ -522,6 +522,75 @@ static void *run_job(void *arg) {
 }
 
 /* Threads reading one shard at once share its handle, read-only. */
+/* A source over a mapping of the file (what the leaf read hands a decoding
+   driver): values are used where they lie, batches at once. */
+static void map_source(tshard *t) {
+  void *m = sl__map_file(t->src.fd, t->src.size);
+  assert_non_null(m);
+  t->src.mem = m;
+}
+
+static void unmap_source(tshard *t) {
+  sl__unmap_file((void *)t->src.mem, t->src.size);
+  t->src.mem = NULL;
+}
+
+/* Every row of every corpus file, through a mapping and through preads of
+   buffers: the same bytes. */
+static void test_arrow_mapped_and_read_agree(void **state) {
+  (void)state;
+  static const char *const files[] = {"types.arrow", "types_lz4.arrow", "types_zstd.arrow",
+                                      "single_f8.arrow", "fsl_f8_zstd.arrow"};
+  static const char *const cols[] = {"h", "v", "u", NULL, NULL};
+  for (size_t i = 0; i < SL_ARRAY_LEN(files); i++) {
+    tshard a, b;
+    open_shard(files[i], cols[i], &a);
+    open_shard(files[i], cols[i], &b);
+    map_source(&b);
+    size_t n = (size_t)a.s.rows * (size_t)a.info.shape[1] * sl_dtype_size(a.info.dtype);
+    char *x = malloc(n + 1), *y = malloc(n + 1);
+    sl_error err = {0};
+    assert_int_equal(tshard_read(&a, 0, a.s.rows, x, &err), SL_OK);
+    assert_int_equal(tshard_read(&b, 0, b.s.rows, y, &err), SL_OK);
+    assert_memory_equal(x, y, n);
+    unmap_source(&b);
+    close_shard(&a);
+    close_shard(&b);
+    free(x);
+    free(y);
+  }
+}
+
+/* A file truncated while it is mapped: the read is SL_ECHANGED naming it
+   (a SIGBUS caught by the guard), not a crash. */
+static void test_arrow_truncated_under_a_mapping(void **state) {
+  (void)state;
+  NEED_FIXTURE("arrow_js_f4_batches/shard_0000.arrow"); /* 6 columns over many pages */
+  char *src = strdup(fx), *copy = path_in(dir, "trunc.arrow");
+  FILE *in = fopen(src, "rb");
+  assert_non_null(in);
+  static char bytes[1 << 20];
+  size_t n = fread(bytes, 1, sizeof bytes, in);
+  fclose(in);
+  write_bytes(dir, "trunc.arrow", bytes, n);
+  tshard t;
+  tshard_init(&t, &sl__arrow_driver);
+  assert_int_equal(tshard_probe(&t, copy, NULL), SL_OK);
+  assert_int_equal(tshard_open(&t, &t.err), SL_OK);
+  map_source(&t);
+  assert_int_equal(truncate(copy, 8), 0);
+  sl__map_guard_arm(); /* as each read does: cmocka put its own handler in per test */
+  float *rows = malloc((size_t)t.s.rows * 6 * sizeof *rows + 1);
+  sl_error err = {0};
+  assert_int_equal(tshard_read(&t, 0, t.s.rows, rows, &err), SL_ECHANGED);
+  assert_non_null(strstr(err.message, copy));
+  unmap_source(&t);
+  tshard_release(&t);
+  free(rows);
+  free(src);
+  free(copy);
+}
+
 static void test_arrow_concurrent_reads(void **state) {
   (void)state;
   tshard sh;
@@ -571,6 +640,8 @@ int main(void) {
       cmocka_unit_test(test_arrow_stream_through_the_library),
       cmocka_unit_test(test_arrow_allocation_failures),
       cmocka_unit_test(test_arrow_concurrent_reads),
+      cmocka_unit_test(test_arrow_mapped_and_read_agree),
+      cmocka_unit_test(test_arrow_truncated_under_a_mapping),
   };
-  return cmocka_run_group_tests(tests, NULL, NULL);
+  return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }

@@ -275,6 +275,44 @@ static void test_zarr_truncated_chunks_are_named(void **state) {
   free(d);
 }
 
+/* Chunks large enough to be decoded from a mapping (tiles along axis 1, so
+   not the whole-row pread): values in place, a short one named. */
+static void test_zarr_large_chunks_from_a_mapping(void **state) {
+  (void)state;
+  enum { R = 300, C = 1024, CC = 512 }; /* 300 KiB chunks */
+  const char *t = "{\"chunks\": [300, 512], \"compressor\": null, \"dtype\": \"<i2\", "
+                  "\"fill_value\": 0, \"filters\": null, \"order\": \"C\", \"shape\": "
+                  "[300, 1024], \"zarr_format\": 2}";
+  char *d = make_store("big.zarr", t);
+  int16_t *v = malloc((size_t)R * CC * sizeof *v);
+  for (int cj = 0; cj < 2; cj++) {
+    for (int r = 0; r < R; r++)
+      for (int c = 0; c < CC; c++) v[r * CC + c] = (int16_t)((r * 7 + cj * CC + c) % 30000);
+    char key[8];
+    snprintf(key, sizeof key, "0.%d", cj);
+    write_bytes(d, key, v, (size_t)R * CC * sizeof *v - (cj == 1 ? 2 : 0)); /* 0.1 short */
+  }
+  zarr_array a;
+  sl_error err = {0};
+  assert_int_equal(sl__zarr_parse(t, strlen(t), 2, d, &a, &err), SL_OK);
+  int16_t *out = malloc((size_t)R * C * sizeof *out);
+  zarr_work w = {0};
+  assert_int_equal(sl__zarr_read_rows(&a, 5, 290, (uint8_t *)out, &w, &err), SL_EFORMAT);
+  if (strstr(err.message, "big.zarr/0.1") == NULL) fail_msg("%s", err.message);
+  write_bytes(d, "0.1", v, (size_t)R * CC * sizeof *v);
+  sl_error_clear(&err);
+  assert_int_equal(sl__zarr_read_rows(&a, 5, 290, (uint8_t *)out, &w, &err), SL_OK);
+  for (int r = 5; r < 290; r++)
+    for (int c = 0; c < C; c++)
+      if (out[(r - 5) * C + c] != (int16_t)((r * 7 + c) % 30000))
+        fail_msg("row %d column %d: %d", r, c, out[(r - 5) * C + c]);
+  sl__zarr_work_free(&w);
+  sl__zarr_free(&a);
+  free(v);
+  free(out);
+  free(d);
+}
+
 static void test_zarr_truncated_blosc_fixture(void **state) {
   (void)state;
   NEED_FIXTURE("zarr2_bad_truncated_chunk/data.zarr");
@@ -409,6 +447,7 @@ int main(void) {
       cmocka_unit_test(test_zarr_v3_metadata),
       cmocka_unit_test(test_zarr_crc32c),
       cmocka_unit_test(test_zarr_fill_values_at_the_edges),
+      cmocka_unit_test(test_zarr_large_chunks_from_a_mapping),
       cmocka_unit_test(test_zarr_inner_size_claims_are_bounded),
       cmocka_unit_test(test_zarr_assembles_tiles_f_order_and_fill),
       cmocka_unit_test(test_zarr_truncated_chunks_are_named),

@@ -313,19 +313,32 @@ static int64_t page_end(const pq_pmap *m, size_t p) {
 /* Rows [i, j) of the sorted rows, whose values lie one after another in a
    page read value by value (column c's page p of map m): one copy per run
    of consecutive rows. */
+/* Values of rows [i, j) from a mapping: random values are cache misses,
+   made to overlap by prefetching the next ones rather than waiting for
+   each in turn. */
+typedef struct values {
+  const uint8_t *base; /* where row 0's value would be */
+  const int64_t *rows;
+  size_t i, j, pw;
+  uint8_t *out;
+} values;
+
+static void copy_values(void *ctx) {
+  const values *v = ctx;
+  for (size_t k = v->i; k < v->j; k++) {
+    if (k + 8 < v->j) __builtin_prefetch(v->base + v->rows[k + 8] * (int64_t)v->pw);
+    memcpy(v->out + k * v->pw, v->base + v->rows[k] * (int64_t)v->pw, v->pw);
+  }
+}
+
 static sl_status take_values(const sl_source *src, const pq_pmap *m, size_t p, size_t pw,
                              const int64_t *rows, size_t i, size_t j, uint8_t *out,
                              sl_error *err) {
   int64_t base = m->vals[p] - m->locs[p].first_row * (int64_t)pw;
   if (src->mem != NULL && m->vals[p] + (page_end(m, p) - m->locs[p].first_row) *
                           (int64_t)pw <= src->size) {
-    /* a mapping: random values are cache misses, made to overlap by
-       prefetching the next ones rather than waiting for each in turn */
-    for (size_t k = i; k < j; k++) {
-      if (k + 8 < j) __builtin_prefetch(src->mem + base + rows[k + 8] * (int64_t)pw);
-      memcpy(out + k * pw, src->mem + base + rows[k] * (int64_t)pw, pw);
-    }
-    return SL_OK;
+    values v = {src->mem + base, rows, i, j, pw, out};
+    return sl__map_guard(sl_source_path(src), copy_values, &v, err);
   }
   while (i < j) {
     size_t e = i + 1;
