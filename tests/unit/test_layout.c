@@ -184,6 +184,39 @@ static void test_layout_shard_without_rows_may_leave_extents_open(void **state) 
   rm_tree(d);
 }
 
+/* The rows of each shard, in order, are want[0..n). */
+static void expect_rows(const sl_dataset *ds, const int64_t *want, size_t n) {
+  if (ds->nshards != n) fail_msg("expected %zu shards, got %zu", n, ds->nshards);
+  for (size_t i = 0; i < n; i++)
+    if (ds->shards[i].rows != want[i])
+      fail_msg("shard %zu (%s): expected %lld rows, got %lld", i, ds->shards[i].path,
+               (long long)want[i], (long long)ds->shards[i].rows);
+}
+
+static void test_layout_natural_order_is_total(void **state) {
+  (void)state;
+  assert_true(sl__natural_cmp("part-2", "part-10") < 0);
+  assert_true(sl__natural_cmp("part-01", "part-1") < 0);
+  assert_true(sl__natural_cmp("part-1", "part-01") > 0);
+  assert_true(sl__natural_cmp("part-001", "part-01") < 0);
+  assert_int_equal(sl__natural_cmp("part-01", "part-01"), 0);
+  assert_true(sl__natural_cmp("a01b2", "a1b02") < 0);
+  char *d = make_tmpdir();
+  npy_shard(d, "part-1.npy", 1);
+  npy_shard(d, "part-01.npy", 2);
+  npy_shard(d, "part-001.npy", 3);
+  npy_shard(d, "part-2.npy", 4);
+  sl_open_options o;
+  sl_open_options_init(&o);
+  o.pattern = "part-*.npy";
+  sl_dataset *ds = NULL;
+  sl_error err;
+  assert_int_equal(discover(d, &o, &ds, &err), SL_OK);
+  expect_rows(ds, (const int64_t[]){3, 2, 1, 4}, 4);
+  sl_dataset_free(ds);
+  rm_tree(d);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_layout_rejects_missing_and_empty_dirs),
@@ -193,6 +226,7 @@ int main(void) {
       cmocka_unit_test(test_layout_pattern_sorts_naturally),
       cmocka_unit_test(test_layout_single_file_and_zero_rows),
       cmocka_unit_test(test_layout_shard_without_rows_may_leave_extents_open),
+      cmocka_unit_test(test_layout_natural_order_is_total),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
