@@ -302,7 +302,7 @@ static sl_status take_entry(const walker *w, const entry *e, sl_found_list *out,
 /* The walk's finds in natural order of relative path, each once (two **
    components can reach a path twice: other/other/x.npy). */
 static sl_status take_entries(walker *w, sl_found_list *out, sl_error *err) {
-  qsort(w->v, w->n, sizeof *w->v, cmp_entry);
+  if (w->n > 1) qsort(w->v, w->n, sizeof *w->v, cmp_entry); /* v is NULL when empty */
   for (size_t i = 0; i < w->n; i++) {
     if (i > 0 && strcmp(w->v[i].rel, w->v[i - 1].rel) == 0) continue;
     SL_TRY(take_entry(w, &w->v[i], out, err));
@@ -428,15 +428,17 @@ static bool is_hive_name(const char *name) {
   return eq != NULL && eq != name && !is_sidecar(name);
 }
 
-static bool has_hive_folder(const char *dir, char **names, size_t n) {
-  for (size_t i = 0; i < n; i++) {
+static sl_status has_hive_folder(const char *dir, char **names, size_t n, bool *has,
+                                 sl_error *err) {
+  *has = false;
+  for (size_t i = 0; !*has && i < n; i++) {
     if (!is_hive_name(names[i])) continue;
     char *full = join(dir, names[i]);
-    bool d = full != NULL && is_dir_path(full);
+    if (full == NULL) SL_FAIL(err, SL_ENOMEM, "%s: out of memory", dir);
+    *has = is_dir_path(full);
     sl__free(full);
-    if (d) return true;
   }
-  return false;
+  return SL_OK;
 }
 
 /* A name the walk takes: one that the format given (else any driver)
@@ -517,6 +519,11 @@ static int cmp_names(const void *x, const void *y) {
   return sl__natural_cmp(*(char *const *)x, *(char *const *)y);
 }
 
+/* The listing of an empty directory is NULL, which qsort must not see. */
+static void sort_names(char **names, size_t n) {
+  if (n > 1) qsort(names, n, sizeof *names, cmp_names);
+}
+
 /* "a, b, c and 4 more" of names (sidecars or the others), folders with a
    slash; @return how many there were. */
 static size_t list_names(const char *dir, char *const *names, size_t n, bool sidecars,
@@ -548,7 +555,7 @@ static const char *ext_in_folders(const char *dir, const sl_open_options *o, cha
     sl_error none = {0};
     if (full != NULL && is_dir_path(full) && sl__list_dir(full, &sub, &m, &none) == SL_OK) {
       tried++;
-      qsort(sub, m, sizeof *sub, cmp_names);
+      sort_names(sub, m);
       found = common_ext(o, sub, m);
       sl__free_names(sub, m);
     }
@@ -562,7 +569,7 @@ static const char *ext_in_folders(const char *dir, const sl_open_options *o, cha
 static void advice(const char *dir, const sl_open_options *o, char **names, size_t n,
                    char *buf, size_t cap) {
   char held[512];
-  qsort(names, n, sizeof *names, cmp_names);
+  sort_names(names, n);
   if (list_names(dir, names, n, false, held, sizeof held) == 0) {
     if (list_names(dir, names, n, true, held, sizeof held) == 0)
       snprintf(buf, cap, "it is empty");
@@ -605,9 +612,11 @@ static sl_status find_in_dir(const char *dir, const sl_open_options *o, sl_found
   size_t n;
   SL_TRY(sl__list_dir(dir, &names, &n, err));
   const sl_driver *drv = NULL;
+  bool hive = false;
   sl_status st = shard_driver(dir, o, names, n, &drv, err);
+  if (st == SL_OK && drv == NULL) st = has_hive_folder(dir, names, n, &hive, err);
   if (st == SL_OK && drv != NULL) st = take_shards(dir, drv, names, n, out, err);
-  else if (st == SL_OK && has_hive_folder(dir, names, n)) st = find_hive(dir, o, out, err);
+  else if (st == SL_OK && hive) st = find_hive(dir, o, out, err);
   else if (st == SL_OK) st = nothing_found(dir, o, names, n, err);
   sl__free_names(names, n);
   return st;

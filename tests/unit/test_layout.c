@@ -557,6 +557,66 @@ static void test_layout_missing_input_named(void **state) {
   rm_tree(d);
 }
 
+/* Fails every allocation of discovering in[0..n) in turn: SL_ENOMEM each
+   time, then the shards of rows want[0..nw) once nothing fails. */
+static void fail_each_allocation(const char *const *in, size_t n, const sl_open_options *o,
+                                 const int64_t *want, size_t nw) {
+  for (long nth = 1;; nth++) {
+    sl_dataset *ds = NULL;
+    sl_error err;
+    sl__alloc_fail_at(nth, false);
+    sl_status st = discover_n(in, n, o, &ds, &err);
+    sl__alloc_fail_at(0, false);
+    if (st == SL_OK) {
+      expect_rows(ds, want, nw);
+      sl_dataset_free(ds);
+      return;
+    }
+    if (st != SL_ENOMEM || strstr(err.message, "out of memory") == NULL)
+      fail_msg("allocation %ld: %s", nth, err.message);
+    assert_true(nth < 1000);
+  }
+}
+
+/* Every allocation of finding and building fails in turn: SL_ENOMEM (the
+   advice for a directory without shards may be shorter, never wrong), no
+   leak under ASan. */
+static void test_layout_finding_survives_allocation_failures(void **state) {
+  (void)state;
+  char *d = make_tmpdir();
+  npy_at(d, "h/k=1/part-0.npy", 1);
+  npy_at(d, "h/k=1/part-1.npy", 2); /* one folder: a failed join is not "none" */
+  npy_at(d, "g/glob1/sub/part-0.npy", 3);
+  npy_at(d, "x.npy", 4);
+  npy_at(d, "s/shard_0000.npy", 5);
+  npy_at(d, "dask/0.npy", 6);
+  char *h = path_in(d, "h"), *g = path_in(d, "g"), *x = path_in(d, "x.npy");
+  char *s = path_in(d, "s"), *dask = path_in(d, "dask");
+  sl_open_options o;
+  sl_open_options_init(&o);
+  o.pattern = "**/*.npy"; /* inside each directory: h, s and g */
+  fail_each_allocation((const char *[]){h, x, s, g}, 4, &o, (const int64_t[]){1, 2, 4, 5, 3},
+                       5);
+  fail_each_allocation((const char *[]){h, x, s}, 3, NULL, (const int64_t[]){1, 2, 4, 5}, 4);
+  for (long nth = 1;; nth++) {
+    sl_dataset *ds = NULL;
+    sl_error err;
+    sl__alloc_fail_at(nth, false);
+    sl_status st = discover(dask, NULL, &ds, &err);
+    bool fired = sl__alloc_fired();
+    sl__alloc_fail_at(0, false);
+    assert_null(ds);
+    if (st != SL_ENOMEM && st != SL_ELAYOUT) fail_msg("allocation %ld: %s", nth, err.message);
+    if (!fired) {
+      assert_non_null(strstr(err.message, "give option pattern '*.npy'"));
+      break;
+    }
+    assert_true(nth < 1000);
+  }
+  free(h), free(g), free(x), free(s), free(dask);
+  rm_tree(d);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_layout_rejects_missing_and_empty_dirs),
@@ -574,6 +634,7 @@ int main(void) {
       cmocka_unit_test(test_layout_empty_directory_suggests_a_pattern),
       cmocka_unit_test(test_layout_two_formats_refused),
       cmocka_unit_test(test_layout_missing_input_named),
+      cmocka_unit_test(test_layout_finding_survives_allocation_failures),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
