@@ -128,10 +128,16 @@ def _read_options(variant="auto", threads=None, io="auto", chunk_bytes=None,
     return o
 
 
-def _path(path):
+def _inputs(path):
+    """path as given back to the caller (a str, or a list of str for a list
+    or tuple) and as the library takes it (an array of bytes, its length)."""
     if isinstance(path, (list, tuple)):
-        raise TypeError("path: one directory or file (a list of paths is not supported)")
-    return os.fsencode(os.fspath(path))
+        given = [os.fspath(p) for p in path]
+    else:
+        given = os.fspath(path)
+    each = given if isinstance(given, list) else [given]
+    arr = (ctypes.c_char_p * max(len(each), 1))(*[os.fsencode(p) for p in each])
+    return given, arr, len(each)
 
 
 # ---------------------------------------------------------------- comm
@@ -262,10 +268,11 @@ class Dataset:
         self._comm = _comm if _comm is not None else _Comm(None)
         self._ptr = ctypes.c_void_p()
         err = _lib.Error()
-        _check(lib.sl_dataset_open(self._comm.ptr, _path(path), ctypes.byref(o),
-                                   ctypes.byref(self._ptr), ctypes.byref(err)), err)
+        given, paths, n = _inputs(path)
+        _check(lib.sl_dataset_open_paths(self._comm.ptr, paths, n, ctypes.byref(o),
+                                         ctypes.byref(self._ptr), ctypes.byref(err)), err)
         del keep
-        self.path = os.fspath(path)
+        self.path = given  # a str, or a list of them
         self._open_options = dict(open_options)
         shape = (ctypes.c_int64 * 16)()
         nd = lib.sl_dataset_shape(self._ptr, shape)
@@ -299,8 +306,13 @@ class Dataset:
 
     def _live(self):
         if not self._ptr.value:
-            raise ValueError(f"{self.path}: the dataset is closed")
+            raise ValueError(f"{self._name}: the dataset is closed")
         return self._ptr
+
+    @property
+    def _name(self):
+        """The path messages name: the first of several."""
+        return self.path[0] if isinstance(self.path, list) else self.path
 
     def __getstate__(self):  # pickled (Dask, DataLoader workers): reopened
         return {"path": self.path, "open_options": self._open_options}
@@ -346,7 +358,7 @@ class Dataset:
         lo = operator.index(lo)
         hi = N if hi is None else operator.index(hi)
         if not 0 <= lo <= hi <= N:
-            raise ValueError(f"{self.path}: rows [{lo}, {hi}) are outside [0, {N})")
+            raise ValueError(f"{self._name}: rows [{lo}, {hi}) are outside [0, {N})")
         o = _read_options(variant, threads, io, chunk_bytes, gds=gds)
         shape = (hi - lo,) + self.shape[1:]
         if out is not None and _is_device_array(out):
@@ -441,7 +453,10 @@ class Dataset:
 def open(path, *, format=None, pattern=None, dataset=None, columns=None, fill_nulls=None,
          dtype=None, trailing=None, header_bytes=None, cast=None, hdf5_allow_external=False):
     """Opens a dataset lazily (headers only): a directory of shard_NNNN.<ext>
-    files, one file, or a directory searched with pattern. format names the
+    files, one file, a store, a directory searched with pattern (a glob
+    relative to it: "*.npy", "glob*/part-*.npy", "**/*.parquet"), or a
+    directory of key=value folders; or a list of these (str or PathLike),
+    whose shards follow one another in the order given. format names the
     driver (default: from the file names); dataset an HDF5 dataset name or
     '/group/*'; columns (a list or "a,b") and fill_nulls for tables; dtype,
     trailing and header_bytes for raw files without a sidecar; for tables,
@@ -618,6 +633,7 @@ def load(path, comm=None, *, partition="balanced", min_rows=1, variant="auto", t
     """Collective over comm (an mpi4py communicator; None: this process
     alone): discovers the dataset on rank 0, partitions its rows over the
     ranks and reads each rank's tile. Every rank returns or raises the same.
+    path: as for open(), one path or a list of them.
     device: None (default: the gpu variant's tile on the node-local rank's
     device where a CUDA device is visible, else host memory), "cpu", or a
     CUDA device (N, "cuda:N"). open_options as for open()."""

@@ -404,7 +404,9 @@ sl_status sl__cast_options(const char *where, const sl_open_options *o, bool *ha
 void sl__gather_cast(char *dst, size_t stride, const uint8_t *const *src, size_t ncols,
                      const sl_dtype *from, sl_dtype to, size_t width, int64_t rows);
 
-/* Natural order: digit runs compare as numbers, so shard_2 < shard_10. */
+/* Natural order: digit runs compare as numbers, so shard_2 < shard_10;
+   total: names equal but for leading zeros (part-01, part-1) in strcmp
+   order, so 0 only for equal strings. */
 int sl__natural_cmp(const char *a, const char *b);
 
 /* npy header text for a whole array (C order, native), padded to 64. */
