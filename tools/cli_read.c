@@ -227,9 +227,8 @@ int open_dataset(sl_comm *comm, args *a, sl_dataset **d) {
   *d = NULL;
   int rc = sl_comm_rank(comm) == 0 ? read_list(a, &err) : 0;
   if (sl_comm_agree(comm, rc == 0 ? SL_OK : err.code, &err) != SL_OK) return data_error(&err);
-  if (a->npaths > 1)
-    return usage_error("several PATHs are not yet read (given %zu)", a->npaths);
-  if (sl_dataset_open(comm, a->path, &a->open, d, &err) != SL_OK) return data_error(&err);
+  if (sl_dataset_open_paths(comm, a->paths, a->npaths, &a->open, d, &err) != SL_OK)
+    return data_error(&err);
   rc = check_format_options(a, sl_dataset_format(*d));
   if (rc != 0) {
     sl_dataset_free(*d);

@@ -524,7 +524,8 @@ int cmd_demo(sl_comm *comm, args *a) {
   sl_comm_bcast(comm, dir, sizeof dir, &err);
   say(stdout, "demo: %d rank%s, working in %s\n", sl_comm_size(comm),
       sl_comm_size(comm) > 1 ? "s" : "", dir);
-  a->path = dir;
+  a->path = a->paths[0] = dir; /* parse_args made room for one PATH at least */
+  a->npaths = 1;
   if (a->shape == NULL) a->shape = "1000000,8";
   if (a->num_shards == 0) a->num_shards = 4;
   int rc = write_dataset(comm, dir, a, false);
