@@ -538,6 +538,38 @@ static void test_layout_two_formats_refused(void **state) {
   rm_tree(d);
 }
 
+/* An output is refused onto any input's sidecar or file, not only the first
+   input's: several inputs in several folders. */
+static void test_layout_outputs_never_replace_any_input(void **state) {
+  (void)state;
+  char *d = make_tmpdir();
+  char *a = path_in(d, "out_a"), *b = path_in(d, "out_b");
+  mkdir(a, 0755);
+  mkdir(b, 0755);
+  const int64_t rows[] = {3, 4}, trailing[] = {2};
+  assert_int_equal(write_pattern_shards(a, SL_FLOAT32, 1, 1, trailing, rows, 2), 0);
+  assert_int_equal(write_pattern_shards(b, SL_FLOAT32, 2, 1, trailing, rows, 2), 0);
+  sl_dataset *ds = NULL;
+  sl_error err;
+  assert_int_equal(discover_n((const char *[]){a, b}, 2, NULL, &ds, &err), SL_OK);
+  char *meta_b = path_in(b, "_meta.json"), *meta_a = path_in(a, "_meta.json");
+  char *shard = path_in(b, "shard_0001.npy"), *fine = path_in(d, "out.npy");
+  const char *refused[] = {meta_a, meta_b, shard};
+  for (size_t i = 0; i < 3; i++) {
+    assert_int_equal(sl_dataset_check_output(ds, refused[i], &err), SL_EINVAL);
+    assert_non_null(strstr(err.message, refused[i]));
+  }
+  assert_int_equal(sl_dataset_check_output(ds, fine, &err), SL_OK);
+  sl_dataset_free(ds);
+  free(meta_a);
+  free(meta_b);
+  free(shard);
+  free(fine);
+  free(a);
+  free(b);
+  rm_tree(d);
+}
+
 static void test_layout_missing_input_named(void **state) {
   (void)state;
   char *d = make_tmpdir();
@@ -552,7 +584,7 @@ static void test_layout_missing_input_named(void **state) {
   sl_open_options o;
   sl_open_options_init(&o);
   o.format = "nosuch";
-  expect_n(in, 1, &o, SL_ENOTSUP, "no format driver named 'nosuch' in this build");
+  expect_n(in, 1, &o, SL_EINVAL, "option format 'nosuch' is not a format of this build");
   free(missing);
   rm_tree(d);
 }
@@ -634,6 +666,7 @@ int main(void) {
       cmocka_unit_test(test_layout_empty_directory_suggests_a_pattern),
       cmocka_unit_test(test_layout_two_formats_refused),
       cmocka_unit_test(test_layout_missing_input_named),
+      cmocka_unit_test(test_layout_outputs_never_replace_any_input),
       cmocka_unit_test(test_layout_finding_survives_allocation_failures),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
