@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 
 #include "sl_test.h"
+#include "pq.h"
 
 /* ------------------------------------------------------------- helpers */
 
@@ -1131,6 +1132,114 @@ static void test_parquet_take_late_dictionary_and_lists(void **state) {
   closedir(dd);
 }
 
+/* ------------------------------------------------------ snappy pages */
+
+/* A snappy stream written tag by tag (in), and the bytes it stands for
+   (out), made as a decoder makes them: the tests' own encoder. */
+typedef struct tsnap {
+  tbuf in, out;
+} tsnap;
+
+static void sn_literal(tsnap *s, const uint8_t *p, size_t n) {
+  size_t l = n - 1;
+  if (l < 60) {
+    put_u8(&s->in, (uint8_t)(l << 2));
+  } else { /* 1 to 4 length bytes after the tag (60 to 63) */
+    int k = l < 256 ? 1 : l < 65536 ? 2 : l < (1 << 24) ? 3 : 4;
+    put_u8(&s->in, (uint8_t)((59 + k) << 2));
+    put(&s->in, &l, (size_t)k); /* little-endian host (as pq.h insists) */
+  }
+  put(&s->in, p, n);
+  put(&s->out, p, n);
+}
+
+/* The tag of a copy of len bytes from off back: form 1 (len 4-11, off <
+   2048), 2 or 4 (len 1-64). */
+static void sn_copy_tag(tsnap *s, uint32_t off, size_t len, int form) {
+  if (form == 1) {
+    put_u8(&s->in, (uint8_t)((off >> 8) << 5 | (len - 4) << 2 | 1));
+    put_u8(&s->in, (uint8_t)off);
+  } else {
+    put_u8(&s->in, (uint8_t)((len - 1) << 2 | (form == 2 ? 2 : 3)));
+    put(&s->in, &off, form == 2 ? 2 : 4);
+  }
+}
+
+/* A copy, made byte by byte as a decoder makes it (it may overlap). */
+static void sn_copy(tsnap *s, uint32_t off, size_t len, int form) {
+  assert_true(form == 1 ? len >= 4 && len <= 11 && off < 2048 : len >= 1 && len <= 64);
+  sn_copy_tag(s, off, len, form);
+  for (size_t i = 0; i < len; i++) {
+    assert_true(off >= 1 && off <= s->out.n); /* the tests' good copies are */
+    put_u8(&s->out, s->out.p[s->out.n - off]);
+  }
+}
+
+#define NEED_SNAPPY()                                                          \
+  do {                                                                         \
+    if (!sl__codec_available(SL_CODEC_SNAPPY)) {                               \
+      print_message("SKIPPED: snappy is not in this build (libsnappy-dev)\n"); \
+      skip();                                                                  \
+    }                                                                          \
+  } while (0)
+
+/* Random streams of literals and copies (some overlapping, some copies of
+   copies), and the same with a byte changed: wherever the decoder takes a
+   stream and the index takes it too, every byte found through the index is
+   the decoder's, and ranges of bytes come out whole. */
+static void test_parquet_snappy_index_finds_what_the_decoder_makes(void **state) {
+  (void)state;
+  NEED_SNAPPY();
+  srand(7);
+  int indexed = 0;
+  for (int trial = 0; trial < 300; trial++) {
+    tsnap s = {{0}, {0}};
+    uint8_t lit[300];
+    for (int t = rand() % 40 + 1; t > 0; t--) {
+      int form = s.out.n == 0 ? 0 : rand() % 4;
+      size_t len = form == 1 ? 4 + (size_t)(rand() % 8) : 1 + (size_t)(rand() % 64);
+      uint32_t most = (uint32_t)SL_MIN(s.out.n, form == 1 ? 2047u : 65535u);
+      if (form == 0) {
+        for (size_t i = 0; i < sizeof lit; i++) lit[i] = (uint8_t)rand();
+        sn_literal(&s, lit, 1 + (size_t)(rand() % 300));
+      } else {
+        uint32_t near = rand() % 2 ? SL_MIN(most, 12u) : most; /* overlapping, often */
+        sn_copy(&s, 1 + (uint32_t)rand() % near, len, form);
+      }
+    }
+    tbuf in = {0};
+    uvar(&in, s.out.n);
+    put(&in, s.in.p, s.in.n);
+    if (trial % 2) in.p[rand() % in.n] ^= (uint8_t)(1 + rand() % 255); /* corrupt */
+    uint8_t *dec = malloc(s.out.n + 1);
+    const char *why;
+    pq_snap_tag *tags;
+    size_t nt;
+    if (sl__decompress(SL_CODEC_SNAPPY, in.p, in.n, dec, s.out.n, &why) == SL_OK &&
+        pq_snap_index(in.p, in.n, dec, s.out.n, 1000, &tags, &nt) == NULL) {
+      indexed++;
+      for (size_t x = 0; x < s.out.n; x++) {
+        size_t left = (size_t)rand() % (s.out.n - x) + 1, y = x;
+        while (left > 0) {
+          size_t k = left;
+          uint32_t at;
+          if (!pq_snap_find(tags, nt, y, &k, &at)) break; /* too deep: decoded instead */
+          assert_true(k >= 1 && k <= left && at + k <= in.n);
+          assert_memory_equal(in.p + at, dec + y, k);
+          y += k;
+          left -= k;
+        }
+      }
+      sl__free(tags);
+    }
+    free(dec);
+    free(in.p);
+    free(s.in.p);
+    free(s.out.p);
+  }
+  assert_true(indexed >= 150); /* every good stream, and corrupt ones that still decode */
+}
+
 static void test_parquet_dictionary_index_out_of_range(void **state) {
   (void)state;
   double dict[2] = {10, 20};
@@ -1356,6 +1465,7 @@ int main(void) {
       cmocka_unit_test(test_parquet_take_values_and_pages_agree_with_reads),
       cmocka_unit_test(test_parquet_take_checks_the_offset_index),
       cmocka_unit_test(test_parquet_take_late_dictionary_and_lists),
+      cmocka_unit_test(test_parquet_snappy_index_finds_what_the_decoder_makes),
       cmocka_unit_test(test_parquet_rejects_files_that_are_not_parquet),
       cmocka_unit_test(test_parquet_rejects_corrupt_footer),
       cmocka_unit_test(test_parquet_write_roundtrip_every_dtype),

@@ -4,6 +4,8 @@
  *   footer.c   FileMetaData and PageHeader into the plain structs below
  *   decode.c   value and level encodings (PLAIN, RLE/bit-packed hybrid,
  *              dictionary indices, BYTE_STREAM_SPLIT, DELTA_BINARY_PACKED)
+ *   snappy_index.c  tag indexes of snappy streams: single values of a
+ *              SNAPPY page without decompressing it (random rows)
  *   codec.c    page decompression (snappy, gzip, zstd, lz4 raw)
  *   column.c   one column chunk of one row group into its strided place
  *   parquet.c  the driver: footer, column selection, probe and read
@@ -202,6 +204,31 @@ const char *pq_dict(const uint8_t *p, size_t len, const uint8_t *dict, size_t nd
 /* Booleans encoded RLE: a 4-byte length, then the hybrid of width 1. */
 const char *pq_rle_bool(const uint8_t *p, size_t len, size_t n, uint8_t *out);
 
+/* ------------------------------------------------------------ snappy index */
+
+/* One tag of a snappy stream (snappy_index.c), in the order of the bytes it
+   produces. */
+typedef struct pq_snap_tag {
+  uint32_t out;  /* where its bytes start in the uncompressed bytes */
+  int32_t at;    /* >= 0: a literal, its bytes at this position of the stream;
+                    < 0: a copy of the bytes -at before */
+} pq_snap_tag;
+
+/* Copies pq_snap_find follows for one byte before it gives up. */
+#define PQ_SNAP_HOPS 64
+
+/* The tags of the snappy stream in[0, n), whose m uncompressed bytes out
+   are what the codec table decoded from it, each checked against out:
+   *tags gets *ntags of them, at most max, and one more whose out is m
+   (sl__free). @return NULL, pq_oom, or why the stream is not indexed (too
+   many tags, or a stream that a decoder must refuse). */
+const char *pq_snap_index(const uint8_t *in, size_t n, const uint8_t *out, size_t m,
+                          size_t max, pq_snap_tag **tags, size_t *ntags);
+/* Where uncompressed bytes [x, x + *len) start in the stream of the n tags
+   (x < tags[n].out): *at, and *len becomes how many of them lie there one
+   after another (at least 1). @return false when more than PQ_SNAP_HOPS
+   copies lead there. */
+bool pq_snap_find(const pq_snap_tag *tags, size_t n, uint64_t x, size_t *len, uint32_t *at);
 
 /* ------------------------------------------------------------ columns */
 
