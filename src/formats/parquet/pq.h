@@ -369,6 +369,14 @@ typedef struct pq_top {
   char desc[96];
 } pq_top;
 
+/* A SNAPPY page whose values are read one by one from its stream. */
+typedef struct pq_snap {
+  pq_snap_tag *tags;    /* NULL: not indexed */
+  size_t n;             /* tags (tags[n] ends the last) */
+  int64_t stream, len;  /* the stream's file offset and compressed bytes */
+  uint32_t vals;        /* where the values start among its uncompressed bytes */
+} pq_snap;
+
 /* A flat column chunk's data pages for random rows (pagemap.c): made by
    the first gather that needs it, then read-only. */
 typedef struct pq_pmap {
@@ -378,6 +386,11 @@ typedef struct pq_pmap {
   int64_t *vals;        /* per page: file offset of its first value when its
                            values are read one by one (PLAIN, uncompressed, no
                            null, bytes as the tile holds them); else -1 */
+  pq_snap *snap;        /* SNAPPY chunks: per page, its stream's index when its
+                           values are read one by one from the stream (PLAIN,
+                           no null, as the tile holds them, few tags); NULL
+                           for other chunks */
+  size_t ntags;         /* in all its indexes (bounded) */
   int64_t end_row;
   int64_t off, lead;    /* the chunk's first byte; bytes before its first data
                            page (the dictionary) */

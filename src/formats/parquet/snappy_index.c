@@ -92,7 +92,8 @@ static const char *walk(const uint8_t *in, size_t n, size_t pos, const uint8_t *
     if (t.len > m - done) return "the tags make more bytes than the stream's length";
     if (!t.copy && out != NULL && memcmp(out + done, in + t.at, t.len) != 0)
       return "a literal differs from the decoder's output";
-    if (t.copy && (t.off == 0 || t.off > done)) return "a copy reaches outside what came before";
+    if (t.copy && (t.off == 0 || t.off > done))
+      return "a copy reaches outside what came before";
     /* byte by byte, out[x] == out[x - off], overlapping or not */
     if (t.copy && out != NULL && memcmp(out + done, out + done - t.off, t.len) != 0)
       return "a copy differs from the decoder's output";
