@@ -359,11 +359,14 @@ static sl_status snap_bytes(const sl_source *src, const pq_snap *s, bool mapped,
   return SL_OK;
 }
 
-/* The first bytes of the value at uncompressed position x of page s's
-   stream on their way from the mapping. */
-static void snap_prefetch(const sl_source *src, const pq_snap *s, uint64_t x, size_t pw) {
+/* Where in the mapping the value of pw bytes at uncompressed position x of
+   page s's stream lies, when it lies in one piece (else NULL), prefetched. */
+static const uint8_t *snap_at(const sl_source *src, const pq_snap *s, uint64_t x, size_t pw) {
+  size_t len = pw;
   uint32_t at;
-  if (pq_snap_find(s->tags, s->n, x, &pw, &at)) __builtin_prefetch(src->mem + s->stream + at);
+  if (!pq_snap_find(s->tags, s->n, x, &len, &at) || len < pw) return NULL;
+  __builtin_prefetch(src->mem + s->stream + at);
+  return src->mem + s->stream + at;
 }
 
 /* Rows [i, j) of the sorted rows from page p of map m, a SNAPPY page whose
@@ -378,10 +381,18 @@ static sl_status take_snappy(const sl_source *src, const pq_pmap *m, size_t p, s
   const int64_t first = m->locs[p].first_row;
   *deep = false;
   if (src->mem != NULL && s->stream <= src->size && s->len <= src->size - s->stream) {
+    enum { AHEAD = 8 };
+    const uint8_t *ring[AHEAD]; /* values k to k + 7, found (and prefetched) ahead */
+    for (size_t k = i; k < j && k < i + AHEAD; k++)
+      ring[k % AHEAD] = snap_at(src, s, s->vals + (uint64_t)(rows[k] - first) * pw, pw);
     for (size_t k = i; k < j && !*deep; k++) {
-      if (k + 8 < j) snap_prefetch(src, s, s->vals + (uint64_t)(rows[k + 8] - first) * pw, pw);
+      const uint8_t *v = ring[k % AHEAD];
+      if (k + AHEAD < j)
+        ring[k % AHEAD] =
+            snap_at(src, s, s->vals + (uint64_t)(rows[k + AHEAD] - first) * pw, pw);
       uint64_t x = s->vals + (uint64_t)(rows[k] - first) * pw;
-      SL_TRY(snap_bytes(src, s, true, x, pw, out + k * pw, deep, err));
+      if (v != NULL) memcpy(out + k * pw, v, pw);
+      else SL_TRY(snap_bytes(src, s, true, x, pw, out + k * pw, deep, err)); /* in pieces */
     }
     return SL_OK;
   }

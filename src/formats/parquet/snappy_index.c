@@ -126,14 +126,12 @@ const char *pq_snap_index(const uint8_t *in, size_t n, const uint8_t *out, size_
   return NULL;
 }
 
-/* The tag that produced byte x: the last whose start is not after it. */
+/* The tag that produced byte x: the last whose start is not after it.
+   Without branches (random values make them unpredictable): the search
+   halves [lo, lo + len), t[lo].out <= x throughout. */
 static size_t tag_of(const pq_snap_tag *t, size_t n, uint64_t x) {
-  size_t lo = 0, hi = n; /* t[lo].out <= x < t[hi].out */
-  while (hi - lo > 1) {
-    size_t mid = lo + (hi - lo) / 2;
-    if (t[mid].out <= x) lo = mid;
-    else hi = mid;
-  }
+  size_t lo = 0;
+  for (size_t len = n; len > 1; len -= len / 2) lo = t[lo + len / 2].out <= x ? lo + len / 2 : lo;
   return lo;
 }
 
