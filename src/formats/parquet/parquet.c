@@ -350,6 +350,75 @@ static sl_status take_values(const sl_source *src, const pq_pmap *m, size_t p, s
   return SL_OK;
 }
 
+/* len bytes of page s's values from uncompressed position x into dst,
+   piece by piece where they lie among its stream's literals: from the
+   mapping (mapped) or the file. *deep: some byte lies more copies deep than
+   pq_snap_find follows (dst is then incomplete). */
+static sl_status snap_bytes(const sl_source *src, const pq_snap *s, bool mapped,
+                            uint64_t x, size_t len, uint8_t *dst, bool *deep, sl_error *err) {
+  while (len > 0) {
+    size_t k = len;
+    uint32_t at;
+    if (!pq_snap_find(s->tags, s->n, x, &k, &at)) {
+      *deep = true;
+      return SL_OK;
+    }
+    if (mapped) memcpy(dst, src->mem + s->stream + at, k);
+    else SL_TRY(sl_source_read(src, s->stream + at, k, dst, err));
+    dst += k;
+    x += k;
+    len -= k;
+  }
+  return SL_OK;
+}
+
+/* Where in the mapping the value of pw bytes at uncompressed position x of
+   page s's stream lies, when it lies in one piece (else NULL), prefetched. */
+static const uint8_t *snap_at(const sl_source *src, const pq_snap *s, uint64_t x, size_t pw) {
+  size_t len = pw;
+  uint32_t at;
+  if (!pq_snap_find(s->tags, s->n, x, &len, &at) || len < pw) return NULL;
+  __builtin_prefetch(src->mem + s->stream + at);
+  return src->mem + s->stream + at;
+}
+
+/* Rows [i, j) of the sorted rows from page p of map m, a SNAPPY page whose
+   stream the map indexed: each value from the stream's bytes, through the
+   mapping with the next ones prefetched (as take_values), else read from
+   the file a run of consecutive rows at a time. *deep: a value lies too
+   many copies deep; the caller decodes the page instead. */
+static sl_status take_snappy(const sl_source *src, const pq_pmap *m, size_t p, size_t pw,
+                             const int64_t *rows, size_t i, size_t j, uint8_t *out,
+                             bool *deep, sl_error *err) {
+  const pq_snap *s = &m->snap[p];
+  const int64_t first = m->locs[p].first_row;
+  *deep = false;
+  if (src->mem != NULL && s->stream <= src->size && s->len <= src->size - s->stream) {
+    enum { AHEAD = 8 };
+    const uint8_t *ring[AHEAD]; /* values k to k + 7, found (and prefetched) ahead */
+    for (size_t k = i; k < j && k < i + AHEAD; k++)
+      ring[k % AHEAD] = snap_at(src, s, s->vals + (uint64_t)(rows[k] - first) * pw, pw);
+    for (size_t k = i; k < j && !*deep; k++) {
+      const uint8_t *v = ring[k % AHEAD];
+      if (k + AHEAD < j)
+        ring[k % AHEAD] =
+            snap_at(src, s, s->vals + (uint64_t)(rows[k + AHEAD] - first) * pw, pw);
+      uint64_t x = s->vals + (uint64_t)(rows[k] - first) * pw;
+      if (v != NULL) memcpy(out + k * pw, v, pw);
+      else SL_TRY(snap_bytes(src, s, true, x, pw, out + k * pw, deep, err)); /* in pieces */
+    }
+    return SL_OK;
+  }
+  while (i < j && !*deep) {
+    size_t e = i + 1;
+    while (e < j && rows[e] == rows[e - 1] + 1) e++;
+    uint64_t x = s->vals + (uint64_t)(rows[i] - first) * pw;
+    SL_TRY(snap_bytes(src, s, false, x, (e - i) * pw, out + i * pw, deep, err));
+    i = e;
+  }
+  return SL_OK;
+}
+
 /* Rows [i, j) of the sorted rows through k's cursor, set up on pages that
    hold them; each value into out, ow bytes apart. */
 static sl_status take_cursor(pq_column *k, const int64_t *rows, size_t i, size_t j,
@@ -391,9 +460,16 @@ static sl_status take_pages(const sl_source *src, const pq_file *f, const pq_gro
   return take_cursor(k, rows, i, j, out);
 }
 
+/* Whether page p's values are read one by one: stored plainly, or in a
+   SNAPPY stream that the map indexed. */
+static bool by_value(const pq_pmap *m, size_t p) {
+  return m->vals[p] >= 0 || (m->snap != NULL && m->snap[p].tags != NULL);
+}
+
 /* Flat column ci of group gi, the sorted rows (of the group) into out:
-   values of pages laid out plainly are read one by one; every other page
-   holding wanted rows is decoded once, a run of such pages together. */
+   values of pages laid out plainly, or in indexed SNAPPY streams, are read
+   one by one; every other page holding wanted rows is decoded once, a run
+   of such pages together. */
 static sl_status take_column(const sl_source *src, const pq_file *f, size_t gi, size_t ci,
                              const int64_t *rows, size_t n, uint8_t *out, pq_column *k,
                              sl_error *err) {
@@ -411,15 +487,20 @@ static sl_status take_column(const sl_source *src, const pq_file *f, size_t gi, 
     while (p + 1 < m->n && m->locs[p + 1].first_row <= rows[i]) p++;
     size_t q = p, j = i;
     while (j < n && rows[j] < page_end(m, q)) j++;
+    bool deep = false;
     if (m->vals[p] >= 0) {
       SL_TRY(take_values(src, m, p, c->pw, rows, i, j, out, err));
+    } else if (by_value(m, p)) {
+      SL_TRY(take_snappy(src, m, p, c->pw, rows, i, j, out, &deep, err));
     } else { /* the next pages too, while they decode and hold wanted rows */
-      while (j < n && q + 1 < m->n && m->vals[q + 1] < 0 && rows[j] < page_end(m, q + 1)) {
+      while (j < n && q + 1 < m->n && !by_value(m, q + 1) &&
+             rows[j] < page_end(m, q + 1)) {
         q++;
         while (j < n && rows[j] < page_end(m, q)) j++;
       }
       SL_TRY(take_pages(src, f, g, c, m, p, q, rows, i, j, out, k, err));
     }
+    if (deep) SL_TRY(take_pages(src, f, g, c, m, p, p, rows, i, j, out, k, err));
     i = j;
     p = q;
   }

@@ -4,6 +4,8 @@
  *   footer.c   FileMetaData and PageHeader into the plain structs below
  *   decode.c   value and level encodings (PLAIN, RLE/bit-packed hybrid,
  *              dictionary indices, BYTE_STREAM_SPLIT, DELTA_BINARY_PACKED)
+ *   snappy_index.c  tag indexes of snappy streams: single values of a
+ *              SNAPPY page without decompressing it (random rows)
  *   codec.c    page decompression (snappy, gzip, zstd, lz4 raw)
  *   column.c   one column chunk of one row group into its strided place
  *   parquet.c  the driver: footer, column selection, probe and read
@@ -202,6 +204,31 @@ const char *pq_dict(const uint8_t *p, size_t len, const uint8_t *dict, size_t nd
 /* Booleans encoded RLE: a 4-byte length, then the hybrid of width 1. */
 const char *pq_rle_bool(const uint8_t *p, size_t len, size_t n, uint8_t *out);
 
+/* ------------------------------------------------------------ snappy index */
+
+/* One tag of a snappy stream (snappy_index.c), in the order of the bytes it
+   produces. */
+typedef struct pq_snap_tag {
+  uint32_t out;  /* where its bytes start in the uncompressed bytes */
+  int32_t at;    /* >= 0: a literal, its bytes at this position of the stream;
+                    < 0: a copy of the bytes -at before */
+} pq_snap_tag;
+
+/* Copies pq_snap_find follows for one byte before it gives up. */
+#define PQ_SNAP_HOPS 64
+
+/* The tags of the snappy stream in[0, n), whose m uncompressed bytes out
+   are what the codec table decoded from it, each checked against out:
+   *tags gets *ntags of them, at most max, and one more whose out is m
+   (sl__free). @return NULL, pq_oom, or why the stream is not indexed (too
+   many tags, or a stream that a decoder must refuse). */
+const char *pq_snap_index(const uint8_t *in, size_t n, const uint8_t *out, size_t m,
+                          size_t max, pq_snap_tag **tags, size_t *ntags);
+/* Where uncompressed bytes [x, x + *len) start in the stream of the n tags
+   (x < tags[n].out): *at, and *len becomes how many of them lie there one
+   after another (at least 1). @return false when more than PQ_SNAP_HOPS
+   copies lead there. */
+bool pq_snap_find(const pq_snap_tag *tags, size_t n, uint64_t x, size_t *len, uint32_t *at);
 
 /* ------------------------------------------------------------ columns */
 
@@ -342,6 +369,14 @@ typedef struct pq_top {
   char desc[96];
 } pq_top;
 
+/* A SNAPPY page whose values are read one by one from its stream. */
+typedef struct pq_snap {
+  pq_snap_tag *tags;    /* NULL: not indexed */
+  size_t n;             /* tags (tags[n] ends the last) */
+  int64_t stream, len;  /* the stream's file offset and compressed bytes */
+  uint32_t vals;        /* where the values start among its uncompressed bytes */
+} pq_snap;
+
 /* A flat column chunk's data pages for random rows (pagemap.c): made by
    the first gather that needs it, then read-only. */
 typedef struct pq_pmap {
@@ -351,6 +386,11 @@ typedef struct pq_pmap {
   int64_t *vals;        /* per page: file offset of its first value when its
                            values are read one by one (PLAIN, uncompressed, no
                            null, bytes as the tile holds them); else -1 */
+  pq_snap *snap;        /* SNAPPY chunks: per page, its stream's index when its
+                           values are read one by one from the stream (PLAIN,
+                           no null, as the tile holds them, few tags); NULL
+                           for other chunks */
+  size_t ntags;         /* in all its indexes (bounded) */
   int64_t end_row;
   int64_t off, lead;    /* the chunk's first byte; bytes before its first data
                            page (the dictionary) */
