@@ -296,6 +296,12 @@ SL_API SL_NODISCARD sl_status sl_dataset_describe(const sl_dataset *d, size_t i,
  * NULL) says whether sl_write_shard can write it.
  */
 SL_API const char *sl_format_extension(const char *format, int *writable);
+/**
+ * The name of the format that format names (itself, an alias such as
+ * "h5" or "arrow_ipc", an extension without its dot, in any case): "hdf5";
+ * NULL when no driver of this library answers to it. Static; thread-safe.
+ */
+SL_API const char *sl_format_name(const char *format);
 
 /* ------------------------------------------------------------------ reading */
 

@@ -314,6 +314,9 @@ int main(int argc, char **argv) {
   int rc = parse_args(argc, argv, &a);
   if (rc != 0) {
     free_args(&a);
+    /* mpiexec ends the job at the first rank that exits non-zero: the
+       others let rank 0 print its one message first */
+    if (!rank0) usleep(300 * 1000);
     return rc;
   }
   sl_comm *comm;

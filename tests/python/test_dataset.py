@@ -126,8 +126,10 @@ def test_errors_mapped(tmp_path, small):
         shardload.load(small[0], threads=0)
     with pytest.raises(TypeError, match="comm"):
         shardload.load(small[0], comm="world")
-    with pytest.raises(shardload.NotSupportedError, match="no format driver named 'nosuch'"):
+    with pytest.raises(shardload.InvalidArgumentError,
+                       match="option format 'nosuch' is not a format of this build"):
         shardload.open(small[0], format="nosuch")
+    assert shardload.open(small[0], format="NPY").format == "npy"  # names resolve
 
 
 def test_changed_file_named(tmp_path):

@@ -141,13 +141,11 @@ static sl_status v2_levels(const pmap_ctx *x, const pq_page *h, int64_t body, in
 
 /* ------------------------------------------------------------ snappy */
 
-/* n file bytes at off: from the mapping when there is one, else read. */
+/* n file bytes at off, copied (from a mapping too: the decoder and the
+   indexer that read them allocate as they go, so they must not be cut
+   short by a file that shrinks under the mapping; the copy is guarded). */
 static sl_status stream_bytes(const pmap_ctx *x, int64_t off, size_t n, const uint8_t **p) {
   const sl_source *src = x->src;
-  if (src->mem != NULL && off <= src->size && (int64_t)n <= src->size - off) {
-    *p = src->mem + off;
-    return SL_OK;
-  }
   if (!sl__buf_reserve(x->raw, n ? n : 1)) return pm_oom(x);
   *p = x->raw->p;
   return sl_source_read(src, off, n, x->raw->p, x->err);

@@ -382,6 +382,38 @@ static const uint8_t *snap_at(const sl_source *src, const pq_snap *s, uint64_t x
   return src->mem + s->stream + at;
 }
 
+/* The mapped part of take_snappy, under the map guard: it reads the file's
+   mapping (a file that shrank would raise SIGBUS) and allocates nothing. */
+typedef struct snap_job {
+  const sl_source *src;
+  const pq_snap *s;
+  int64_t first;
+  size_t pw;
+  const int64_t *rows;
+  size_t i, j;
+  uint8_t *out;
+  bool *deep;
+} snap_job;
+
+static void snap_mapped(void *ctx) {
+  const snap_job *b = ctx;
+  enum { AHEAD = 8 };
+  const uint8_t *ring[AHEAD]; /* values k to k + 7, found (and prefetched) ahead */
+  const size_t pw = b->pw;
+  for (size_t k = b->i; k < b->j && k < b->i + AHEAD; k++)
+    ring[k % AHEAD] = snap_at(b->src, b->s, b->s->vals + (uint64_t)(b->rows[k] - b->first) * pw,
+                              pw);
+  for (size_t k = b->i; k < b->j && !*b->deep; k++) {
+    const uint8_t *v = ring[k % AHEAD];
+    if (k + AHEAD < b->j)
+      ring[k % AHEAD] = snap_at(b->src, b->s,
+                                b->s->vals + (uint64_t)(b->rows[k + AHEAD] - b->first) * pw, pw);
+    uint64_t x = b->s->vals + (uint64_t)(b->rows[k] - b->first) * pw;
+    if (v != NULL) memcpy(b->out + k * pw, v, pw);
+    else (void)snap_bytes(b->src, b->s, true, x, pw, b->out + k * pw, b->deep, NULL); /* pieces */
+  }
+}
+
 /* Rows [i, j) of the sorted rows from page p of map m, a SNAPPY page whose
    stream the map indexed: each value from the stream's bytes, through the
    mapping with the next ones prefetched (as take_values), else read from
@@ -394,20 +426,8 @@ static sl_status take_snappy(const sl_source *src, const pq_pmap *m, size_t p, s
   const int64_t first = m->locs[p].first_row;
   *deep = false;
   if (src->mem != NULL && s->stream <= src->size && s->len <= src->size - s->stream) {
-    enum { AHEAD = 8 };
-    const uint8_t *ring[AHEAD]; /* values k to k + 7, found (and prefetched) ahead */
-    for (size_t k = i; k < j && k < i + AHEAD; k++)
-      ring[k % AHEAD] = snap_at(src, s, s->vals + (uint64_t)(rows[k] - first) * pw, pw);
-    for (size_t k = i; k < j && !*deep; k++) {
-      const uint8_t *v = ring[k % AHEAD];
-      if (k + AHEAD < j)
-        ring[k % AHEAD] =
-            snap_at(src, s, s->vals + (uint64_t)(rows[k + AHEAD] - first) * pw, pw);
-      uint64_t x = s->vals + (uint64_t)(rows[k] - first) * pw;
-      if (v != NULL) memcpy(out + k * pw, v, pw);
-      else SL_TRY(snap_bytes(src, s, true, x, pw, out + k * pw, deep, err)); /* in pieces */
-    }
-    return SL_OK;
+    snap_job job = {src, s, first, pw, rows, i, j, out, deep};
+    return sl__map_guard(sl_source_path(src), snap_mapped, &job, err);
   }
   while (i < j && !*deep) {
     size_t e = i + 1;

@@ -26,19 +26,6 @@
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "the Parquet driver assumes a little-endian host (Parquet stores little-endian)"
-/* pagemap.c: the page map of row group gi's chunk of selected column ci,
-   made on first use with k's buffers and kept in f until it is freed. */
-sl_status pq_pmap_get(const sl_source *src, const pq_file *f, size_t gi, size_t ci,
-                      pq_column *k, const pq_pmap **out, sl_error *err);
-void pq_pmaps_free(pq_file *f);
-
-/* As pq_locate_pages for every row of the group: from the OffsetIndex, or
-   else by walking every page header. *ok false: the pages cannot be told
-   (v1 pages of a list column, say). */
-sl_status pq_locate_all(const sl_source *src, const pq_file *f, const pq_group *g,
-                        const pq_chunk *c, int64_t off, int64_t n, pq_column *k,
-                        int64_t *end_row, const char **by, bool *ok, sl_error *err);
-
 #endif
 
 /* Limits on what a file may ask of us. */
