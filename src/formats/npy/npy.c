@@ -485,8 +485,11 @@ static sl_status read_spans(const sl_source *src, const npy_header *h, int64_t l
 static sl_status read_fortran(const sl_source *src, const npy_header *h, int64_t lo,
                               int64_t hi, char *dst, sl_error *err) {
   int64_t T = 1, es = (int64_t)sl_dtype_size(h->dtype);
-  for (int i = 1; i < h->ndim; i++) T *= h->shape[i];
-  if (T == 0) return SL_OK; /* rows of no bytes: any number of them, nothing to read */
+  for (int i = 1; i < h->ndim; i++)
+    if (h->shape[i] == 0) return SL_OK; /* rows of no bytes: nothing to read */
+  for (int i = 1; i < h->ndim; i++) /* rows that hold bytes were checked to fit at probe */
+    if (!sl__mul(T, h->shape[i], &T)) return sl__fail(err, SL_EFORMAT, "%s: rows overflow",
+                                                      sl_source_path(src));
   int64_t col = h->shape[0] * es, want = (hi - lo) * es;
   /* very wide rows: the column map and a pread per column would cost more */
   if ((col <= SL_MAX(4 * want, 16384) && col <= SL_NPY_SPAN) || T > SL_NPY_MAX_MAPPED)
