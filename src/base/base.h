@@ -395,6 +395,28 @@ sl_status sl__cast_options(const char *where, const sl_open_options *o, bool *ha
 void sl__gather_cast(char *dst, size_t stride, const uint8_t *const *src, size_t ncols,
                      const sl_dtype *from, sl_dtype to, size_t width, int64_t rows);
 
+/* ------------------------------------------------------ JSON (inspect) */
+
+/* The inspect slot's JSON object, built with cJSON (json.c). */
+struct cJSON;
+/* o as text, malloc'd into *json as the slot hands it back; o is deleted
+   either way. SL_ENOMEM naming path when it cannot be printed. */
+sl_status sl__json_text(struct cJSON *o, const char *path, char **json, sl_error *err);
+/* A string of n bytes (not NUL-terminated: names as files store them). */
+struct cJSON *sl__json_strn(const char *s, size_t n);
+void sl__json_add_strn(struct cJSON *o, const char *key, const char *s, size_t n);
+/* Appends s to an array (unique: unless it holds s already). */
+void sl__json_push(struct cJSON *array, const char *s);
+void sl__json_push_unique(struct cJSON *array, const char *s);
+/* key: [v0, v1, ...] (a shape, a chunk shape). */
+void sl__json_dims(struct cJSON *o, const char *key, const int64_t *v, int n);
+/* A column's "nulls" (true/false, or null when count < 0: the file does not
+   say) and "null_count". */
+void sl__json_nulls(struct cJSON *col, int64_t count);
+/* key: {"count", "min_rows", "max_rows"} (row groups, record batches). */
+void sl__json_units(struct cJSON *o, const char *key, int64_t count, int64_t min_rows,
+                    int64_t max_rows);
+
 /* Natural order: digit runs compare as numbers, so shard_2 < shard_10. */
 int sl__natural_cmp(const char *a, const char *b);
 
