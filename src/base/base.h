@@ -417,6 +417,14 @@ void sl__json_nulls(struct cJSON *col, int64_t count);
 void sl__json_units(struct cJSON *o, const char *key, int64_t count, int64_t min_rows,
                     int64_t max_rows);
 
+/* Decodes rows [lo, hi) of shard s through drv's read, a window at a time
+   into scratch, for the error it gives: where a file's metadata says a
+   read will fail on the data (nulls without option fill_nulls), inspect
+   refuses the shard with the very message the read gives. */
+sl_status sl__read_refusal(const sl_driver *drv, const sl_shard *s, const void *h,
+                           const sl_source *src, int64_t lo, int64_t hi, int64_t row_bytes,
+                           sl_error *err);
+
 /* Natural order: digit runs compare as numbers, so shard_2 < shard_10. */
 int sl__natural_cmp(const char *a, const char *b);
 

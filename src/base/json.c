@@ -69,3 +69,24 @@ void sl__json_units(cJSON *o, const char *key, int64_t count, int64_t min_rows,
   cJSON_AddNumberToObject(u, "min_rows", (double)min_rows);
   cJSON_AddNumberToObject(u, "max_rows", (double)max_rows);
 }
+
+/* ------------------------------------------------- data behind a refusal */
+
+/* Rows a window of sl__read_refusal may take: enough for a row group or a
+   record batch of usual size at a time, never a large allocation. */
+#define SL_REFUSAL_WINDOW (8 << 20)
+
+sl_status sl__read_refusal(const sl_driver *drv, const sl_shard *s, const void *h,
+                           const sl_source *src, int64_t lo, int64_t hi, int64_t row_bytes,
+                           sl_error *err) {
+  if (lo >= hi || row_bytes <= 0) return SL_OK;
+  int64_t win = SL_MAX(1, SL_REFUSAL_WINDOW / row_bytes);
+  size_t cap = (size_t)(SL_MIN(win, hi - lo) * row_bytes);
+  void *buf = sl__malloc(cap);
+  if (buf == NULL) SL_FAIL(err, SL_ENOMEM, "%s: out of memory", s->path);
+  sl_status st = SL_OK;
+  for (int64_t r = lo; r < hi && st == SL_OK; r += win)
+    st = drv->read(s, h, src, r, SL_MIN(hi, r + win), buf, err);
+  sl__free(buf);
+  return st;
+}
