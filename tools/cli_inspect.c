@@ -185,12 +185,13 @@ static size_t put(char *buf, size_t cap, size_t k, const char *fmt, const char *
 }
 
 static size_t object_text(const cJSON *v, char *buf, size_t cap) {
-  const char *name = str(v, "name");
+  const char *key = str(v, "name") ? "name" : str(v, "id") ? "id" : NULL; /* numcodecs: id */
+  const char *name = key ? str(v, key) : NULL;
   size_t k = name ? put(buf, cap, 0, "%s", name) : 0;
   bool first = true;
   const cJSON *e;
   cJSON_ArrayForEach(e, v) {
-    if (name && strcmp(e->string, "name") == 0) continue;
+    if (name && strcmp(e->string, key) == 0) continue;
     k = put(buf, cap, k, first ? (name ? " (%s " : "%s ") : ", %s ", e->string);
     if (k < cap) k += value_text(e, buf + k, cap - k);
     first = false;
@@ -233,8 +234,8 @@ static void names_text(const cJSON *arr, const char *key, char *buf, size_t cap)
   }
 }
 
-/* "    x  DOUBLE (<f8) -> <f4, unit; nulls: none" */
-static void column_line(const cJSON *c, const sl_dataset *d) {
+/* "    x  DOUBLE (<f8) -> <f4: unit; nulls: none" */
+static void column_line(const cJSON *c, const sl_dataset *d, const char *fill) {
   char line[1024];
   const char *name = str(c, "name"), *stored = str(c, "stored"), *dt = str(c, "dtype");
   const char *unit = str(c, "unit"), *to = sl_dtype_str(sl_dataset_dtype(d));
@@ -250,7 +251,8 @@ static void column_line(const cJSON *c, const sl_dataset *d) {
   else if (cJSON_IsTrue(nulls) && count >= 0) snprintf(nt, sizeof nt, "%lld", (long long)count);
   else if (cJSON_IsTrue(nulls)) snprintf(nt, sizeof nt, "some");
   else snprintf(nt, sizeof nt, "unknown (the file does not say)");
-  say(stdout, "%s; nulls: %s\n", line, nt);
+  say(stdout, "%s; nulls: %s%s%s%s\n", line, nt, fill && !cJSON_IsFalse(nulls) ? " (--fill-nulls " : "",
+      fill && !cJSON_IsFalse(nulls) ? fill : "", fill && !cJSON_IsFalse(nulls) ? ")" : "");
 }
 
 static void array_lines(const cJSON *sum, const cJSON *first, const sl_dataset *d,
@@ -274,7 +276,7 @@ static void array_lines(const cJSON *sum, const cJSON *first, const sl_dataset *
       cJSON_GetArraySize(cols) == 1 ? "" : "s", list, conv);
   int k = 0;
   const cJSON *c;
-  cJSON_ArrayForEach(c, cols) if (k++ < LIST_COLUMNS) column_line(c, d);
+  cJSON_ArrayForEach(c, cols) if (k++ < LIST_COLUMNS) column_line(c, d, a->open.fill_nulls);
   if (k > LIST_COLUMNS) say(stdout, "    ... %d more columns (--json lists them)\n",
                             k - LIST_COLUMNS);
 }
@@ -305,12 +307,16 @@ static bool common_key(const char *k) {
   return false;
 }
 
-static size_t units_text(const cJSON *u, const char *what, char *buf, size_t cap) {
+/* "3 row groups of 452 to 2048 rows" (one and many: "row group", "row groups"). */
+static size_t units_text(const cJSON *u, const char *one, const char *many, char *buf,
+                         size_t cap) {
   int64_t n = num(u, "count", 0), lo = num(u, "min_rows", -1), hi = num(u, "max_rows", -1);
-  if (n == 0 || lo < 0) return (size_t)snprintf(buf, cap, "%lld %s", (long long)n, what);
-  if (lo == hi) return (size_t)snprintf(buf, cap, "%lld %s of %lld rows", (long long)n, what,
-                                        (long long)lo);
-  return (size_t)snprintf(buf, cap, "%lld %s of %lld to %lld rows", (long long)n, what,
+  const char *w = n == 1 ? one : many;
+  if (n == 0 || lo < 0) return (size_t)snprintf(buf, cap, "%lld %s", (long long)n, w);
+  if (lo == hi)
+    return (size_t)snprintf(buf, cap, "%lld %s of %lld row%s", (long long)n, w, (long long)lo,
+                            lo == 1 ? "" : "s");
+  return (size_t)snprintf(buf, cap, "%lld %s of %lld to %lld rows", (long long)n, w,
                           (long long)lo, (long long)hi);
 }
 
@@ -325,9 +331,9 @@ static void storage_line(const cJSON *sum, const cJSON *first, size_t nshards) {
   const cJSON *enc = cJSON_GetObjectItemCaseSensitive(sum, "encodings");
   if (enc && value_text(enc, v, sizeof v)) k = put(line, sizeof line, k, "; encodings %s", v);
   const cJSON *u = cJSON_GetObjectItemCaseSensitive(sum, "row_groups");
-  if (u && units_text(u, "row groups", v, sizeof v)) k = put(line, sizeof line, k, "; %s", v);
+  if (u && units_text(u, "row group", "row groups", v, sizeof v)) k = put(line, sizeof line, k, "; %s", v);
   u = cJSON_GetObjectItemCaseSensitive(sum, "batches");
-  if (u && units_text(u, "record batches", v, sizeof v)) k = put(line, sizeof line, k, "; %s", v);
+  if (u && units_text(u, "record batch", "record batches", v, sizeof v)) k = put(line, sizeof line, k, "; %s", v);
   say(stdout, "  storage: %s\n", line);
   k = 0;
   const cJSON *e;
@@ -364,11 +370,13 @@ static void shard_line(size_t i, const cJSON *s, const char *note0) {
     with_flags(note, extra + 2, sizeof extra - 2);
   }
   const cJSON *u = cJSON_GetObjectItemCaseSensitive(s, "row_groups");
-  if (u) units_text(u, "row groups", units + 2, sizeof units - 2), memcpy(units, ", ", 2);
+  if (u) units_text(u, "row group", "row groups", units + 2, sizeof units - 2), memcpy(units, ", ", 2);
   if ((u = cJSON_GetObjectItemCaseSensitive(s, "batches")) != NULL)
-    units_text(u, "record batches", units + 2, sizeof units - 2), memcpy(units, ", ", 2);
-  say(stdout, "  [%zu] %s%s%s  %lld rows  %s%s%s\n", i, str(s, "path"), member ? ":" : "",
-      member ? member : "", (long long)num(s, "rows", 0), str(s, "read_path"), units, extra);
+    units_text(u, "record batch", "record batches", units + 2, sizeof units - 2), memcpy(units, ", ", 2);
+  int64_t rows = num(s, "rows", 0);
+  say(stdout, "  [%zu] %s%s%s  %lld row%s  %s%s%s\n", i, str(s, "path"), member ? ":" : "",
+      member ? member : "", (long long)rows, rows == 1 ? "" : "s", str(s, "read_path"), units,
+      extra);
 }
 
 /* Whether shard s reads as shard 0 does (then it may be summarised). */
