@@ -259,9 +259,9 @@ SL_API SL_NODISCARD sl_status sl_dataset_describe(const sl_dataset *d, size_t i,
  * What shard i is and how a read takes it, as the text of one JSON object:
  * "path", "member" (a shard inside a file holding several), "rows", then
  * the driver's account (shardload_driver.h, slot inspect): "read_path" is
- * "direct" (byte ranges read straight into place), "decoded" (by this
- * library's own decoder) or "hdf5" (decoded by libhdf5, one thread at a
- * time under its lock); "columns" (each with "name", "stored", "dtype",
+ * "direct" (the stored bytes read straight into place with pread, nothing
+ * decoded), "decoded" (by this library's own decoder) or "hdf5" (decoded
+ * by libhdf5, one thread at a time under its lock), "read_note" why; "columns" (each with "name", "stored", "dtype",
  * "unit" for dates and times, "nulls": true, false or null for unknown),
  * "skipped" (the fields left out, each with "name" and "why"), "codecs",
  * "encodings", "chunks", "row_groups", "batches" and the format's own

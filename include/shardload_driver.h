@@ -192,8 +192,10 @@ typedef struct sl_driver {
      read takes it, as the text of one JSON object malloc'd into *json (the
      library frees it with free()). handle is what open made (or the
      dataset state), src the shard's file. Keys the library and the command
-     line know, each optional: "read_path" ("direct": the extents; "decoded":
-     the driver's own decoder; "hdf5": a library decoding under a lock),
+     line know, each optional: "read_path" ("direct": the stored bytes read
+     straight into place, through extents or the driver's own pread;
+     "decoded": the driver's decoder; "hdf5": a library decoding under a
+     lock),
      "read_note" (why, in a few words), "codecs" and "encodings" (arrays of
      names), "chunks" (an array of extents), "row_groups" and "batches"
      (objects with "count", "min_rows", "max_rows"), "columns" (each

@@ -395,8 +395,8 @@ static void shard_lines(const cJSON *shards) {
     bool show = n <= LIST_ALL || i < LIST_HEAD || i + LIST_TAIL >= n || !like_first(s, first);
     if (!show) hidden++, hidden_rows += num(s, "rows", 0);
     if (show && hidden)
-      say(stdout, "  ... %zu shards more, %lld rows, read like [0]\n", hidden,
-          (long long)hidden_rows);
+      say(stdout, "  ... [%zu] to [%zu]: %zu shards, %lld rows, read like [0] (--json lists "
+          "each)\n", i - hidden, i - 1, hidden, (long long)hidden_rows);
     if (show) hidden = 0, hidden_rows = 0, shard_line(i, s, str(first, "read_note"));
     i++;
   }
