@@ -125,6 +125,9 @@ static void test_drivers_inspect_slot_is_merged_or_refused(void **state) {
   assert_string_equal(jstr(j, "read_path"), "direct");
   assert_int_equal((int)jnum(j, "mine.1"), 2);
   assert_string_equal(j->child->string, "path"); /* the library's keys first */
+  int rows_keys = 0;
+  for (const cJSON *c = j->child; c != NULL; c = c->next) rows_keys += strcmp(c->string, "rows") == 0;
+  assert_int_equal(rows_keys, 1); /* the driver's "rows" dropped, not repeated */
   cJSON_Delete(j);
   two_text = "[1, 2]";
   assert_int_equal(sl_dataset_inspect(ds, 0, &json, &err), SL_EFORMAT);
