@@ -150,3 +150,14 @@ def test_closed_and_pickled(small):
     ds.close()
     with pytest.raises(ValueError, match="closed"):
         ds.read(0, 1)
+
+
+def test_inspect(small):
+    path, want = small
+    ds = shardload.open(path)
+    acc = ds.inspect()
+    assert [a["rows"] for a in acc] == [700, 0, 1234, 5, 999]
+    assert all(a["read_path"] == "direct" and a["order"] == "C" for a in acc)
+    assert ds.inspect(2)["path"].endswith("shard_0002.npy")
+    with pytest.raises(IndexError):
+        ds.inspect(5)
