@@ -441,7 +441,8 @@ static sl_status inspect_all(const sl_dataset *d, cJSON *shards, sl_error *err) 
     cJSON *s = cJSON_Parse(text);
     sl_free(text);
     if (s == NULL) {
-      snprintf(err->message, sizeof err->message, "out of memory");
+      snprintf(err->message, sizeof err->message, "%s: out of memory for its account",
+               sl_dataset_shard(d, i, NULL, NULL));
       return err->code = SL_ENOMEM;
     }
     cJSON_AddItemToArray(shards, s);

@@ -20,11 +20,12 @@ static const char *codec_name(int codec) {
   return codec == ARROW_CODEC_LZ4_FRAME ? "LZ4_FRAME" : codec == ARROW_CODEC_ZSTD ? "ZSTD" : NULL;
 }
 
+/* -1 if the counts overflow (each is at most its batch's values). */
 static int64_t col_nulls(const arrow_file *f, size_t k) {
   int64_t n = 0;
   for (size_t i = 0; i < f->nbatches; i++) {
     const arrow_part *p = &f->batches[i].parts[k];
-    n += p->nulls + p->child_nulls; /* each at most a batch's values: checked at parse */
+    if (!sl__add(n, p->nulls, &n) || !sl__add(n, p->child_nulls, &n)) return -1;
   }
   return n;
 }
@@ -87,8 +88,10 @@ static void read_path(const arrow_file *f, cJSON *o) {
    decoded as a read decodes it: its error is the read's. */
 static sl_status refuse_nulls(const sl_shard *s, const arrow_file *f, const sl_source *src,
                               sl_error *err) {
-  if (f->opts != NULL && f->opts->fill_nulls != NULL) return SL_OK;
-  int64_t row_bytes = f->width * (int64_t)sl_dtype_size(f->dtype);
+  int64_t row_bytes;
+  if ((f->opts != NULL && f->opts->fill_nulls != NULL) ||
+      !sl__mul(f->width, (int64_t)sl_dtype_size(f->dtype), &row_bytes))
+    return SL_OK; /* a row too large for memory fails the read first anyway */
   for (size_t i = 0; i < f->nbatches; i++) {
     const arrow_batch *b = &f->batches[i];
     for (size_t k = 0; k < f->ncols; k++)

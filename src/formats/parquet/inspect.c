@@ -182,8 +182,9 @@ static cJSON *account(const pq_file *f, bool named) {
    decoded as a read decodes it: its error is the read's. */
 static sl_status refuse_nulls(const sl_shard *s, const pq_file *f, const sl_source *src,
                               sl_error *err) {
-  if (f->has_fill) return SL_OK;
-  int64_t row_bytes = f->width * (int64_t)sl_dtype_size(f->dtype);
+  int64_t row_bytes;
+  if (f->has_fill || !sl__mul(f->width, (int64_t)sl_dtype_size(f->dtype), &row_bytes))
+    return SL_OK; /* a row too large for memory fails the read first anyway */
   for (size_t g = 0; g < f->meta.ngroups; g++) {
     const pq_group *rg = &f->meta.groups[g];
     for (size_t i = 0; i < f->ncols; i++)
