@@ -291,6 +291,32 @@ SL_API SL_NODISCARD sl_status sl_dataset_describe(const sl_dataset *d, size_t i,
                                                   size_t cap, sl_error *err);
 
 /**
+ * What shard i is and how a read takes it, as the text of one JSON object:
+ * "path", "member" (a shard inside a file holding several), "rows", then
+ * the driver's account (shardload_driver.h, slot inspect): "read_path" is
+ * "direct" (the stored bytes read straight into place with pread, nothing
+ * decoded), "decoded" (by this library's own decoder) or "hdf5" (decoded
+ * by libhdf5, one thread at a time under its lock), "read_note" why; "columns" (each with "name", "stored", "dtype",
+ * "unit" for dates and times, "nulls": true, false or null for unknown),
+ * "skipped" (the fields left out, each with "name" and "why"), "codecs",
+ * "encodings", "chunks", "row_groups", "batches" and the format's own
+ * facts (npy version and order, HDF5 layout and filters, Zarr codecs).
+ * The shard is opened as a read opens it (its identity checked, its header
+ * parsed again), so a shard that reading refuses for its metadata (a
+ * codec or filter not in this build, a column that cannot load, nulls its
+ * metadata reports without option fill_nulls) fails here with the same
+ * error; only data is not read (a corrupt chunk is found by reading).
+ * Not collective, no MPI; thread-safe.
+ * @param json receives the text (NUL-terminated), owned by the caller, who
+ *        releases it with sl_free; NULL on failure.
+ */
+SL_API SL_NODISCARD sl_status sl_dataset_inspect(const sl_dataset *d, size_t i, char **json,
+                                                 sl_error *err);
+/** Releases memory the library allocated for the caller (sl_dataset_inspect's
+    text). NULL allowed. */
+SL_API void sl_free(void *p);
+
+/**
  * A format built into (or registered with) this library: its first file
  * extension (".npy"), NULL when there is no such format; *writable (may be
  * NULL) says whether sl_write_shard can write it.

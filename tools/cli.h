@@ -53,6 +53,9 @@ extern const char *help_topic; /* the command whose help usage errors point to *
 
 void say(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* msg with the library's option names ("option columns") as the flags
+   that set them ("--columns"). */
+void with_flags(const char *msg, char *out, size_t cap);
 /* Prints the error (rank 0) and @return its exit code. */
 int data_error(const sl_error *e);
 /* Tests only: SHARDLOAD_TEST_AFTER_OPEN runs on rank 0 between discovery and
@@ -82,7 +85,8 @@ void defer_signals(bool on);
 int open_dataset(sl_comm *comm, args *a, sl_dataset **d);
 void print_dataset_json(const sl_dataset *d, const char *path, cJSON *j);
 void print_json(cJSON *j);
-/* "PATH: 4 npy shards, shape (..) <f4, 1.000 GiB" */
+/* cli_inspect.c: "PATH: 3 hdf5 shards in 1 file, shape (..) <f4, 1.5 MiB" (the
+   files only where they are fewer than the shards; the size in B to PiB). */
 void describe(const sl_dataset *d, const char *path, char *buf, size_t cap);
 
 int cmd_demo(sl_comm *comm, args *a);

@@ -36,17 +36,6 @@ void print_json(cJSON *j) {
   free(t);
 }
 
-void describe(const sl_dataset *d, const char *path, char *buf, size_t cap) {
-  int64_t shape[SL_MAX_DIMS];
-  int nd = sl_dataset_shape(d, shape);
-  char st[256];
-  shape_text(shape, nd, st, sizeof st);
-  snprintf(buf, cap, "%s: %zu %s shard%s, shape %s %s, %.3f GiB", path,
-           sl_dataset_num_shards(d), sl_dataset_format(d),
-           sl_dataset_num_shards(d) == 1 ? "" : "s", st, sl_dtype_str(sl_dataset_dtype(d)),
-           (double)sl_dataset_nbytes(d) / (1 << 30));
-}
-
 /* ------------------------------------------------------------------ read */
 
 static rank_report local_report(const sl_array *arr, const sl_dataset *d,

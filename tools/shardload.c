@@ -61,7 +61,7 @@ static const struct {
              {"option min_rows", "--min-rows"}, {"option cast", "--cast"},
              {"option hdf5_allow_external", "--hdf5-allow-external"}};
 
-static void with_flags(const char *msg, char *out, size_t cap) {
+void with_flags(const char *msg, char *out, size_t cap) {
   size_t k = 0;
   while (*msg && k + 1 < cap) {
     size_t i = 0;

@@ -10,6 +10,7 @@ Pure Python over libshardload with ctypes (see _lib.py for how the library is
 found); NumPy is needed, mpi4py, torch, dask and cupy only when used.
 """
 import ctypes
+import json
 import numbers
 import operator
 import os
@@ -31,6 +32,17 @@ _v = _lib.VERSION_NUMBER
 __version__ = f"{_v // 10000}.{_v // 100 % 100}.{_v % 100}"
 library_path = _lib.LIBRARY_PATH
 _py_open = open  # the builtin, before open() below shadows it
+
+
+def _inspect_fn():
+    """sl_dataset_inspect, bound on first use (libraries before 0.3 lack it)."""
+    f = getattr(lib, "sl_dataset_inspect", None)
+    if f is None:
+        raise NotImplementedError(f"{library_path} has no sl_dataset_inspect (older library)")
+    f.restype, f.argtypes = ctypes.c_int, [ctypes.c_void_p, ctypes.c_size_t,
+                                           ctypes.POINTER(ctypes.c_void_p), ctypes.c_void_p]
+    lib.sl_free.restype, lib.sl_free.argtypes = None, [ctypes.c_void_p]
+    return f
 
 
 def features():
@@ -335,6 +347,23 @@ class Dataset:
             name = p.decode() + (":" + member.value.decode() if member.value else "")
             out.append((name, rows.value))
         return out
+
+    def inspect(self, shard=None):
+        """What `shardload inspect` says of shard i (a dict: read_path, codecs,
+        columns with their nulls, what is left out and why, the format's own
+        facts), or of every shard as a list. Opens each shard as a read does,
+        so a shard a read refuses raises the same error."""
+        if shard is None:
+            return [self.inspect(i) for i in range(lib.sl_dataset_num_shards(self._live()))]
+        n = lib.sl_dataset_num_shards(self._live())
+        if not 0 <= shard < n:
+            raise IndexError(f"shard {shard} out of range ({n} shards)")
+        text, err = ctypes.c_void_p(), _lib.Error()
+        _check(_inspect_fn()(self._ptr, shard, ctypes.byref(text), ctypes.byref(err)), err)
+        try:
+            return json.loads(ctypes.string_at(text.value).decode())
+        finally:
+            lib.sl_free(text)
 
     def __len__(self):
         return self.shape[0]

@@ -181,3 +181,14 @@ def test_list_of_paths_is_their_concatenation(tmp_path):
     with pytest.raises(shardload.LayoutError, match="it holds 0.npy, 1.npy: to read them, "
                        "give option pattern"):
         shardload.open(dask)
+
+
+def test_inspect(small):
+    path, want = small
+    ds = shardload.open(path)
+    acc = ds.inspect()
+    assert [a["rows"] for a in acc] == [700, 0, 1234, 5, 999]
+    assert all(a["read_path"] == "direct" and a["order"] == "C" for a in acc)
+    assert ds.inspect(2)["path"].endswith("shard_0002.npy")
+    with pytest.raises(IndexError):
+        ds.inspect(5)

@@ -408,6 +408,10 @@ typedef struct tchunk_at {
   int64_t index_off, index_len;  /* its OffsetIndex; len 0: none */
 } tchunk_at;
 
+/* Statistics.null_count written into every chunk's metadata when >= 0
+   (the inspect tests set it). */
+static int64_t stats_null_count = -1;
+
 static void write_chunk_meta(tbuf *b, const tchunk *c, const tchunk_at *at) {
   int last = 0;
   fi64(b, &last, 2, at->off);
@@ -424,6 +428,12 @@ static void write_chunk_meta(tbuf *b, const tchunk *c, const tchunk_at *at) {
   fi64(b, &l2, 6, at->len);
   fi64(b, &l2, 7, at->len);
   fi64(b, &l2, 9, at->off);
+  if (stats_null_count >= 0) {
+    fhdr(b, &l2, 12, 12);
+    int l3 = 0;
+    fi64(b, &l3, 3, stats_null_count);
+    stop(b);
+  }
   stop(b);
   if (at->index_len > 0) {
     fi64(b, &last, 4, at->index_off);
@@ -1731,6 +1741,162 @@ static void test_parquet_allocation_failures_are_reported(void **state) {
   assert_true(done);
 }
 
+/* ------------------------------------------------------------- inspect */
+
+/* The driver's account of a probed shard; fails the test when it fails. */
+static cJSON *account(probed *p) {
+  sl_error err = {0};
+  cJSON *j = tshard_account(p, &err);
+  if (j == NULL) fail_msg("inspect: %s", err.message);
+  return j;
+}
+
+static bool has_string(const cJSON *arr, const char *s) {
+  const cJSON *e;
+  cJSON_ArrayForEach(e, arr) if (cJSON_IsString(e) && strcmp(e->valuestring, s) == 0) return true;
+  return false;
+}
+
+static void test_parquet_inspect_fixture_columns_codecs_and_left_out(void **state) {
+  (void)state;
+  NEED_FIXTURE("parquet_duckdb_i32_zstd_select/shard_0000.parquet");
+  probed p;
+  assert_int_equal(probe(fx, NULL, NULL, &p), SL_OK);
+  cJSON *j = account(&p);
+  assert_string_equal(jstr(j, "read_path"), "decoded");
+  assert_int_equal(cJSON_GetArraySize(jget(j, "columns")), 3);
+  assert_string_equal(jstr(j, "columns.0.name"), "id");
+  assert_string_equal(jstr(j, "columns.2.name"), "v2");
+  assert_string_equal(jstr(j, "columns.0.stored"), "INT_32 (INT32)"); /* DuckDB annotates */
+  assert_string_equal(jstr(j, "columns.0.dtype"), "<i4");
+  assert_true(cJSON_IsFalse(jget(j, "columns.0.nulls"))); /* statistics: 0 nulls */
+  assert_true(has_string(jget(j, "codecs"), "ZSTD"));
+  assert_true(has_string(jget(j, "columns.1.codecs"), "ZSTD"));
+  assert_true(has_string(jget(j, "encodings"), "PLAIN"));
+  assert_int_equal(cJSON_GetArraySize(jget(j, "skipped")), 1);
+  assert_string_equal(jstr(j, "skipped.0.name"), "name");
+  assert_string_equal(jstr(j, "skipped.0.why"), "a string (BYTE_ARRAY)");
+  assert_true(jnum(j, "row_groups.count") >= 1);
+  assert_true(strstr(jstr(j, "created_by"), "DuckDB") != NULL);
+  cJSON_Delete(j);
+  release(&p);
+  assert_int_equal(probe(fx, "v2,id", NULL, &p), SL_OK); /* named: v1 is left out by name */
+  j = account(&p);
+  assert_string_equal(jstr(j, "columns.0.name"), "v2");
+  assert_string_equal(jstr(j, "skipped.0.name"), "v1");
+  assert_string_equal(jstr(j, "skipped.0.why"), "not named by option columns");
+  cJSON_Delete(j);
+  release(&p);
+}
+
+static void test_parquet_inspect_brotli_and_lists(void **state) {
+  (void)state;
+  NEED_FIXTURE("parquet_arrowrs_brotli_f8/shard_0000.parquet");
+  probed p;
+  assert_int_equal(probe(fx, NULL, NULL, &p), SL_OK);
+  cJSON *j = account(&p);
+  assert_int_equal(cJSON_GetArraySize(jget(j, "codecs")), 1);
+  assert_string_equal(jstr(j, "codecs.0"), "BROTLI");
+  cJSON_Delete(j);
+  release(&p);
+  snprintf(fx, sizeof fx, "%s/parquet_duckdb_array_f4x4/shard_0000.parquet", fixtures);
+  assert_int_equal(probe(fx, NULL, NULL, &p), SL_OK); /* id loads; emb is a list */
+  j = account(&p);
+  assert_string_equal(jstr(j, "skipped.0.name"), "emb");
+  assert_string_equal(jstr(j, "skipped.0.why"),
+                      "a list column, which loads only alone: name it in option columns");
+  cJSON_Delete(j);
+  release(&p);
+  assert_int_equal(probe(fx, "emb", NULL, &p), SL_OK);
+  j = account(&p);
+  assert_int_equal((int)jnum(j, "columns.0.list_size"), 4);
+  assert_string_equal(jstr(j, "columns.0.stored"), "LIST of FLOAT, 4 a row");
+  cJSON_Delete(j);
+  release(&p);
+}
+
+/* A nullable column's nulls come from Statistics.null_count: counted when
+   the chunk says, unknown when it does not; a REQUIRED one has none. Nulls
+   without fill_nulls refuse the shard with the read's message. */
+static void test_parquet_inspect_nulls_from_statistics(void **state) {
+  (void)state;
+  stats_null_count = 2;
+  char *path = write_nullable("stats.parquet");
+  probed p;
+  assert_int_equal(probe(path, NULL, NULL, &p), SL_OK);
+  char *text = NULL;
+  sl_error err = {0};
+  assert_int_equal(tshard_inspect(&p, &text, &err), SL_EFORMAT);
+  assert_null(text);
+  expect_message(&err, SL_EFORMAT, "%s: column f has a null value at row 1; nulls cannot be "
+                 "loaded as numbers unless option fill_nulls gives a value for them", path);
+  release(&p);
+  assert_int_equal(probe(path, NULL, "0", &p), SL_OK);
+  cJSON *j = account(&p);
+  assert_true(cJSON_IsTrue(jget(j, "columns.0.nulls")));
+  assert_int_equal((int)jnum(j, "columns.0.null_count"), 2);
+  assert_string_equal(jstr(j, "columns.0.repetition"), "OPTIONAL");
+  cJSON_Delete(j);
+  release(&p);
+  free(path);
+  /* the same column saying 0 nulls, and saying nothing */
+  float v[2] = {1, 2};
+  tbuf body = {0};
+  const int runs[][2] = {{2, 1}};
+  rle_levels(&body, runs, 1, true);
+  put(&body, v, sizeof v);
+  tpage pg = {0, 0, 2, 0, 0, 0, 0, body.p, body.n};
+  tschema s[] = {ROOT(1), COL("f", 4, 1)};
+  tchunk c = {4, 0, &pg, 1, 2};
+  for (int stats = 0; stats >= -1; stats--) {
+    stats_null_count = stats;
+    path = write_parquet("nonull.parquet", s, 2, &c, 1, 2);
+    assert_int_equal(probe(path, NULL, NULL, &p), SL_OK);
+    j = account(&p);
+    if (stats == 0) assert_true(cJSON_IsFalse(jget(j, "columns.0.nulls")));
+    else assert_true(cJSON_IsNull(jget(j, "columns.0.nulls"))); /* unknown: no refusal */
+    cJSON_Delete(j);
+    release(&p);
+    free(path);
+  }
+  free(body.p);
+  /* REQUIRED: none, whatever the statistics */
+  tpage req = {0, 0, 2, 0, 0, 0, 0, (const uint8_t *)v, sizeof v};
+  tschema rs[] = {ROOT(1), COL("r", 4, 0)};
+  tchunk rc = {4, 0, &req, 1, 2};
+  path = write_parquet("req.parquet", rs, 2, &rc, 1, 2);
+  assert_int_equal(probe(path, NULL, NULL, &p), SL_OK);
+  j = account(&p);
+  assert_true(cJSON_IsFalse(jget(j, "columns.0.nulls")));
+  assert_int_equal((int)jnum(j, "columns.0.null_count"), 0);
+  assert_string_equal(jstr(j, "columns.0.repetition"), "REQUIRED");
+  cJSON_Delete(j);
+  release(&p);
+  free(path);
+}
+
+/* The fixture whose shard 1 holds nulls: inspect through the library
+   refuses it with read's message and code. */
+static void test_parquet_inspect_refuses_as_read_does(void **state) {
+  (void)state;
+  NEED_FIXTURE("parquet_duckdb_bad_nulls");
+  sl_dataset *ds;
+  sl_error err = {0}, rerr = {0};
+  assert_int_equal(sl_dataset_open(NULL, fx, NULL, &ds, &err), SL_OK);
+  char *json = NULL;
+  assert_int_equal(sl_dataset_inspect(ds, 0, &json, &err), SL_OK);
+  sl_free(json);
+  assert_int_equal(sl_dataset_inspect(ds, 1, &json, &err), SL_EFORMAT);
+  assert_null(json);
+  int64_t shape[SL_MAX_DIMS];
+  sl_dataset_shape(ds, shape);
+  double *all = malloc((size_t)(shape[0] * shape[1]) * sizeof *all);
+  assert_int_equal(sl_dataset_read_rows(ds, 0, shape[0], all, NULL, NULL, &rerr), SL_EFORMAT);
+  assert_string_equal(err.message, rerr.message);
+  free(all);
+  sl_dataset_free(ds);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_parquet_fixtures_probe_and_read_any_rows),
@@ -1771,6 +1937,10 @@ int main(void) {
       cmocka_unit_test(test_parquet_write_rejects_what_parquet_cannot_hold),
       cmocka_unit_test(test_parquet_concurrent_reads_agree),
       cmocka_unit_test(test_parquet_allocation_failures_are_reported),
+      cmocka_unit_test(test_parquet_inspect_fixture_columns_codecs_and_left_out),
+      cmocka_unit_test(test_parquet_inspect_brotli_and_lists),
+      cmocka_unit_test(test_parquet_inspect_nulls_from_statistics),
+      cmocka_unit_test(test_parquet_inspect_refuses_as_read_does),
   };
   return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }

@@ -440,6 +440,70 @@ static void test_zarr_v3_v2_key_encoding(void **state) {
   free(d);
 }
 
+/* ------------------------------------------------------------- inspect */
+
+/* Shard i's account through the library (sl_dataset_inspect), parsed. */
+static cJSON *inspect_path(const char *path, const char *dataset, size_t i) {
+  sl_open_options o;
+  sl_open_options_init(&o);
+  o.dataset = dataset;
+  sl_dataset *ds;
+  sl_error err = {0};
+  if (sl_dataset_open(NULL, path, &o, &ds, &err) != SL_OK) fail_msg("%s", err.message);
+  char *json = NULL;
+  if (sl_dataset_inspect(ds, i, &json, &err) != SL_OK) fail_msg("%s", err.message);
+  cJSON *j = cJSON_Parse(json);
+  sl_free(json);
+  sl_dataset_free(ds);
+  assert_non_null(j);
+  return j;
+}
+
+static void test_zarr_inspect_blosc_chain_chunks_and_read_path(void **state) {
+  (void)state;
+  NEED_FIXTURE("zarr2_f4_blosc_lz4_tiles/data.zarr");
+  cJSON *j = inspect_path(fx, NULL, 0);
+  assert_string_equal(jstr(j, "read_path"), "decoded");
+  assert_int_equal((int)jnum(j, "zarr_format"), 2);
+  assert_string_equal(jstr(j, "codecs.0"), "blosc");
+  assert_string_equal(jstr(j, "codec_chain.0.id"), "blosc");
+  assert_string_equal(jstr(j, "codec_chain.0.cname"), "lz4");
+  assert_int_equal((int)jnum(j, "codec_chain.0.clevel"), 5);
+  assert_int_equal((int)jnum(j, "chunks.0"), 128);
+  assert_int_equal((int)jnum(j, "chunks.1"), 5);
+  assert_string_equal(jstr(j, "order"), "C");
+  assert_int_equal((int)jnum(j, "rows"), 1037);
+  cJSON_Delete(j);
+}
+
+static void test_zarr_inspect_sharded_v3(void **state) {
+  (void)state;
+  NEED_FIXTURE("zarr3_sharded_i4_crc32c/data.zarr");
+  cJSON *j = inspect_path(fx, NULL, 0);
+  assert_int_equal((int)jnum(j, "zarr_format"), 3);
+  assert_int_equal((int)jnum(j, "shard_chunks.0"), 256);
+  assert_int_equal((int)jnum(j, "chunks.0"), 64);
+  assert_string_equal(jstr(j, "codec_chain.0.name"), "sharding_indexed");
+  assert_string_equal(jstr(j, "shard_index"), "at the end");
+  assert_string_equal(jstr(j, "read_path"), "decoded");
+  cJSON_Delete(j);
+}
+
+/* An uncompressed C-order store of whole-row chunks goes straight in. */
+static void test_zarr_inspect_uncompressed_is_direct(void **state) {
+  (void)state;
+  char *d = path_in(dir, "plain.zarr");
+  int64_t shape[] = {10, 3};
+  float v[30] = {0};
+  sl_error err = {0};
+  assert_int_equal(sl_write_shard("zarr", d, SL_FLOAT32, 2, shape, v, &err), SL_OK);
+  cJSON *j = inspect_path(d, NULL, 0);
+  assert_string_equal(jstr(j, "read_path"), "direct");
+  assert_int_equal(cJSON_GetArraySize(jget(j, "codecs")), 0);
+  cJSON_Delete(j);
+  free(d);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_zarr_v2_metadata),
@@ -454,6 +518,9 @@ int main(void) {
       cmocka_unit_test(test_zarr_truncated_blosc_fixture),
       cmocka_unit_test(test_zarr_sharded_index_at_start),
       cmocka_unit_test(test_zarr_v3_v2_key_encoding),
+      cmocka_unit_test(test_zarr_inspect_blosc_chain_chunks_and_read_path),
+      cmocka_unit_test(test_zarr_inspect_sharded_v3),
+      cmocka_unit_test(test_zarr_inspect_uncompressed_is_direct),
   };
   return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }

@@ -77,14 +77,26 @@ static arrow_work *work_get(size_t n) {
 
 /* ------------------------------------------------------------ codecs */
 
+static sl_codec table_codec(int codec) {
+  return codec == ARROW_CODEC_LZ4_FRAME ? SL_CODEC_LZ4_FRAME : SL_CODEC_ZSTD;
+}
+
+sl_status sl__arrow_codec_check(const sl_source *src, int codec, sl_error *err) {
+  sl_codec c = table_codec(codec);
+  if (codec == ARROW_CODEC_NONE || sl__codec_available(c)) return SL_OK;
+  const char *why = NULL;
+  size_t got;
+  (void)sl__decompress_some(c, NULL, 0, NULL, 0, &got, &why); /* names the package */
+  SL_FAIL(err, SL_ENOTSUP, "%s: Arrow buffer is compressed with %s, which this build cannot "
+          "decode; install %s", sl_source_path(src), sl__codec_name(c), why);
+}
+
 static sl_status decompress(const reader *R, int codec, const uint8_t *in, size_t n,
                             uint8_t *out, size_t cap, size_t *got, sl_error *err) {
-  sl_codec c = codec == ARROW_CODEC_LZ4_FRAME ? SL_CODEC_LZ4_FRAME : SL_CODEC_ZSTD;
+  sl_codec c = table_codec(codec);
   const char *why = NULL;
   sl_status st = sl__decompress_some(c, in, n, out, cap, got, &why);
-  if (st == SL_ENOTSUP)
-    SL_FAIL(err, st, "%s: Arrow buffer is compressed with %s, which this build cannot "
-            "decode; install %s", sl_source_path(R->src), sl__codec_name(c), why);
+  if (st == SL_ENOTSUP) return sl__arrow_codec_check(R->src, codec, err);
   if (st != SL_OK)
     SL_FAIL(err, st, "%s: Arrow buffer does not decompress as %s: %s", sl_source_path(R->src),
             sl__codec_name(c), why);

@@ -636,4 +636,5 @@ const sl_driver sl__parquet_driver = {
     .unit_start = pq_unit_start,
     .describe = pq_describe,
     .take = pq_take,
+    .inspect = pq_inspect,
 };

@@ -111,6 +111,9 @@ typedef struct pq_chunk {
   int32_t index_len;
   bool has_meta;
   bool external;        /* file_path set: the chunk is in another file */
+  uint32_t encodings;   /* ColumnMetaData encodings: bit e for encoding e (< 31),
+                           bit 31 for any later one (inspect) */
+  int64_t null_count;   /* Statistics null_count; -1 when the file does not say */
 } pq_chunk;
 
 typedef struct pq_group {
@@ -122,6 +125,8 @@ typedef struct pq_group {
 
 typedef struct pq_meta {
   int64_t num_rows;
+  const char *created_by; /* into the footer bytes, not NUL-terminated; NULL if absent */
+  int created_by_len;
   size_t nschema;
   pq_schema *schema;
   size_t ngroups;
@@ -446,5 +451,10 @@ void pq_pmaps_free(pq_file *f);
 sl_status pq_locate_all(const sl_source *src, const pq_file *f, const pq_group *g,
                         const pq_chunk *c, int64_t off, int64_t n, pq_column *k,
                         int64_t *end_row, const char **by, bool *ok, sl_error *err);
+
+/* inspect.c: the driver's inspect slot (columns, codecs, encodings, nulls
+   from the statistics, fields left out, row groups), as JSON. */
+sl_status pq_inspect(const sl_shard *s, const void *handle, const sl_source *src,
+                     char **json, sl_error *err);
 
 #endif

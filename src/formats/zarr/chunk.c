@@ -77,6 +77,28 @@ static const struct {
                  [ZB_GZIP] = {SL_CODEC_GZIP, "GZip"},    [ZB_ZLIB] = {SL_CODEC_ZLIB, "Zlib"},
                  [ZB_LZ4] = {SL_CODEC_LZ4_RAW, "LZ4"},   [ZB_BZ2] = {SL_CODEC_BZ2, "BZ2"}};
 
+const char *sl__zarr_codec_name(zarr_bb bb) {
+  static const char *const names[] = {[ZB_BLOSC] = "blosc", [ZB_ZSTD] = "zstd",
+                                      [ZB_GZIP] = "gzip",   [ZB_ZLIB] = "zlib",
+                                      [ZB_LZ4] = "lz4",     [ZB_BZ2] = "bz2",
+                                      [ZB_CRC32C] = "crc32c"};
+  return (size_t)bb < SL_ARRAY_LEN(names) ? names[bb] : "unknown";
+}
+
+sl_status sl__zarr_codec_check(const zarr_array *a, const zarr_pipe *p, sl_error *err) {
+  for (int i = 0; i < p->nbb; i++) {
+    zarr_bb bb = p->bb[i];
+    if (bb == ZB_CRC32C || (size_t)bb >= SL_ARRAY_LEN(bb_codecs) ||
+        sl__codec_available(bb_codecs[bb].codec))
+      continue;
+    const char *why = NULL;
+    size_t got;
+    (void)sl__decompress_some(bb_codecs[bb].codec, NULL, 0, NULL, 0, &got, &why);
+    return codec_fail(SL_ENOTSUP, a->dir, bb_codecs[bb].name, why, err);
+  }
+  return SL_OK;
+}
+
 static sl_status one_bb(zarr_bb bb, const uint8_t *in, size_t n, uint8_t *out, size_t m,
                         const char *what, sl_error *err) {
   if (bb == ZB_CRC32C || (size_t)bb >= SL_ARRAY_LEN(bb_codecs))
