@@ -19,6 +19,7 @@ typedef struct args {
   const char *cmd;
   const char **paths;  /* the PATH arguments, then (rank 0) --list's lines */
   size_t npaths, owned_from; /* paths[owned_from..] are strdup'd (--list) */
+  bool listed;         /* read_list ran: paths[owned_from..] are ours to free */
   const char *path;    /* paths[0]: the dataset as messages and reports name it */
   const char *list, *shard_dir, *trace;
   sl_open_options open;

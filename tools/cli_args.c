@@ -514,6 +514,7 @@ int read_list(args *a, sl_error *err) {
   free(line);
   if (f != stdin) fclose(f);
   a->owned_from = have;
+  a->listed = true;
   if (a->npaths == 0) {
     snprintf(err->message, sizeof err->message, "%s: the list names no path", a->list);
     err->code = SL_EINVAL;

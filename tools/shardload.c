@@ -291,7 +291,7 @@ static int launcher_rank(void) {
 }
 
 static void free_args(args *a) {
-  for (size_t i = a->owned_from; a->paths != NULL && i < a->npaths && a->owned_from > 0; i++)
+  for (size_t i = a->owned_from; a->listed && i < a->npaths; i++)
     free((void *)a->paths[i]);
   free(a->paths);
 }
