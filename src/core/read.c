@@ -149,7 +149,9 @@ typedef struct reader {
 /* Rows [a, b) (those of shards [w->first, w->last]) of the read. */
 static sl_status read_window(reader *R, window *w, int64_t a, int64_t b, sl_error *err) {
   const sl_dataset *d = R->d;
+  int64_t t0 = R->o->trace != NULL ? sl__now_ns() : 0;
   sl_status st = R->ex->parallel(w->last - w->first + 1, open_task, w, R->threads, err);
+  sl__trace_phase(R->o->trace, "open shards", t0);
   sl_segment *pieces = NULL;
   size_t n = 0;
   if (st == SL_OK) st = plan_pieces(w, a, b, R->o->chunk_bytes, R->threads, &pieces, &n, err);
