@@ -66,6 +66,27 @@ def check_trace(path, report, n, fmt, asked):
                   for e in pieces), f"{what}: pieces say their path")
 
 
+def compressed(a, t):
+    """A compressed Parquet fixture: decompress spans, each inside a decode
+    span of its thread (the codec table records them for every driver)."""
+    fx = os.path.join(os.environ.get("SL_FIXTURES", os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "../../../shared/fixtures")),
+        "parquet_duckdb_i64_zstd")
+    if not os.path.isdir(fx):
+        print(f"SKIPPED (compressed): no fixture {fx}")
+        return
+    tr = os.path.join(t, "zstd.json")
+    p = run(a, "read", fx, "--trace", tr, show=True)
+    if not check(p.returncode == 0, "zstd Parquet fixture: exit 0"):
+        return
+    ev = json.load(open(tr))["traceEvents"]
+    dec = [e for e in ev if e.get("cat") == "decode" and e["name"] == "decode"]
+    unz = [e for e in ev if e.get("cat") == "decode" and e["name"] == "decompress"]
+    inside = all(any(d["tid"] == u["tid"] and d["ts"] <= u["ts"] and
+                     u["ts"] + u["dur"] <= d["ts"] + d["dur"] + 0.002 for d in dec) for u in unz)
+    check(len(unz) > 0 and inside, f"{len(unz)} decompress spans, each inside a decode span")
+
+
 def refusals(a, t, d):
     before = digest(d)
     p = run(a, "read", d, "--trace", os.path.join(d, "shard_0000.npy"))
@@ -103,6 +124,7 @@ def main():
                 if not check(p.returncode == 0, f"{fmt} at {n} ranks: exit 0"):
                     continue
                 check_trace(tr, json.loads(p.stdout), n, fmt, ["verify", "output"] if extra else [])
+        compressed(a, t)
         refusals(a, t, os.path.join(t, "npy"))
     return summary()
 
