@@ -45,7 +45,7 @@ struct sl_progress_run {
 static bool nap(sl_progress_run *R, double seconds) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
-  int64_t ns = (int64_t)ts.tv_nsec + (int64_t)(seconds * 1e9);
+  int64_t ns = (int64_t)ts.tv_nsec + (int64_t)(SL_MAX(seconds, 0.0) * 1e9);
   ts.tv_sec += (time_t)(ns / 1000000000);
   ts.tv_nsec = (long)(ns % 1000000000);
   pthread_mutex_lock(&R->mu);
