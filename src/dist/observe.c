@@ -244,7 +244,8 @@ static sl_status gather_text(sl_comm *c, const char *mine, size_t n, const char 
   return SL_OK;
 }
 
-/* Rank 0: the file, under a temporary name renamed at the end. */
+/* Rank 0: the file, under a temporary name renamed at the end (not synced
+   first: a trace is a diagnostic, and an fsync costs a load ~10 ms). */
 static sl_status write_file(const gathered *g, int P, const char *path, sl_error *err) {
   SL_TRY(sl__check_output_path(path, err));
   int fd;
@@ -269,7 +270,7 @@ static sl_status write_file(const gathered *g, int P, const char *path, sl_error
     sl__abort_temp(fd, tmp);
     return st;
   }
-  return sl__commit_temp(fd, tmp, path, true, err);
+  return sl__commit_temp(fd, tmp, path, false, err); /* a diagnostic: no fsync's wait */
 }
 
 sl_status sl_trace_write(sl_comm *comm, const sl_trace *t, const char *path, sl_error *err) {
