@@ -190,7 +190,9 @@ SL_API sl_status sl_comm_bcast(sl_comm *c, void *buf, size_t n, sl_error *err);
 typedef struct sl_open_options {
   size_t struct_size;       /* sizeof(sl_open_options), set by _init */
   const char *format;       /* driver name; NULL (default): from the file names */
-  const char *pattern;      /* glob inside the directory; NULL: shard_NNNN.<ext> */
+  const char *pattern;      /* glob relative to each directory ('/' between
+                               components, '**' any folders); NULL:
+                               shard_NNNN.<ext>, else key=value folders */
   const char *dataset;      /* HDF5 dataset name or '/group/ *' pattern; NULL */
   const char *dtype;        /* raw: element type, e.g. "<f4"; NULL: sidecar */
   const char *trailing;     /* raw: trailing shape "3,4"; NULL: sidecar */
@@ -220,16 +222,49 @@ typedef struct sl_dataset sl_dataset;
 
 /**
  * Discovers a dataset: PATH is a directory of shard_NNNN.<ext> files
- * (contiguous from 0, four or more digits), a single file, or a directory
- * searched with o->pattern. Only headers are read; each shard file's device,
+ * (contiguous from 0, four or more digits), a single file (which its driver
+ * may expand into several shards: HDF5 datasets), a store (a Zarr
+ * directory), a directory searched with o->pattern, or a directory of
+ * Hive-style key=value folders (dir/year=2023/part-0.parquet: every file a
+ * driver claims by extension, the format given deciding if there is one).
+ * o->pattern is a glob relative to the directory, matched one '/'-separated
+ * component at a time; a component '**' matches zero or more folders.
+ * Names starting with _ or . (_meta.json, _SUCCESS, .crc files) are never
+ * shards found in a directory (a pattern's component starting with the
+ * same character still matches them); a file given as PATH always is.
+ * Files found in a directory come in natural order (part-2 before part-10;
+ * part-01 before part-1). Only headers are read; each shard file's device,
  * inode, size and modification time are recorded, and every later open for
  * reading checks them (SL_ECHANGED names a file that changed).
+ * @return SL_ENOENT naming a PATH that does not exist, SL_ELAYOUT for a
+ *         directory that holds no shards (the message lists what it holds
+ *         and the option pattern that would read it).
+ * *out: the caller frees it with sl_dataset_free.
  * Collective over comm (NULL: this process alone): rank 0 discovers, every
  * rank receives the same dataset or the same error.
  */
 SL_API SL_NODISCARD sl_status sl_dataset_open(sl_comm *comm, const char *path,
                                               const sl_open_options *o,
                                               sl_dataset **out, sl_error *err);
+/**
+ * As sl_dataset_open for several inputs, one dataset: the shards of
+ * paths[0], then those of paths[1], ... (a shell glob's expansion, a list
+ * of files, directories and stores mixed). Each input is anything
+ * sl_dataset_open takes, with the same options for all (o->pattern applies
+ * inside each directory input). Every file must be of one format: files of
+ * two are refused naming both (give o->format to read them all as one).
+ * The dataset's root, for messages and sl_dataset_check_output, is
+ * paths[0]; messages about a shard name the shard's own file.
+ * @return SL_EINVAL for an empty list or an empty or NULL path, SL_ENOENT
+ *         naming an input that does not exist, SL_ELAYOUT for two formats.
+ * paths and the strings stay the caller's; *out: free with sl_dataset_free.
+ * Collective over comm (NULL: this process alone): only rank 0's paths are
+ * read (rank 0 alone touches the file system); every rank receives the
+ * same dataset or the same error.
+ */
+SL_API SL_NODISCARD sl_status sl_dataset_open_paths(sl_comm *comm, const char *const *paths,
+                                                    size_t npaths, const sl_open_options *o,
+                                                    sl_dataset **out, sl_error *err);
 SL_API void sl_dataset_free(sl_dataset *d);
 SL_API sl_dtype sl_dataset_dtype(const sl_dataset *d);
 /** @return ndim; fills shape[0..ndim) (shape[0] = total rows) when non-NULL. */
@@ -256,11 +291,43 @@ SL_API SL_NODISCARD sl_status sl_dataset_describe(const sl_dataset *d, size_t i,
                                                   size_t cap, sl_error *err);
 
 /**
+ * What shard i is and how a read takes it, as the text of one JSON object:
+ * "path", "member" (a shard inside a file holding several), "rows", then
+ * the driver's account (shardload_driver.h, slot inspect): "read_path" is
+ * "direct" (the stored bytes read straight into place with pread, nothing
+ * decoded), "decoded" (by this library's own decoder) or "hdf5" (decoded
+ * by libhdf5, one thread at a time under its lock), "read_note" why; "columns" (each with "name", "stored", "dtype",
+ * "unit" for dates and times, "nulls": true, false or null for unknown),
+ * "skipped" (the fields left out, each with "name" and "why"), "codecs",
+ * "encodings", "chunks", "row_groups", "batches" and the format's own
+ * facts (npy version and order, HDF5 layout and filters, Zarr codecs).
+ * The shard is opened as a read opens it (its identity checked, its header
+ * parsed again), so a shard that reading refuses for its metadata (a
+ * codec or filter not in this build, a column that cannot load, nulls its
+ * metadata reports without option fill_nulls) fails here with the same
+ * error; only data is not read (a corrupt chunk is found by reading).
+ * Not collective, no MPI; thread-safe.
+ * @param json receives the text (NUL-terminated), owned by the caller, who
+ *        releases it with sl_free; NULL on failure.
+ */
+SL_API SL_NODISCARD sl_status sl_dataset_inspect(const sl_dataset *d, size_t i, char **json,
+                                                 sl_error *err);
+/** Releases memory the library allocated for the caller (sl_dataset_inspect's
+    text). NULL allowed. */
+SL_API void sl_free(void *p);
+
+/**
  * A format built into (or registered with) this library: its first file
  * extension (".npy"), NULL when there is no such format; *writable (may be
  * NULL) says whether sl_write_shard can write it.
  */
 SL_API const char *sl_format_extension(const char *format, int *writable);
+/**
+ * The name of the format that format names (itself, an alias such as
+ * "h5" or "arrow_ipc", an extension without its dot, in any case): "hdf5";
+ * NULL when no driver of this library answers to it. Static; thread-safe.
+ */
+SL_API const char *sl_format_name(const char *format);
 
 /* ------------------------------------------------------------------ reading */
 
@@ -394,8 +461,8 @@ typedef struct sl_read_stats {
   int64_t bytes_buffered; /* buffered pread */
   int64_t bytes_mapped;  /* copied from a mapping of the file (small gathers) */
   int64_t bytes_decoded; /* decoded by the format's driver (Parquet, HDF5
-                            chunks, compressed Arrow and Zarr), which reads its
-                            file through buffered preads */
+                            chunks, Arrow, compressed Zarr), which reads its
+                            file through a mapping of it or preads */
 } sl_read_stats;
 
 SL_API void sl_read_stats_init_size(sl_read_stats *s, size_t size);

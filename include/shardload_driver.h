@@ -188,6 +188,22 @@ typedef struct sl_driver {
      besides its name and its extensions without the dot ("arrow_ipc");
      NULL-terminated. */
   const char *const *aliases;
+  /* Optional (appended in 0.3), for inspect: what shard s is and how a
+     read takes it, as the text of one JSON object malloc'd into *json (the
+     library frees it with free()). handle is what open made (or the
+     dataset state), src the shard's file. Keys the library and the command
+     line know, each optional: "read_path" ("direct": the stored bytes read
+     straight into place, through extents or the driver's own pread;
+     "decoded": the driver's decoder; "hdf5": a library decoding under a
+     lock),
+     "read_note" (why, in a few words), "codecs" and "encodings" (arrays of
+     names), "chunks" (an array of extents), "row_groups" and "batches"
+     (objects with "count", "min_rows", "max_rows"), "columns" (each
+     {"name", "stored", "dtype", "unit", "nulls": true|false|null,
+     "null_count"}), "skipped" (each {"name", "why"}); other keys are shown
+     as they are. Without it the library reports the read path alone. */
+  sl_status (*inspect)(const sl_shard *s, const void *handle, const sl_source *src,
+                       char **json, sl_error *err);
 } sl_driver;
 
 /**

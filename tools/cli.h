@@ -53,6 +53,9 @@ extern const char *help_topic; /* the command whose help usage errors point to *
 
 void say(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* msg with the library's option names ("option columns") as the flags
+   that set them ("--columns"). */
+void with_flags(const char *msg, char *out, size_t cap);
 /* Prints the error (rank 0) and @return its exit code. */
 int data_error(const sl_error *e);
 /* Tests only: SHARDLOAD_TEST_AFTER_OPEN runs on rank 0 between discovery and
@@ -96,7 +99,7 @@ void live_clear(const args *a);
 /* The library's progress callback: the line during the load, and the
    summary line at its end. */
 void live_progress(const sl_progress *p, void *user);
-/* bytes as "100 B", "12.5 KiB", "3.0 MiB" or "2.00 GiB". */
+/* bytes as "100 B", "12.5 KiB", "3.0 MiB" or "2.0 GiB". */
 void size_text(int64_t bytes, char *buf, size_t cap);
 
 /* cli_read.c: the dataset of a's PATHs, its format's options checked;
@@ -104,7 +107,8 @@ void size_text(int64_t bytes, char *buf, size_t cap);
 int open_dataset(sl_comm *comm, args *a, sl_dataset **d);
 void print_dataset_json(const sl_dataset *d, const char *path, cJSON *j);
 void print_json(cJSON *j);
-/* "PATH: 4 npy shards, shape (..) <f4, 1.000 GiB" */
+/* cli_inspect.c: "PATH: 3 hdf5 shards in 1 file, shape (..) <f4, 1.5 MiB" (the
+   files only where they are fewer than the shards; the size in B to PiB). */
 void describe(const sl_dataset *d, const char *path, char *buf, size_t cap);
 
 int cmd_demo(sl_comm *comm, args *a);

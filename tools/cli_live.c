@@ -12,13 +12,17 @@
 
 #include "cli.h"
 
-/* "100 B", "12.5 KiB", "3.0 MiB", "2.00 GiB". */
+/* "100 B", "12.5 KiB", "3.0 MiB", "2.0 GiB" (inspect's and read's). */
 void size_text(int64_t bytes, char *buf, size_t cap) {
-  double b = (double)bytes;
-  if (bytes < 1024) snprintf(buf, cap, "%lld B", (long long)bytes);
-  else if (bytes < (1 << 20)) snprintf(buf, cap, "%.1f KiB", b / 1024);
-  else if (bytes < (1 << 30)) snprintf(buf, cap, "%.1f MiB", b / (1 << 20));
-  else snprintf(buf, cap, "%.2f GiB", b / (1 << 30));
+  static const char *const unit[] = {"KiB", "MiB", "GiB", "TiB", "PiB"};
+  if (bytes < 1024) {
+    snprintf(buf, cap, "%lld B", (long long)bytes);
+    return;
+  }
+  double v = (double)bytes / 1024;
+  size_t u = 0;
+  while (v >= 1024 && u + 1 < sizeof unit / sizeof unit[0]) v /= 1024, u++;
+  snprintf(buf, cap, "%.1f %s", v, unit[u]);
 }
 
 /* Under mpiexec a rank's standard error is a pipe to mpiexec, whatever

@@ -26,7 +26,6 @@ typedef struct rank_report {
 
 /* The paths of by_path, in order. */
 static const char *const path_names[5] = {"direct", "cached", "buffered", "mapped", "decoded"};
-enum { DECODED = 4 };
 
 void print_dataset_json(const sl_dataset *d, const char *path, cJSON *j) {
   int64_t shape[SL_MAX_DIMS];
@@ -45,18 +44,6 @@ void print_json(cJSON *j) {
   say(stdout, "%s\n", t ? t : "{}");
   free(t);
   json_said = true;
-}
-
-void describe(const sl_dataset *d, const char *path, char *buf, size_t cap) {
-  int64_t shape[SL_MAX_DIMS];
-  int nd = sl_dataset_shape(d, shape);
-  char st[256];
-  shape_text(shape, nd, st, sizeof st);
-  char size[32];
-  size_text(sl_dataset_nbytes(d), size, sizeof size);
-  snprintf(buf, cap, "%s: %zu %s shard%s, shape %s %s, %s", path, sl_dataset_num_shards(d),
-           sl_dataset_format(d), sl_dataset_num_shards(d) == 1 ? "" : "s", st,
-           sl_dtype_str(sl_dataset_dtype(d)), size);
 }
 
 /* ------------------------------------------------------------------ read */
@@ -93,13 +80,12 @@ static rank_report local_report(const sl_array *arr, const sl_dataset *d,
   return r;
 }
 
-/* The I/O that ran: one path's name, "mixed", or "none" (no bytes). A
-   decoding driver reads its file with buffered preads. */
+/* The I/O that ran: one path's name ("decoded": by the format's driver,
+   through a mapping of the file or preads), "mixed", or "none". */
 static const char *io_ran(const int64_t *by) {
-  const int64_t io[4] = {by[0], by[1], by[2] + by[DECODED], by[3]};
   int kinds = 0, last = 0;
-  for (int k = 0; k < 4; k++)
-    if (io[k] > 0) kinds++, last = k;
+  for (int k = 0; k < 5; k++)
+    if (by[k] > 0) kinds++, last = k;
   return kinds == 0 ? "none" : kinds > 1 ? "mixed" : path_names[last];
 }
 
@@ -334,9 +320,8 @@ int open_dataset(sl_comm *comm, args *a, sl_dataset **d) {
   *d = NULL;
   int rc = sl_comm_rank(comm) == 0 ? read_list(a, &err) : 0;
   if (sl_comm_agree(comm, rc == 0 ? SL_OK : err.code, &err) != SL_OK) return data_error(&err);
-  if (a->npaths > 1)
-    return usage_error("several PATHs are not yet read (given %zu)", a->npaths);
-  if (sl_dataset_open(comm, a->path, &a->open, d, &err) != SL_OK) return data_error(&err);
+  if (sl_dataset_open_paths(comm, a->paths, a->npaths, &a->open, d, &err) != SL_OK)
+    return data_error(&err);
   rc = check_format_options(a, sl_dataset_format(*d));
   if (rc != 0) {
     sl_dataset_free(*d);

@@ -17,7 +17,6 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "shardload_driver.h"
 
 #define MAX_SHARDS 1000000
 /* New shards are written here first and moved into place only once every
@@ -102,8 +101,7 @@ static int make_plan(args *a, plan *p) {
   p->nshards = a->num_shards ? a->num_shards : 4;
   if (p->nshards > MAX_SHARDS) return usage_error("--num-shards: at most %d", MAX_SHARDS);
   p->format = a->open.format ? a->open.format : "npy";
-  const sl_driver *drv = sl_find_driver(p->format); /* an alias ("h5") by its name */
-  if (drv != NULL) p->format = drv->name;
+  if (sl_format_name(p->format) != NULL) p->format = sl_format_name(p->format); /* "h5" */
   int writable = 0;
   const char *ext = sl_format_extension(p->format, &writable);
   if (ext == NULL || !writable)
@@ -524,7 +522,8 @@ int cmd_demo(sl_comm *comm, args *a) {
   sl_comm_bcast(comm, dir, sizeof dir, &err);
   say(stdout, "demo: %d rank%s, working in %s\n", sl_comm_size(comm),
       sl_comm_size(comm) > 1 ? "s" : "", dir);
-  a->path = dir;
+  a->path = a->paths[0] = dir; /* parse_args made room for one PATH at least */
+  a->npaths = 1;
   if (a->shape == NULL) a->shape = "1000000,8";
   if (a->num_shards == 0) a->num_shards = 4;
   int rc = write_dataset(comm, dir, a, false);

@@ -89,7 +89,7 @@ static const struct {
              {"option min_rows", "--min-rows"}, {"option cast", "--cast"},
              {"option hdf5_allow_external", "--hdf5-allow-external"}};
 
-static void with_flags(const char *msg, char *out, size_t cap) {
+void with_flags(const char *msg, char *out, size_t cap) {
   size_t k = 0;
   while (*msg && k + 1 < cap) {
     size_t i = 0;
@@ -352,6 +352,9 @@ int main(int argc, char **argv) {
   int rc = parse_args(argc, argv, &a);
   if (rc != 0) {
     free_args(&a);
+    /* mpiexec ends the job at the first rank that exits non-zero: the
+       others let rank 0 print its one message first */
+    if (!rank0) usleep(300 * 1000);
     return rc;
   }
   sl_comm *comm;

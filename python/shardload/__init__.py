@@ -10,6 +10,7 @@ Pure Python over libshardload with ctypes (see _lib.py for how the library is
 found); NumPy is needed, mpi4py, torch, dask and cupy only when used.
 """
 import ctypes
+import json
 import numbers
 import operator
 import os
@@ -31,6 +32,17 @@ _v = _lib.VERSION_NUMBER
 __version__ = f"{_v // 10000}.{_v // 100 % 100}.{_v % 100}"
 library_path = _lib.LIBRARY_PATH
 _py_open = open  # the builtin, before open() below shadows it
+
+
+def _inspect_fn():
+    """sl_dataset_inspect, bound on first use (libraries before 0.3 lack it)."""
+    f = getattr(lib, "sl_dataset_inspect", None)
+    if f is None:
+        raise NotImplementedError(f"{library_path} has no sl_dataset_inspect (older library)")
+    f.restype, f.argtypes = ctypes.c_int, [ctypes.c_void_p, ctypes.c_size_t,
+                                           ctypes.POINTER(ctypes.c_void_p), ctypes.c_void_p]
+    lib.sl_free.restype, lib.sl_free.argtypes = None, [ctypes.c_void_p]
+    return f
 
 
 def features():
@@ -128,10 +140,16 @@ def _read_options(variant="auto", threads=None, io="auto", chunk_bytes=None,
     return o
 
 
-def _path(path):
+def _inputs(path):
+    """path as given back to the caller (a str, or a list of str for a list
+    or tuple) and as the library takes it (an array of bytes, its length)."""
     if isinstance(path, (list, tuple)):
-        raise TypeError("path: one directory or file (a list of paths is not supported)")
-    return os.fsencode(os.fspath(path))
+        given = [os.fspath(p) for p in path]
+    else:
+        given = os.fspath(path)
+    each = given if isinstance(given, list) else [given]
+    arr = (ctypes.c_char_p * max(len(each), 1))(*[os.fsencode(p) for p in each])
+    return given, arr, len(each)
 
 
 # ---------------------------------------------------------------- comm
@@ -262,10 +280,11 @@ class Dataset:
         self._comm = _comm if _comm is not None else _Comm(None)
         self._ptr = ctypes.c_void_p()
         err = _lib.Error()
-        _check(lib.sl_dataset_open(self._comm.ptr, _path(path), ctypes.byref(o),
-                                   ctypes.byref(self._ptr), ctypes.byref(err)), err)
+        given, paths, n = _inputs(path)
+        _check(lib.sl_dataset_open_paths(self._comm.ptr, paths, n, ctypes.byref(o),
+                                         ctypes.byref(self._ptr), ctypes.byref(err)), err)
         del keep
-        self.path = os.fspath(path)
+        self.path = given  # a str, or a list of them
         self._open_options = dict(open_options)
         shape = (ctypes.c_int64 * 16)()
         nd = lib.sl_dataset_shape(self._ptr, shape)
@@ -299,8 +318,13 @@ class Dataset:
 
     def _live(self):
         if not self._ptr.value:
-            raise ValueError(f"{self.path}: the dataset is closed")
+            raise ValueError(f"{self._name}: the dataset is closed")
         return self._ptr
+
+    @property
+    def _name(self):
+        """The path messages name: the first of several."""
+        return self.path[0] if isinstance(self.path, list) else self.path
 
     def __getstate__(self):  # pickled (Dask, DataLoader workers): reopened
         return {"path": self.path, "open_options": self._open_options}
@@ -324,6 +348,23 @@ class Dataset:
             out.append((name, rows.value))
         return out
 
+    def inspect(self, shard=None):
+        """What `shardload inspect` says of shard i (a dict: read_path, codecs,
+        columns with their nulls, what is left out and why, the format's own
+        facts), or of every shard as a list. Opens each shard as a read does,
+        so a shard a read refuses raises the same error."""
+        if shard is None:
+            return [self.inspect(i) for i in range(lib.sl_dataset_num_shards(self._live()))]
+        n = lib.sl_dataset_num_shards(self._live())
+        if not 0 <= shard < n:
+            raise IndexError(f"shard {shard} out of range ({n} shards)")
+        text, err = ctypes.c_void_p(), _lib.Error()
+        _check(_inspect_fn()(self._ptr, shard, ctypes.byref(text), ctypes.byref(err)), err)
+        try:
+            return json.loads(ctypes.string_at(text.value).decode())
+        finally:
+            lib.sl_free(text)
+
     def __len__(self):
         return self.shape[0]
 
@@ -346,7 +387,7 @@ class Dataset:
         lo = operator.index(lo)
         hi = N if hi is None else operator.index(hi)
         if not 0 <= lo <= hi <= N:
-            raise ValueError(f"{self.path}: rows [{lo}, {hi}) are outside [0, {N})")
+            raise ValueError(f"{self._name}: rows [{lo}, {hi}) are outside [0, {N})")
         o = _read_options(variant, threads, io, chunk_bytes, gds=gds)
         shape = (hi - lo,) + self.shape[1:]
         if out is not None and _is_device_array(out):
@@ -441,7 +482,10 @@ class Dataset:
 def open(path, *, format=None, pattern=None, dataset=None, columns=None, fill_nulls=None,
          dtype=None, trailing=None, header_bytes=None, cast=None, hdf5_allow_external=False):
     """Opens a dataset lazily (headers only): a directory of shard_NNNN.<ext>
-    files, one file, or a directory searched with pattern. format names the
+    files, one file, a store, a directory searched with pattern (a glob
+    relative to it: "*.npy", "glob*/part-*.npy", "**/*.parquet"), or a
+    directory of key=value folders; or a list of these (str or PathLike),
+    whose shards follow one another in the order given. format names the
     driver (default: from the file names); dataset an HDF5 dataset name or
     '/group/*'; columns (a list or "a,b") and fill_nulls for tables; dtype,
     trailing and header_bytes for raw files without a sidecar; for tables,
@@ -618,6 +662,7 @@ def load(path, comm=None, *, partition="balanced", min_rows=1, variant="auto", t
     """Collective over comm (an mpi4py communicator; None: this process
     alone): discovers the dataset on rank 0, partitions its rows over the
     ranks and reads each rank's tile. Every rank returns or raises the same.
+    path: as for open(), one path or a list of them.
     device: None (default: the gpu variant's tile on the node-local rank's
     device where a CUDA device is visible, else host memory), "cpu", or a
     CUDA device (N, "cuda:N"). open_options as for open()."""

@@ -159,6 +159,8 @@ _sig("sl_comm_rank", ctypes.c_int, _vp)
 _sig("sl_comm_size", ctypes.c_int, _vp)
 _sig("sl_dataset_open", ctypes.c_int, _vp, ctypes.c_char_p, ctypes.POINTER(OpenOptions),
      ctypes.POINTER(_vp), _ep)
+_sig("sl_dataset_open_paths", ctypes.c_int, _vp, ctypes.POINTER(ctypes.c_char_p),
+     ctypes.c_size_t, ctypes.POINTER(OpenOptions), ctypes.POINTER(_vp), _ep)
 _sig("sl_dataset_free", None, _vp)
 _sig("sl_dataset_dtype", ctypes.c_int, _vp)
 _sig("sl_dataset_shape", ctypes.c_int, _vp, c_int64_p)

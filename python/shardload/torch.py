@@ -45,7 +45,9 @@ class _Lazy:
     or unpickle: each opens its own, with its own file cache)."""
 
     def __init__(self, path, open_options):
-        self.path, self.open_options = os.fspath(path), dict(open_options)
+        self.path = ([os.fspath(p) for p in path] if isinstance(path, (list, tuple))
+                     else os.fspath(path))  # several inputs, as shardload.open takes them
+        self.open_options = dict(open_options)
         self._ds, self._pid = None, None
         meta = shardload.open(self.path, **self.open_options)
         self.shape, self.dtype = meta.shape, meta.dtype

@@ -203,6 +203,15 @@ int64_t sl__wall_ns(void);
 /* This machine's host name ("?" when it cannot be had), truncated to cap. */
 void sl__host_name(char *buf, size_t cap);
 
+/* Runs fn(ctx), which reads a mapping of the file path: a SIGBUS it takes
+   (the file shrank after it was mapped) ends it early and returns
+   SL_ECHANGED naming path. fn must hold nothing it would leave behind when
+   cut short (no allocation, no lock) while it touches the mapping. */
+sl_status sl__map_guard(const char *path, void (*fn)(void *ctx), void *ctx, sl_error *err);
+/* Puts the guard's SIGBUS handler (back) in place: each read calls it once
+   before its threads read, in case another handler replaced it. */
+void sl__map_guard_arm(void);
+
 /* ------------------------------------------------------------ byte sources */
 
 struct sl_source {
@@ -401,7 +410,39 @@ sl_status sl__cast_options(const char *where, const sl_open_options *o, bool *ha
 void sl__gather_cast(char *dst, size_t stride, const uint8_t *const *src, size_t ncols,
                      const sl_dtype *from, sl_dtype to, size_t width, int64_t rows);
 
-/* Natural order: digit runs compare as numbers, so shard_2 < shard_10. */
+/* ------------------------------------------------------ JSON (inspect) */
+
+/* The inspect slot's JSON object, built with cJSON (json.c). */
+struct cJSON;
+/* o as text, malloc'd into *json as the slot hands it back; o is deleted
+   either way. SL_ENOMEM naming path when it cannot be printed. */
+sl_status sl__json_text(struct cJSON *o, const char *path, char **json, sl_error *err);
+/* A string of n bytes (not NUL-terminated: names as files store them). */
+struct cJSON *sl__json_strn(const char *s, size_t n);
+void sl__json_add_strn(struct cJSON *o, const char *key, const char *s, size_t n);
+/* Appends s to an array (unique: unless it holds s already). */
+void sl__json_push(struct cJSON *array, const char *s);
+void sl__json_push_unique(struct cJSON *array, const char *s);
+/* key: [v0, v1, ...] (a shape, a chunk shape). */
+void sl__json_dims(struct cJSON *o, const char *key, const int64_t *v, int n);
+/* A column's "nulls" (true/false, or null when count < 0: the file does not
+   say) and "null_count". */
+void sl__json_nulls(struct cJSON *col, int64_t count);
+/* key: {"count", "min_rows", "max_rows"} (row groups, record batches). */
+void sl__json_units(struct cJSON *o, const char *key, int64_t count, int64_t min_rows,
+                    int64_t max_rows);
+
+/* Decodes rows [lo, hi) of shard s through drv's read, a window at a time
+   into scratch, for the error it gives: where a file's metadata says a
+   read will fail on the data (nulls without option fill_nulls), inspect
+   refuses the shard with the very message the read gives. */
+sl_status sl__read_refusal(const sl_driver *drv, const sl_shard *s, const void *h,
+                           const sl_source *src, int64_t lo, int64_t hi, int64_t row_bytes,
+                           sl_error *err);
+
+/* Natural order: digit runs compare as numbers, so shard_2 < shard_10;
+   total: names equal but for leading zeros (part-01, part-1) in strcmp
+   order, so 0 only for equal strings. */
 int sl__natural_cmp(const char *a, const char *b);
 
 /* ------------------------------------------------------------- tracing */

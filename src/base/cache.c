@@ -230,6 +230,7 @@ void sl__cache_begin(sl_cache *c) {
   pthread_mutex_lock(&c->mu);
   c->epoch++;
   pthread_mutex_unlock(&c->mu);
+  sl__map_guard_arm(); /* this read may copy from the files' mappings */
 }
 
 /* The open of file i, without the lock: the descriptor and its identity

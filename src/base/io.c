@@ -7,6 +7,8 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -605,3 +607,68 @@ void sl__unmap_file(void *p, int64_t size) {
   if (p != NULL) munmap(p, (size_t)size);
 }
 
+
+/* A mapping read after its file shrank raises SIGBUS on the pages past the
+   new end: the file changed under us, which every other read reports as an
+   error naming the file. While a thread runs a guarded function, a SIGBUS
+   it takes jumps back to the guard, which reports exactly that; any other
+   SIGBUS (not ours, or another thread's) goes to the handler that was there
+   before (Open MPI's, say) or takes its default course. The handler is
+   installed on the first guarded run and checked again at the start of
+   every read (sl__map_guard_arm): one system call a read, not a guard. */
+static _Thread_local sigjmp_buf *guard_jump;
+static struct sigaction bus_before;
+static pthread_mutex_t bus_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void on_bus(int sig, siginfo_t *si, void *uc) {
+  if (guard_jump != NULL) siglongjmp(*guard_jump, 1);
+  if (bus_before.sa_flags & SA_SIGINFO) {
+    if (bus_before.sa_sigaction != NULL) {
+      bus_before.sa_sigaction(sig, si, uc);
+      return;
+    }
+  } else if (bus_before.sa_handler == SIG_IGN) {
+    return;
+  } else if (bus_before.sa_handler != SIG_DFL) {
+    bus_before.sa_handler(sig);
+    return;
+  }
+  signal(SIGBUS, SIG_DFL); /* returning re-runs the access, which now kills */
+}
+
+/* Installs on_bus unless it is the handler now: a program or library may
+   have put its own in since (Open MPI at MPI_Init, a test harness), which
+   on_bus then calls for what is not its own. */
+void sl__map_guard_arm(void) {
+  struct sigaction now;
+  pthread_mutex_lock(&bus_mu);
+  if (sigaction(SIGBUS, NULL, &now) == 0 &&
+      !((now.sa_flags & SA_SIGINFO) && now.sa_sigaction == on_bus)) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_bus;
+    /* not blocked while it runs: the jump out leaves the mask as it was,
+       and the guard need not save it (a system call per guarded run) */
+    sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGBUS, &sa, &bus_before);
+  }
+  pthread_mutex_unlock(&bus_mu);
+}
+
+static pthread_once_t bus_once = PTHREAD_ONCE_INIT;
+
+sl_status sl__map_guard(const char *path, void (*fn)(void *ctx), void *ctx, sl_error *err) {
+  pthread_once(&bus_once, sl__map_guard_arm);
+  sigjmp_buf here;
+  sigjmp_buf *volatile outer = guard_jump;
+  if (sigsetjmp(here, 0) != 0) {
+    guard_jump = outer;
+    SL_FAIL(err, SL_ECHANGED, "%s changed while it was being read (it is shorter than when "
+            "it was opened)", path);
+  }
+  guard_jump = &here;
+  fn(ctx);
+  guard_jump = outer;
+  return SL_OK;
+}

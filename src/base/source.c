@@ -30,6 +30,17 @@ void sl__source_close(sl_source *s) {
   s->fd = -1;
 }
 
+typedef struct copy {
+  void *dst;
+  const void *src;
+  size_t n;
+} copy;
+
+static void copy_run(void *ctx) {
+  const copy *c = ctx;
+  memcpy(c->dst, c->src, c->n);
+}
+
 sl_status sl_source_read_some(const sl_source *s, int64_t off, size_t n, void *buf,
                               size_t *got, sl_error *err) {
   *got = 0;
@@ -40,8 +51,13 @@ sl_status sl_source_read_some(const sl_source *s, int64_t off, size_t n, void *b
   size_t left = off < s->size ? (size_t)SL_MIN((int64_t)n, s->size - off) : 0;
   if (s->mem == NULL) return sl__pread_some(s->fd, s->path, buf, left, off, got, err);
   *got = left;
-  if (left > 0) memcpy(buf, s->mem + off, left);
-  return SL_OK;
+  if (left == 0) return SL_OK;
+  if (s->fd < 0) { /* bytes in memory */
+    memcpy(buf, s->mem + off, left);
+    return SL_OK;
+  }
+  copy c = {buf, s->mem + off, left}; /* a mapping of the file: it may have shrunk */
+  return sl__map_guard(s->path, copy_run, &c, err);
 }
 
 sl_status sl_source_read(const sl_source *s, int64_t off, size_t n, void *buf,
@@ -60,7 +76,7 @@ int64_t sl_source_size(const sl_source *s) { return s->size; }
 const char *sl_source_path(const sl_source *s) { return s->path; }
 
 sl_status sl_source_check_fd(const sl_source *s, int fd, sl_error *err) {
-  if (s->mem != NULL) return SL_OK; /* nothing on disk to compare with */
+  if (s->fd < 0) return SL_OK; /* bytes in memory: nothing on disk to compare with */
   sl_file_id now;
   SL_TRY(sl__fstat_id(fd, s->path, &now, err));
   return sl__check_id(s->path, &now, &s->id, err);

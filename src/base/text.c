@@ -7,8 +7,10 @@
 
 #include "base.h"
 
-/* Natural order: digit runs compare as numbers, so shard_2 < shard_10. */
-int sl__natural_cmp(const char *a, const char *b) {
+/* Natural order: digit runs compare as numbers, so shard_2 < shard_10.
+   Numbers that differ only in leading zeros (part-01, part-1) compare
+   equal here; the caller breaks such ties. */
+static int natural_only(const char *a, const char *b) {
   while (*a && *b) {
     if (isdigit((unsigned char)*a) && isdigit((unsigned char)*b)) {
       while (*a == '0') a++;
@@ -28,6 +30,15 @@ int sl__natural_cmp(const char *a, const char *b) {
     }
   }
   return *a ? 1 : *b ? -1 : 0;
+}
+
+/* Ties of the natural order go to strcmp, so that the order is total: a
+   listing sorts the same way whatever order the directory returned. */
+int sl__natural_cmp(const char *a, const char *b) {
+  int c = natural_only(a, b);
+  if (c != 0) return c;
+  c = strcmp(a, b);
+  return c < 0 ? -1 : c > 0;
 }
 
 #define SL_NAMES_MAX 16

@@ -44,9 +44,36 @@ struct sl_dataset {
 
 /* The caller's options as far as its struct_size reaches, the rest default. */
 sl_status sl__open_options(const sl_open_options *in, sl_open_options *out, sl_error *err);
-/* Discovery on this process alone (rank 0's job). */
+/* Discovery on this process alone (rank 0's job): the shards of paths[0..n)
+   in order, one format for all. */
+sl_status sl__discover_paths(const char *const *paths, size_t n, const sl_open_options *o,
+                             sl_dataset **out, sl_error *err);
+/* The same for one path. */
 sl_status sl__discover(const char *path, const sl_open_options *o, sl_dataset **out,
                        sl_error *err);
+
+/* A file that an input holds (find.c). */
+typedef struct sl_found {
+  char *path;               /* what the library identifies: the file, or the
+                               metadata file that stands for a store */
+  char *store;              /* a store: its directory, for messages; else NULL */
+  const sl_driver *driver;  /* the format given, else the one its name says */
+  bool whole;               /* an input itself (a file or a store): its driver
+                               may expand it into several shards */
+} sl_found;
+
+typedef struct sl_found_list {
+  sl_found *v;
+  size_t n, cap;
+} sl_found_list;
+
+/* Appends the files that input path holds, in order: a file itself, a
+   store, a directory's shard_NNNN files, its matches of option pattern
+   (natural order of relative path), or the files of its key=value folders.
+   o: resolved options whose format, if any, names a driver. */
+sl_status sl__find_files(const char *path, const sl_open_options *o, sl_found_list *out,
+                         sl_error *err);
+void sl__found_list_free(sl_found_list *l);
 /* An empty dataset of nfiles files and nshards shards (option strings copied). */
 sl_status sl__dataset_new(const char *root, const sl_driver *drv, const sl_open_options *o,
                           size_t nfiles, size_t nshards, sl_dataset **out, sl_error *err);

@@ -144,9 +144,16 @@ static bool same_dir(const char *a, const char *b) {
 static bool is_sidecar(const sl_dataset *d, const char *path) {
   const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
   if (strcmp(base, "_meta.json") != 0 || d->nfiles == 0) return false;
-  char a[4096], b[4096];
+  char a[4096], b[4096], prev[4096] = "";
   const char *dir = dir_of(path, a, sizeof a);
-  return same_dir(dir, d->root) || same_dir(dir, dir_of(d->files[0], b, sizeof b));
+  if (same_dir(dir, d->root)) return true;
+  for (size_t i = 0; i < d->nfiles; i++) { /* several inputs: every folder of a file */
+    const char *f = dir_of(d->files[i], b, sizeof b);
+    if (strcmp(f, prev) == 0) continue;
+    if (same_dir(dir, f)) return true;
+    snprintf(prev, sizeof prev, "%s", f);
+  }
+  return false;
 }
 
 /* Inside the directory of a store (a Zarr store's chunks live beside the

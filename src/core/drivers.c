@@ -119,6 +119,11 @@ const char *sl__driver_names(void) {
   return names;
 }
 
+const char *sl_format_name(const char *format) {
+  const sl_driver *d = format ? sl__driver_by_name(format) : NULL;
+  return d ? d->name : NULL;
+}
+
 const char *sl_format_extension(const char *format, int *writable) {
   const sl_driver *d = format ? sl__driver_by_name(format) : NULL;
   if (writable) *writable = d != NULL && d->write != NULL;

@@ -2,56 +2,17 @@
  * dtype and trailing shape agree, and build cum_rows. This runs on one
  * process (rank 0); dist.c broadcasts the packed result.
  *
- * A directory holds shard_NNNN.<ext> files numbered contiguously from 0 with
- * at least four digits (shard_10000 follows shard_9999); --pattern replaces
- * that rule with a glob and natural sort; a single file is one shard, or
- * several when its driver can expand it (HDF5 datasets).
+ * The inputs are taken in the order given, each for the files it holds
+ * (find.c: a file, a store, a directory's shard_NNNN files, its matches of
+ * option pattern or its key=value folders); one format for all of them; a
+ * file given itself (or a store) may hold several shards when its driver
+ * expands it (HDF5 datasets, Zarr arrays).
  */
-#include <ctype.h>
-#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core.h"
-
-/* ------------------------------------------------------------ naming */
-
-typedef struct found {
-  char *name;  /* entry name */
-  int64_t index;
-} found;
-
-/* Parses "shard_<digits><ext>" for one of d's extensions; @return index,
-   -1 (not a shard name) or SL_INDEX_OVERFLOW (a number beyond 64 bits). */
-#define SL_INDEX_OVERFLOW (-2)
-static int64_t shard_index(const sl_driver *d, const char *name) {
-  if (strncmp(name, "shard_", 6) != 0) return -1;
-  const char *ext = sl__driver_ext(d, name);
-  if (ext == NULL) return -1;
-  const char *p = name + 6, *end = name + strlen(name) - strlen(ext);
-  if (end - p < 4) return -1;
-  int64_t v = 0;
-  bool overflow = false;
-  for (; p < end; p++) {
-    if (!isdigit((unsigned char)*p)) return -1;
-    if (!sl__mul(v, 10, &v) || !sl__add(v, *p - '0', &v)) overflow = true;
-  }
-  return overflow ? SL_INDEX_OVERFLOW : v;
-}
-
-static int cmp_found(const void *x, const void *y) {
-  const found *a = x, *b = y;
-  if (a->index != b->index) return a->index < b->index ? -1 : 1;
-  return sl__natural_cmp(a->name, b->name);
-}
-
-static char *join(const char *dir, const char *name) {
-  size_t n = strlen(dir) + strlen(name) + 2;
-  char *p = sl__malloc(n);
-  if (p != NULL) snprintf(p, n, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", name);
-  return p;
-}
 
 /* ------------------------------------------------------------ checking */
 
@@ -190,155 +151,90 @@ static sl_status start_and_probe(sl_dataset *d, sl_error *err) {
   return probe_all(d, err);
 }
 
-/* ---------------------------------------------------------- enumeration */
+/* ---------------------------------------------------------- the inputs */
 
-/* Collects shard_NNNN files of driver drv among names. */
-static size_t match_shards(const sl_driver *drv, char **names, size_t n, found *out) {
-  size_t k = 0;
+/* Every input's files, in order. */
+static sl_status find_all(const char *const *paths, size_t n, const sl_open_options *o,
+                          sl_found_list *l, sl_error *err) {
   for (size_t i = 0; i < n; i++) {
-    int64_t idx = shard_index(drv, names[i]);
-    if (idx == -1) continue;
-    if (out) out[k] = (found){names[i], idx};
-    k++;
-  }
-  return k;
-}
-
-/* Picks the format of a directory: the one given, or the only one present. */
-static sl_status pick_driver(const char *dir, const sl_open_options *o, char **names,
-                             size_t n, const sl_driver **out, sl_error *err) {
-  if (o->format != NULL) {
-    *out = sl__driver_by_name(o->format);
-    if (*out == NULL)
-      SL_FAIL(err, SL_ENOTSUP, "%s: no format driver named '%s' in this build (built in: %s)",
-              dir, o->format, sl__driver_names());
-    return SL_OK;
-  }
-  *out = NULL;
-  for (size_t i = 0; sl__driver_at(i) != NULL; i++) {
-    const sl_driver *d = sl__driver_at(i);
-    if (match_shards(d, names, n, NULL) == 0) continue;
-    if (*out != NULL && *out != d)
-      SL_FAIL(err, SL_ELAYOUT, "%s: holds shards of two formats (%s and %s); choose one with "
-              "option format", dir, (*out)->name, d->name);
-    *out = d;
-  }
-  if (*out == NULL)
-    SL_FAIL(err, SL_ELAYOUT, "%s: no shard files found (expected shard_NNNN.<ext> with at "
-            "least four digits, for formats: %s)", dir, sl__driver_names());
-  return SL_OK;
-}
-
-/* Checks the numbering is 0..n-1 with no hole and no duplicate. */
-static sl_status check_sequence(const char *dir, const sl_driver *drv, const found *f,
-                                size_t n, sl_error *err) {
-  for (size_t i = 0; i < n; i++)
-    if (f[i].index == SL_INDEX_OVERFLOW)
-      SL_FAIL(err, SL_ELAYOUT, "%s: %s has a shard number beyond 64 bits", dir, f[i].name);
-  for (size_t i = 0; i < n; i++) {
-    if (f[i].index == (int64_t)i) continue;
-    if (i > 0 && f[i].index == f[i - 1].index)
-      SL_FAIL(err, SL_ELAYOUT, "%s: %s and %s both claim shard number %lld", dir,
-              f[i - 1].name, f[i].name, (long long)f[i].index);
-    SL_FAIL(err, SL_ELAYOUT, "%s: shard sequence has a hole: shard_%04zu%s is missing "
-            "(found %zu shards, the last is %s)", dir, i, drv->extensions[0], n,
-            f[n - 1].name);
-  }
-  return SL_OK;
-}
-
-static sl_status enumerate_dir(const char *dir, const sl_open_options *o, char **names,
-                               size_t n, const sl_driver **drv, found **out, size_t *nout,
-                               sl_error *err) {
-  found *f = sl__calloc(n ? n : 1, sizeof *f);
-  if (f == NULL) SL_FAIL(err, SL_ENOMEM, "%s: out of memory", dir);
-  size_t k = 0;
-  sl_status st = SL_OK;
-  if (o->pattern != NULL) {
-    for (size_t i = 0; i < n; i++)
-      if (fnmatch(o->pattern, names[i], FNM_PERIOD) == 0) f[k++] = (found){names[i], 0};
-    qsort(f, k, sizeof *f, cmp_found);
-    if (k == 0)
-      st = sl__fail(err, SL_ELAYOUT, "%s: no file matches the pattern '%s'", dir, o->pattern);
-    else if (o->format != NULL)
-      st = pick_driver(dir, o, names, n, drv, err);
-    else if ((*drv = sl__driver_for_path(f[0].name)) == NULL)
-      st = sl__fail(err, SL_ELAYOUT, "%s: no format driver knows the extension of %s; choose "
-                    "one with option format", dir, f[0].name);
-  } else {
-    st = pick_driver(dir, o, names, n, drv, err);
-    if (st == SL_OK) {
-      k = match_shards(*drv, names, n, f);
-      qsort(f, k, sizeof *f, cmp_found);
-      if (k == 0)
-        st = sl__fail(err, SL_ELAYOUT, "%s: no shard_NNNN%s files found", dir,
-                      (*drv)->extensions[0]);
-      else
-        st = check_sequence(dir, *drv, f, k, err);
-    }
-  }
-  if (st != SL_OK) {
-    sl__free(f);
-    return st;
-  }
-  *out = f;
-  *nout = k;
-  return SL_OK;
-}
-
-/* A shard of a directory that is itself a store: its file instead. */
-static sl_status store_member(const sl_driver *drv, char **path, sl_error *err) {
-  bool is_dir = false;
-  SL_TRY(sl__path_kind(*path, &is_dir, err));
-  if (!is_dir) return SL_OK;
-  char *file = NULL;
-  SL_TRY(drv->store_file(*path, &file, err));
-  if (file == NULL)
-    SL_FAIL(err, SL_ELAYOUT, "%s: a directory that is not a %s store", *path, drv->name);
-  sl__free(*path);
-  *path = file;
-  return SL_OK;
-}
-
-/* The driver (the one asked for, else any) whose store dir is, and the
-   file that stands for it; *drv NULL when none claims it. */
-static sl_status find_store(const char *dir, const sl_open_options *o, const sl_driver **drv,
-                            char **file, sl_error *err) {
-  *drv = NULL;
-  *file = NULL;
-  for (size_t i = 0; sl__driver_at(i) != NULL; i++) {
-    const sl_driver *d = sl__driver_at(i);
-    if (d->store_file == NULL || (o->format != NULL && strcmp(o->format, d->name) != 0))
-      continue;
-    SL_TRY(d->store_file(dir, file, err));
-    if (*file != NULL) {
-      *drv = d;
-      return SL_OK;
+    if (paths[i] != NULL && *paths[i] != '\0') {
+      SL_TRY(sl__find_files(paths[i], o, l, err));
+    } else if (n == 1) {
+      SL_FAIL(err, SL_EINVAL, "no dataset path given");
+    } else {
+      SL_FAIL(err, SL_EINVAL, "no dataset path given as input %zu of %zu (it is %s)", i + 1,
+              n, paths[i] ? "empty" : "NULL");
     }
   }
   return SL_OK;
 }
 
-static sl_status discover_dir(const char *dir, const sl_open_options *o, sl_dataset **out,
-                              sl_error *err) {
-  char **names;
+static sl_status check_format_option(const char *root, const sl_open_options *o,
+                                     sl_error *err) {
+  if (o->format == NULL || sl__driver_by_name(o->format) != NULL) return SL_OK;
+  SL_FAIL(err, SL_ENOTSUP, "%s: no format driver named '%s' in this build (built in: %s)",
+          root, o->format, sl__driver_names());
+}
+
+/* A found file as messages name it: a store by its directory. */
+static const char *found_name(const sl_found *f) { return f->store ? f->store : f->path; }
+
+/* One dataset, one format: the first file's. */
+static sl_status check_one_format(const sl_found_list *l, sl_error *err) {
+  const sl_found *a = &l->v[0];
+  for (size_t i = 1; i < l->n; i++) {
+    const sl_found *b = &l->v[i];
+    if (b->driver == a->driver) continue;
+    SL_FAIL(err, SL_ELAYOUT, "%s: a %s %s, but %s is %s: one dataset has one format (choose "
+            "with option format)", found_name(b), b->driver->name, b->store ? "store" : "file",
+            found_name(a), a->driver->name);
+  }
+  return SL_OK;
+}
+
+/* The shards of one file: v NULL for one shard named by option dataset. */
+typedef struct members {
+  char **v;  /* malloc'd by the driver: free() */
   size_t n;
-  SL_TRY(sl__list_dir(dir, &names, &n, err));
-  const sl_driver *drv = NULL;
-  found *f = NULL;
-  size_t k = 0;
-  sl_status st = enumerate_dir(dir, o, names, n, &drv, &f, &k, err);
-  sl_dataset *d = NULL;
-  if (st == SL_OK) st = sl__dataset_new(dir, drv, o, k, k, &d, err);
-  for (size_t i = 0; st == SL_OK && i < k; i++) {
-    if ((d->files[i] = join(dir, f[i].name)) == NULL)
-      st = sl__fail(err, SL_ENOMEM, "%s: out of memory", dir);
-    else if (drv->store_file != NULL)
-      st = store_member(drv, &d->files[i], err);
-    if (st == SL_OK) st = sl__dataset_set_shard(d, i, i, d->opts.dataset, err);
+} members;
+
+static void members_free(members *m, size_t nfiles) {
+  for (size_t f = 0; m != NULL && f < nfiles; f++) {
+    for (size_t i = 0; m[f].v != NULL && i < m[f].n; i++) free(m[f].v[i]);
+    free(m[f].v);
   }
-  sl__free(f);
-  sl__free_names(names, n);
+  sl__free(m);
+}
+
+/* Files given themselves are expanded by their drivers; *nshards counts all. */
+static sl_status expand_all(const sl_found_list *l, const sl_open_options *o, members *m,
+                            size_t *nshards, sl_error *err) {
+  *nshards = 0;
+  for (size_t f = 0; f < l->n; f++) {
+    const sl_found *x = &l->v[f];
+    m[f] = (members){NULL, 1};
+    if (x->whole && x->driver->expand != NULL)
+      SL_TRY(x->driver->expand(NULL, x->path, o, &m[f].v, &m[f].n, err));
+    if (m[f].n == 0)
+      SL_FAIL(err, SL_ELAYOUT, "%s: driver %s found no shards in the file", x->path,
+              x->driver->name);
+    *nshards += m[f].n;
+  }
+  return SL_OK;
+}
+
+/* The dataset of the files (their paths move into it), then every header. */
+static sl_status build(const char *root, sl_found_list *l, const members *m, size_t nshards,
+                       const sl_open_options *o, sl_dataset **out, sl_error *err) {
+  sl_dataset *d = NULL;
+  SL_TRY(sl__dataset_new(root, l->v[0].driver, o, l->n, nshards, &d, err));
+  sl_status st = SL_OK;
+  for (size_t f = 0, i = 0; st == SL_OK && f < l->n; f++) {
+    d->files[f] = l->v[f].path;
+    l->v[f].path = NULL;
+    for (size_t k = 0; st == SL_OK && k < m[f].n; k++, i++)
+      st = sl__dataset_set_shard(d, i, f, m[f].v ? m[f].v[k] : d->opts.dataset, err);
+  }
   if (st == SL_OK) st = start_and_probe(d, err);
   if (st != SL_OK) {
     sl_dataset_free(d);
@@ -348,53 +244,30 @@ static sl_status discover_dir(const char *dir, const sl_open_options *o, sl_data
   return SL_OK;
 }
 
-static sl_status discover_file(const char *root, const char *path, const sl_driver *drv,
-                               const sl_open_options *o, sl_dataset **out, sl_error *err) {
-  if (drv == NULL)
-    drv = o->format ? sl__driver_by_name(o->format) : sl__driver_for_path(path);
-  if (drv == NULL)
-    SL_FAIL(err, o->format ? SL_ENOTSUP : SL_ELAYOUT,
-            "%s: %s (built in: %s); choose one with option format", path,
-            o->format ? "no such format driver in this build" : "unknown file extension",
-            sl__driver_names());
-  char **members = NULL;
-  size_t n = 1;
-  if (drv->expand != NULL) SL_TRY(drv->expand(NULL, path, o, &members, &n, err));
-  if (n == 0) {
-    free(members);
-    SL_FAIL(err, SL_ELAYOUT, "%s: driver %s found no shards in the file", path, drv->name);
-  }
-  sl_dataset *d = NULL;
-  sl_status st = sl__dataset_new(root, drv, o, 1, n, &d, err);
-  if (st == SL_OK && (d->files[0] = sl__strdup(path)) == NULL)
-    st = sl__fail(err, SL_ENOMEM, "%s: out of memory", path);
-  for (size_t i = 0; st == SL_OK && i < n; i++)
-    st = sl__dataset_set_shard(d, i, 0, members ? members[i] : d->opts.dataset, err);
-  for (size_t i = 0; members != NULL && i < n; i++) free(members[i]);
-  free(members);
-  if (st == SL_OK) st = start_and_probe(d, err);
-  if (st != SL_OK) {
-    sl_dataset_free(d);
-    return st;
-  }
-  *out = d;
-  return SL_OK;
+sl_status sl__discover_paths(const char *const *paths, size_t n, const sl_open_options *o,
+                             sl_dataset **out, sl_error *err) {
+  *out = NULL;
+  sl_open_options opts;
+  SL_TRY(sl__open_options(o, &opts, err));
+  if (n == 0 || paths == NULL)
+    SL_FAIL(err, SL_EINVAL, "no dataset path given (the list of paths is empty)");
+  const char *root = paths[0] ? paths[0] : "";
+  SL_TRY(check_format_option(root, &opts, err));
+  sl_found_list l = {0};
+  members *m = NULL;
+  size_t nshards = 0;
+  sl_status st = find_all(paths, n, &opts, &l, err);
+  if (st == SL_OK) st = check_one_format(&l, err);
+  if (st == SL_OK && (m = sl__calloc(l.n, sizeof *m)) == NULL)
+    st = sl__fail(err, SL_ENOMEM, "%s: out of memory for %zu files", root, l.n);
+  if (st == SL_OK) st = expand_all(&l, &opts, m, &nshards, err);
+  if (st == SL_OK) st = build(root, &l, m, nshards, &opts, out, err);
+  members_free(m, l.n);
+  sl__found_list_free(&l);
+  return st;
 }
 
 sl_status sl__discover(const char *path, const sl_open_options *o, sl_dataset **out,
                        sl_error *err) {
-  *out = NULL;
-  sl_open_options opts;
-  SL_TRY(sl__open_options(o, &opts, err));
-  if (path == NULL || *path == '\0') SL_FAIL(err, SL_EINVAL, "no dataset path given");
-  bool is_dir;
-  SL_TRY(sl__path_kind(path, &is_dir, err));
-  if (!is_dir) return discover_file(path, path, NULL, &opts, out, err);
-  const sl_driver *drv;
-  char *file;
-  SL_TRY(find_store(path, &opts, &drv, &file, err));
-  if (drv == NULL) return discover_dir(path, &opts, out, err);
-  sl_status st = discover_file(path, file, drv, &opts, out, err);
-  sl__free(file);
-  return st;
+  return sl__discover_paths(&path, 1, o, out, err);
 }

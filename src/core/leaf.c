@@ -138,7 +138,10 @@ static sl_status read_extents(const sl_leaf *L, const sl_file_ref *f, const char
       SL_FAIL(err, SL_EFORMAT, "%s: driver %s gave byte ranges that do not match the rows "
               "or lie past the file's %lld bytes", path, drv, (long long)f->src.size);
     if (map != NULL) { /* checked just above to lie inside the file as discovered */
-      memcpy(dst + (total - ex[i].length), map + ex[i].offset, (size_t)ex[i].length);
+      sl_source m = f->src;
+      m.mem = (const uint8_t *)map;
+      SL_TRY(sl_source_read(&m, ex[i].offset, (size_t)ex[i].length,
+                            dst + (total - ex[i].length), err));
       by[SL_PATH_MAPPED] += ex[i].length;
     } else {
       SL_TRY(read_range(L, f, dst + (total - ex[i].length), ex[i].offset, ex[i].length, by,
@@ -171,11 +174,16 @@ static sl_status get_extents(const sl_dataset *d, const sl_shard *s, const void 
   return st;
 }
 
-/* The driver decodes the piece; with a trace, "prefault" and "decode"
-   spans, and the driver's own finer ones (sl__trace_sub), inside it. */
+/* A decoding driver reads the file through a mapping where one is kept
+   (its reads become copies from the page cache, with no system call, and
+   a driver that can use the bytes where they lie does: Arrow's columns are
+   interleaved straight from it); a read that finds the file shrunk is an
+   error (sl__map_guard), not a SIGBUS. With a trace, "prefault" and
+   "decode" spans, and the driver's own finer ones (sl__trace_sub), inside
+   the piece's. */
 static sl_status decode(const sl_leaf *L, const sl_shard *s, const void *h,
-                        const sl_file_ref *f, const sl_segment *seg, char *dst, int64_t want,
-                        int64_t *by, sl_error *err) {
+                        const sl_file_ref *f, const char *map, const sl_segment *seg,
+                        char *dst, int64_t want, int64_t *by, sl_error *err) {
   const sl_driver *drv = L->ds->driver;
   if (drv->read == NULL)
     SL_FAIL(err, SL_EFORMAT, "%s: driver %s cannot read these rows", s->path, drv->name);
@@ -187,8 +195,10 @@ static sl_status decode(const sl_leaf *L, const sl_shard *s, const void *h,
   if (L->fault_ns != NULL)
     atomic_fetch_add_explicit(L->fault_ns, (int64_t)((sl__now() - t0) * 1e9),
                               memory_order_relaxed);
+  sl_source src = f->src;
+  if (map != NULL) src.mem = (const uint8_t *)map;
   s0 = sl__trace_t0();
-  sl_status st = drv->read(s, h, &f->src, seg->file_lo, seg->file_hi, dst, err);
+  sl_status st = drv->read(s, h, &src, seg->file_lo, seg->file_hi, dst, err);
   sl__trace_sub("decode", s0);
   sl__trace_set_current(NULL);
   by[SL_PATH_DECODED] += want;
@@ -212,7 +222,8 @@ static sl_status read_piece(const sl_leaf *L, const sl_shard *s, const void *h,
     if (st == SL_OK && s->swap && swap_es != NULL) *swap_es = sl__swap_unit(d->dtype);
     else if (st == SL_OK && s->swap) sl__byteswap(dst, (size_t)want / es, es, d->dtype);
   } else if (st == SL_OK) {
-    st = decode(L, s, h, f, seg, dst, want, by, err);
+    if (map == NULL && L->io != SL_IO_DIRECT) map = sl__cache_map(L->ds->cache, f);
+    st = decode(L, s, h, f, map, seg, dst, want, by, err);
   }
   if (ex != stack) sl__free(ex);
   return st;

@@ -254,11 +254,23 @@ typedef struct copy_op {
   size_t n;
 } copy_op;
 
-static void run_ops(const copy_op *ops, size_t n) {
-  for (size_t i = 0; i < n; i++) {
-    if (i + SL_TAKE_AHEAD < n) __builtin_prefetch(ops[i + SL_TAKE_AHEAD].src);
-    memcpy(ops[i].dst, ops[i].src, ops[i].n);
+typedef struct op_list {
+  const copy_op *ops;
+  size_t n;
+} op_list;
+
+static void copy_ops(void *ctx) {
+  const op_list *l = ctx;
+  for (size_t i = 0; i < l->n; i++) {
+    if (i + SL_TAKE_AHEAD < l->n) __builtin_prefetch(l->ops[i + SL_TAKE_AHEAD].src);
+    memcpy(l->ops[i].dst, l->ops[i].src, l->ops[i].n);
   }
+}
+
+/* The copies, guarded: the file may have shrunk since it was mapped. */
+static sl_status run_ops(const char *path, const copy_op *ops, size_t n, sl_error *err) {
+  op_list l = {ops, n};
+  return n == 0 ? SL_OK : sl__map_guard(path, copy_ops, &l, err);
 }
 
 /* A direct span's extents as copies from the mapping map of file f (each
@@ -318,14 +330,14 @@ static sl_status mapped_batch(const take *T, size_t a, size_t b, sl_error *err) 
     if (map != NULL && T->spans[k].direct) st = span_ops(T, &T->spans[k], &f, map, ops, &nops,
                                                          &ok, err);
     if (st == SL_OK && !ok && nops > 0 && map != NULL && T->spans[k].direct) {
-      run_ops(ops, nops); /* full: made, and this span listed again */
+      st = run_ops(f.src.path, ops, nops, err); /* full: made, and this span listed again */
       nops = 0;
-      st = span_ops(T, &T->spans[k], &f, map, ops, &nops, &ok, err);
+      if (st == SL_OK) st = span_ops(T, &T->spans[k], &f, map, ops, &nops, &ok, err);
     }
     if (st == SL_OK && !ok) st = span_task((void *)T, k, err);
     else by[SL_PATH_MAPPED] += (T->spans[k].file_hi - T->spans[k].file_lo) * d->row_bytes;
   }
-  if (st == SL_OK) run_ops(ops, nops);
+  if (st == SL_OK) st = run_ops(f.src.path, ops, nops, err);
   sl__cache_put(d->cache, &f);
   if (st == SL_OK) sl__counts_add(T->L->counts, by);
   return st;

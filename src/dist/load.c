@@ -12,26 +12,29 @@
 /* ------------------------------------------------------------- datasets */
 
 /* Discovery alone, as the "discover" phase of the comm's trace. */
-static sl_status discover(sl_comm *comm, const char *path, const sl_open_options *o,
-                          sl_dataset **out, sl_error *err) {
+static sl_status discover(sl_comm *comm, const char *const *paths, size_t npaths,
+                          const sl_open_options *o, sl_dataset **out, sl_error *err) {
   int64_t t0 = sl__now_ns();
-  sl_status st = sl__discover(path, o, out, err);
+  sl_status st = sl__discover_paths(paths, npaths, o, out, err);
   sl__trace_phase(sl__comm_trace(comm), "discover", t0);
   return st;
 }
 
-sl_status sl_dataset_open(sl_comm *comm, const char *path, const sl_open_options *o,
-                          sl_dataset **out, sl_error *err) {
+/* Rank 0 alone reads paths (the others' are only named in messages); the
+   packed dataset carries every file's path to them. */
+sl_status sl_dataset_open_paths(sl_comm *comm, const char *const *paths, size_t npaths,
+                                const sl_open_options *o, sl_dataset **out, sl_error *err) {
   sl_error_clear(err);
   *out = NULL;
-  if (!sl_comm_is_mpi(comm)) return discover(comm, path, o, out, err);
+  if (!sl_comm_is_mpi(comm)) return discover(comm, paths, npaths, o, out, err);
+  const char *path = npaths > 0 && paths != NULL && paths[0] != NULL ? paths[0] : "dataset";
   sl_dataset *d = NULL;
   char *buf = NULL;
   size_t n = 0;
   sl_status st = SL_OK;
   bool root = sl_comm_rank(comm) == 0;
   if (root) {
-    st = discover(comm, path, o, &d, err);
+    st = discover(comm, paths, npaths, o, &d, err);
     if (st == SL_OK) st = sl__dataset_pack(d, &buf, &n, err);
   }
   int64_t t0 = sl__now_ns();
@@ -56,6 +59,11 @@ sl_status sl_dataset_open(sl_comm *comm, const char *path, const sl_open_options
   }
   *out = d;
   return SL_OK;
+}
+
+sl_status sl_dataset_open(sl_comm *comm, const char *path, const sl_open_options *o,
+                          sl_dataset **out, sl_error *err) {
+  return sl_dataset_open_paths(comm, &path, 1, o, out, err);
 }
 
 /* ---------------------------------------------------------------- load */

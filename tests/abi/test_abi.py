@@ -22,7 +22,9 @@ REMOVED = {
                     "int64_t bytes_decoded;"],
     "shardload_driver.h": ["int64_t (*unit_start)", "sl_status (*write)", "void (*describe)",
                            # 0.3: the gather's take, format aliases
-                           "sl_status (*take)", "const char *const *aliases;"],
+                           "sl_status (*take)", "const char *const *aliases;",
+                           # 0.3: inspect's account of a shard
+                           "sl_status (*inspect)"],
 }
 
 

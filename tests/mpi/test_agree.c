@@ -40,6 +40,20 @@ int main(int argc, char **argv) {
   sl_status st = sl_dataset_open(c, "/nonexistent/shardload/dir", NULL, &d, &err);
   bad |= st != SL_ENOENT || check_same(c, &err, "open");
 
+  /* several inputs: only rank 0's list is read, every rank gets its files */
+  char one[4096];
+  snprintf(one, sizeof one, "%s/shard_0003.npy", argv[1]);
+  const char *mine[] = {argv[1], one}, *bogus[] = {"/nonexistent/a", "/nonexistent/b"};
+  st = sl_dataset_open_paths(c, rank == 0 ? mine : bogus, 2, NULL, &d, &err);
+  size_t n = st == SL_OK ? sl_dataset_num_shards(d) : 0;
+  const char *last = n > 0 ? sl_dataset_shard(d, n - 1, NULL, NULL) : NULL;
+  if (st != SL_OK || last == NULL || strcmp(last, one) != 0) {
+    fprintf(stderr, "rank %d: open_paths: %s (last shard %s)\n", rank, err.message,
+            last ? last : "none");
+    bad = 1;
+  }
+  sl_dataset_free(d);
+
   sl_error_clear(&err);
   if (sl_dataset_open(c, argv[1], NULL, &d, &err) != SL_OK) {
     fprintf(stderr, "rank %d: %s\n", rank, err.message);

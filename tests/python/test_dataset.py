@@ -126,8 +126,10 @@ def test_errors_mapped(tmp_path, small):
         shardload.load(small[0], threads=0)
     with pytest.raises(TypeError, match="comm"):
         shardload.load(small[0], comm="world")
-    with pytest.raises(shardload.NotSupportedError, match="no format driver named 'nosuch'"):
+    with pytest.raises(shardload.InvalidArgumentError,
+                       match="option format 'nosuch' is not a format of this build"):
         shardload.open(small[0], format="nosuch")
+    assert shardload.open(small[0], format="NPY").format == "npy"  # names resolve
 
 
 def test_changed_file_named(tmp_path):
@@ -150,3 +152,43 @@ def test_closed_and_pickled(small):
     ds.close()
     with pytest.raises(ValueError, match="closed"):
         ds.read(0, 1)
+
+
+def test_list_of_paths_is_their_concatenation(tmp_path):
+    import pickle
+    a = write_shards(str(tmp_path / "a"), [7, 0, 5], seed=1)
+    b = write_shards(str(tmp_path / "b"), [4], seed=2)
+    one = (np.arange(9, dtype="<f4") - 4).reshape(3, 3)
+    np.save(tmp_path / "one.npy", one)
+    dask = tmp_path / "dask"  # a Dask stack of 0.npy, 1.npy: read with a pattern
+    dask.mkdir()
+    for i in range(2):
+        np.save(dask / f"{i}.npy", one + 10 * i)
+    want = np.concatenate([one, a, b, a])
+    paths = [tmp_path / "one.npy", str(tmp_path / "a"), tmp_path / "b", str(tmp_path / "a")]
+    ds = shardload.open(paths)
+    assert ds.path == [os.fspath(p) for p in paths] and ds.shape == want.shape
+    np.testing.assert_array_equal(np.asarray(ds), want)
+    np.testing.assert_array_equal(ds.take([0, 3, 20, 30]), want[[0, 3, 20, 30]])
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(ds))[2:18], want[2:18])
+    np.testing.assert_array_equal(shardload.load(tuple(paths)).local, want)
+    got = shardload.open([str(dask), tmp_path / "one.npy"], pattern="*.npy")
+    np.testing.assert_array_equal(np.asarray(got), np.concatenate([one, one + 10, one]))
+    with pytest.raises(shardload.NotFoundError, match="nope.npy: no such file"):
+        shardload.open([tmp_path / "one.npy", tmp_path / "nope.npy"])
+    with pytest.raises(shardload.InvalidArgumentError, match="no dataset path given"):
+        shardload.open([])
+    with pytest.raises(shardload.LayoutError, match="it holds 0.npy, 1.npy: to read them, "
+                       "give option pattern"):
+        shardload.open(dask)
+
+
+def test_inspect(small):
+    path, want = small
+    ds = shardload.open(path)
+    acc = ds.inspect()
+    assert [a["rows"] for a in acc] == [700, 0, 1234, 5, 999]
+    assert all(a["read_path"] == "direct" and a["order"] == "C" for a in acc)
+    assert ds.inspect(2)["path"].endswith("shard_0002.npy")
+    with pytest.raises(IndexError):
+        ds.inspect(5)

@@ -97,3 +97,16 @@ def test_map_style(data):
 
 def test_rank_and_world_default():
     assert st.rank_and_world() == (0, 1)
+
+
+def test_several_inputs(data):
+    """A list of paths (a shell glob's files, say) is one dataset, in order."""
+    import glob
+    d, want = data
+    files = sorted(glob.glob(f"{d}/shard_*.npy"))
+    ds = st.ShardDataset(files)
+    assert len(ds) == want.shape[0]
+    np.testing.assert_array_equal(ds[3600].numpy(), want[3600])
+    it = st.IterableShardDataset(files[::-1], batch_size=100, shuffle=False)
+    first = next(iter(DataLoader(it, batch_size=None)))
+    np.testing.assert_array_equal(first.numpy(), want[3537:3637])  # the last shard first

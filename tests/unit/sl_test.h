@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "core.h"
 #include "sl_tshard.h"
 
@@ -148,6 +150,42 @@ static inline int write_pattern_shards(const char *d, sl_dtype t, uint64_t seed,
 static inline bool have_omp(void) {
   sl_error e = {0};
   return sl__exec_omp.available(&e) == SL_OK;
+}
+
+/* ------------------------------------------------------------- inspect */
+
+/* The driver's account of p's shard (tshard_inspect), parsed; NULL when
+   the slot fails (err says why) or its text is not JSON. cJSON_Delete it. */
+static inline cJSON *tshard_account(tshard *p, sl_error *err) {
+  char *text;
+  if (tshard_inspect(p, &text, err) != SL_OK) return NULL;
+  cJSON *j = cJSON_Parse(text);
+  free(text);
+  return j;
+}
+
+/* The value at a dotted path of keys and indices ("columns.0.nulls");
+   NULL when absent. */
+static inline const cJSON *jget(const cJSON *j, const char *path) {
+  char key[128];
+  while (j != NULL && *path) {
+    size_t n = strcspn(path, ".");
+    snprintf(key, sizeof key, "%.*s", (int)n, path);
+    j = cJSON_IsArray(j) ? cJSON_GetArrayItem(j, atoi(key))
+                         : cJSON_GetObjectItemCaseSensitive(j, key);
+    path += n + (path[n] == '.');
+  }
+  return j;
+}
+
+static inline const char *jstr(const cJSON *j, const char *path) {
+  const cJSON *v = jget(j, path);
+  return cJSON_IsString(v) ? v->valuestring : "(none)";
+}
+
+static inline double jnum(const cJSON *j, const char *path) {
+  const cJSON *v = jget(j, path);
+  return cJSON_IsNumber(v) ? v->valuedouble : -12345;
 }
 
 /* Skips the current cmocka test loudly unless the format's driver is built. */

@@ -128,6 +128,17 @@ static inline sl_status tshard_take(tshard *p, const int64_t *rows, size_t n, vo
   return p->drv->take(&p->s, p->handle, &p->src, rows, n, dst, err);
 }
 
+/* The driver's account of the shard (its inspect slot, after open) as
+   sl_dataset_inspect gets it: *json malloc'd (free). SL_ENOTSUP without
+   the slot. */
+static inline sl_status tshard_inspect(tshard *p, char **json, sl_error *err) {
+  *json = NULL;
+  sl_status st = tshard_open(p, err);
+  if (st != SL_OK) return st;
+  if (p->drv->inspect == NULL) return SL_ENOTSUP;
+  return p->drv->inspect(&p->s, p->handle, &p->src, json, err);
+}
+
 static inline void tshard_release(tshard *p) {
   if (p->have_handle && p->handle != p->state && p->drv->close != NULL)
     p->drv->close(p->handle);

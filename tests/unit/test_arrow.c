@@ -284,6 +284,110 @@ static void test_arrow_rejects_bad_fill_value(void **state) {
   close_file(&o);
 }
 
+/* ------------------------------------------------------------- inspect */
+
+static cJSON *account_of(const char *name, const char *columns, const char *fill, tshard *t) {
+  tshard_init(t, &sl__arrow_driver);
+  t->o.columns = columns;
+  t->o.fill_nulls = fill;
+  if (tshard_probe(t, input(name), NULL) != SL_OK) fail_msg("%s", t->err.message);
+  cJSON *j = tshard_account(t, &t->err);
+  if (j == NULL) fail_msg("inspect: %s", t->err.message);
+  return j;
+}
+
+/* The FieldNodes' null counts per column (row and element nulls of a
+   FixedSizeList), and a refusal with read's message without fill_nulls. */
+static void test_arrow_inspect_counts_nulls_from_field_nodes(void **state) {
+  (void)state; /* vec FSL<Int32>[3]: row 5 null, row 9 element 1 null */
+  tshard t;
+  cJSON *j = account_of("fsl_nulls.arrow", NULL, "-7", &t);
+  assert_string_equal(jstr(j, "columns.0.name"), "vec");
+  assert_string_equal(jstr(j, "columns.0.stored"), "FixedSizeList<Int32>[3]");
+  assert_int_equal((int)jnum(j, "columns.0.list_size"), 3);
+  assert_true(cJSON_IsTrue(jget(j, "columns.0.nulls")));
+  assert_true(jnum(j, "columns.0.null_count") >= 2);
+  assert_string_equal(jstr(j, "read_path"), "decoded"); /* nulls filled */
+  cJSON_Delete(j);
+  close_shard(&t);
+  tshard_init(&t, &sl__arrow_driver);
+  assert_int_equal(tshard_probe(&t, input("fsl_nulls.arrow"), NULL), SL_OK);
+  char *text = NULL;
+  assert_int_equal(tshard_inspect(&t, &text, &t.err), SL_EFORMAT);
+  assert_null(text);
+  opened o; /* the read's own message */
+  assert_int_equal(open_file("fsl_nulls.arrow", NULL, NULL, &o), SL_OK);
+  int32_t v[32 * 3];
+  assert_int_equal(sl_dataset_read_rows(o.ds, 0, 32, v, NULL, NULL, &o.err), SL_EFORMAT);
+  assert_string_equal(t.err.message, o.err.message);
+  close_file(&o);
+  close_shard(&t);
+}
+
+static void test_arrow_inspect_fixture_nulls_refused_as_read(void **state) {
+  (void)state;
+  find_fixtures();
+  NEED_FIXTURE("arrow_js_bad_nulls");
+  sl_dataset *ds;
+  sl_error err = {0}, rerr = {0};
+  assert_int_equal(sl_dataset_open(NULL, fx, NULL, &ds, &err), SL_OK);
+  char *json = NULL;
+  assert_int_equal(sl_dataset_inspect(ds, 1, &json, &err), SL_EFORMAT);
+  float *buf = malloc(1100 * 2 * sizeof *buf);
+  assert_int_equal(sl_dataset_read_rows(ds, 0, 1100, buf, NULL, NULL, &rerr), SL_EFORMAT);
+  assert_string_equal(err.message, rerr.message);
+  free(buf);
+  sl_dataset_free(ds);
+  sl_open_options o;
+  sl_open_options_init(&o);
+  o.fill_nulls = "0";
+  assert_int_equal(sl_dataset_open(NULL, fx, &o, &ds, &err), SL_OK);
+  assert_int_equal(sl_dataset_inspect(ds, 1, &json, &err), SL_OK);
+  cJSON *j = cJSON_Parse(json);
+  sl_free(json);
+  assert_string_equal(jstr(j, "columns.0.name"), "a");
+  assert_int_equal((int)jnum(j, "columns.0.null_count"), 2);
+  assert_true(cJSON_IsFalse(jget(j, "columns.1.nulls")));
+  cJSON_Delete(j);
+  sl_dataset_free(ds);
+}
+
+/* What is left out and why, batches, codecs and the read path. */
+static void test_arrow_inspect_left_out_batches_and_read_path(void **state) {
+  (void)state;
+  tshard t;
+  cJSON *j = account_of("types.arrow", "v", NULL, &t);
+  assert_string_equal(jstr(j, "read_path"), "direct"); /* one plain column */
+  assert_int_equal((int)jnum(j, "batches.count"), 2);
+  assert_int_equal((int)jnum(j, "batches.min_rows"), 23);
+  assert_int_equal((int)jnum(j, "batches.max_rows"), 50);
+  assert_int_equal(cJSON_GetArraySize(jget(j, "codecs")), 0);
+  const cJSON *sk = jget(j, "skipped");
+  bool lst = false, st = false, b1 = false;
+  const cJSON *e;
+  cJSON_ArrayForEach(e, sk) {
+    const char *n = jstr(e, "name"), *why = jstr(e, "why");
+    if (strcmp(n, "lst") == 0) lst = strcmp(why, "List: not a fixed-size list of numbers") == 0;
+    if (strcmp(n, "st") == 0) st = strcmp(why, "Struct: nested, not numbers") == 0;
+    if (strcmp(n, "b1") == 0) b1 = strcmp(why, "not named by option columns") == 0;
+  }
+  assert_true(lst && st && b1);
+  cJSON_Delete(j);
+  close_shard(&t);
+  j = account_of("single_f8.arrow", NULL, NULL, &t);
+  assert_string_equal(jstr(j, "skipped.0.name"), "name");
+  assert_string_equal(jstr(j, "skipped.0.why"), "Utf8: strings or bytes, not numbers");
+  cJSON_Delete(j);
+  close_shard(&t);
+  j = account_of("types_zstd.arrow", "b1,b2", NULL, &t);
+  assert_string_equal(jstr(j, "codecs.0"), "ZSTD");
+  assert_string_equal(jstr(j, "read_path"), "decoded");
+  assert_string_equal(jstr(j, "read_note"), "compressed record batches, decompressed whole by "
+                      "shardload");
+  cJSON_Delete(j);
+  close_shard(&t);
+}
+
 /* ---------------------------------------------------------- rejections */
 
 static void test_arrow_rejects_unloadable_and_mixed_columns(void **state) {
@@ -522,6 +626,75 @@ static void *run_job(void *arg) {
 }
 
 /* Threads reading one shard at once share its handle, read-only. */
+/* A source over a mapping of the file (what the leaf read hands a decoding
+   driver): values are used where they lie, batches at once. */
+static void map_source(tshard *t) {
+  void *m = sl__map_file(t->src.fd, t->src.size);
+  assert_non_null(m);
+  t->src.mem = m;
+}
+
+static void unmap_source(tshard *t) {
+  sl__unmap_file((void *)t->src.mem, t->src.size);
+  t->src.mem = NULL;
+}
+
+/* Every row of every corpus file, through a mapping and through preads of
+   buffers: the same bytes. */
+static void test_arrow_mapped_and_read_agree(void **state) {
+  (void)state;
+  static const char *const files[] = {"types.arrow", "types_lz4.arrow", "types_zstd.arrow",
+                                      "single_f8.arrow", "fsl_f8_zstd.arrow"};
+  static const char *const cols[] = {"h", "v", "u", NULL, NULL};
+  for (size_t i = 0; i < SL_ARRAY_LEN(files); i++) {
+    tshard a, b;
+    open_shard(files[i], cols[i], &a);
+    open_shard(files[i], cols[i], &b);
+    map_source(&b);
+    size_t n = (size_t)a.s.rows * (size_t)a.info.shape[1] * sl_dtype_size(a.info.dtype);
+    char *x = malloc(n + 1), *y = malloc(n + 1);
+    sl_error err = {0};
+    assert_int_equal(tshard_read(&a, 0, a.s.rows, x, &err), SL_OK);
+    assert_int_equal(tshard_read(&b, 0, b.s.rows, y, &err), SL_OK);
+    assert_memory_equal(x, y, n);
+    unmap_source(&b);
+    close_shard(&a);
+    close_shard(&b);
+    free(x);
+    free(y);
+  }
+}
+
+/* A file truncated while it is mapped: the read is SL_ECHANGED naming it
+   (a SIGBUS caught by the guard), not a crash. */
+static void test_arrow_truncated_under_a_mapping(void **state) {
+  (void)state;
+  NEED_FIXTURE("arrow_js_f4_batches/shard_0000.arrow"); /* 6 columns over many pages */
+  char *src = strdup(fx), *copy = path_in(dir, "trunc.arrow");
+  FILE *in = fopen(src, "rb");
+  assert_non_null(in);
+  static char bytes[1 << 20];
+  size_t n = fread(bytes, 1, sizeof bytes, in);
+  fclose(in);
+  write_bytes(dir, "trunc.arrow", bytes, n);
+  tshard t;
+  tshard_init(&t, &sl__arrow_driver);
+  assert_int_equal(tshard_probe(&t, copy, NULL), SL_OK);
+  assert_int_equal(tshard_open(&t, &t.err), SL_OK);
+  map_source(&t);
+  assert_int_equal(truncate(copy, 8), 0);
+  sl__map_guard_arm(); /* as each read does: cmocka put its own handler in per test */
+  float *rows = malloc((size_t)t.s.rows * 6 * sizeof *rows + 1);
+  sl_error err = {0};
+  assert_int_equal(tshard_read(&t, 0, t.s.rows, rows, &err), SL_ECHANGED);
+  assert_non_null(strstr(err.message, copy));
+  unmap_source(&t);
+  tshard_release(&t);
+  free(rows);
+  free(src);
+  free(copy);
+}
+
 static void test_arrow_concurrent_reads(void **state) {
   (void)state;
   tshard sh;
@@ -571,6 +744,11 @@ int main(void) {
       cmocka_unit_test(test_arrow_stream_through_the_library),
       cmocka_unit_test(test_arrow_allocation_failures),
       cmocka_unit_test(test_arrow_concurrent_reads),
+      cmocka_unit_test(test_arrow_mapped_and_read_agree),
+      cmocka_unit_test(test_arrow_truncated_under_a_mapping),
+      cmocka_unit_test(test_arrow_inspect_counts_nulls_from_field_nodes),
+      cmocka_unit_test(test_arrow_inspect_fixture_nulls_refused_as_read),
+      cmocka_unit_test(test_arrow_inspect_left_out_batches_and_read_path),
   };
-  return cmocka_run_group_tests(tests, NULL, NULL);
+  return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }

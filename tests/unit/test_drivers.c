@@ -64,6 +64,7 @@ static void test_drivers_older_table_is_copied_by_its_size(void **state) {
   assert_null(got->open);
   assert_null(got->unit_start);
   assert_null(got->write);
+  assert_null(got->inspect);
   assert_int_equal(got->struct_size, sizeof(sl_driver));
   char *d = make_tmpdir();
   write_bytes(d, "shard_0000.one", "", 0);
@@ -75,8 +76,65 @@ static void test_drivers_older_table_is_copied_by_its_size(void **state) {
   assert_int_equal(sl_dataset_read_rows(ds, 2, 8, out, NULL, NULL, &err), SL_OK);
   const uint8_t want[] = {12, 13, 10, 11, 12, 13};
   assert_memory_equal(out, want, sizeof want);
+  char *json = NULL; /* without the slot: where the shard is and its read path */
+  assert_int_equal(sl_dataset_inspect(ds, 1, &json, &err), SL_OK);
+  cJSON *j = cJSON_Parse(json);
+  sl_free(json);
+  assert_non_null(strstr(jstr(j, "path"), "shard_0001.one"));
+  assert_int_equal((int)jnum(j, "rows"), 4);
+  assert_string_equal(jstr(j, "read_path"), "decoded");
+  assert_null(jget(j, "member"));
+  cJSON_Delete(j);
+  assert_int_equal(sl_dataset_inspect(ds, 2, &json, &err), SL_EINVAL);
+  assert_null(json);
+  assert_string_equal(err.message, "sl_dataset_inspect: expected a shard below 2 but found 2");
+  assert_int_equal(sl_dataset_inspect(ds, 0, NULL, &err), SL_EINVAL);
   sl_dataset_free(ds);
   rm_tree(d);
+}
+
+/* A driver's inspect slot: its keys follow the library's (which win), and
+   text that is not a JSON object is refused naming the driver. */
+static const char *two_text;
+
+static sl_status two_inspect(const sl_shard *s, const void *h, const sl_source *src,
+                             char **json, sl_error *err) {
+  (void)s, (void)h, (void)src, (void)err;
+  *json = strdup(two_text); /* the slot's contract: malloc */
+  return SL_OK;
+}
+
+static void test_drivers_inspect_slot_is_merged_or_refused(void **state) {
+  (void)state;
+  static const char *const ext[] = {".two", NULL};
+  sl_driver d = {.abi = SL_DRIVER_ABI, .struct_size = sizeof d, .name = "two",
+                 .extensions = ext, .probe = one_probe, .read = one_read,
+                 .inspect = two_inspect};
+  sl_error err;
+  assert_int_equal(sl_register_driver(&d, &err), SL_OK);
+  char *dd = make_tmpdir();
+  write_bytes(dd, "shard_0000.two", "", 0);
+  sl_dataset *ds;
+  assert_int_equal(sl_dataset_open(NULL, dd, NULL, &ds, &err), SL_OK);
+  two_text = "{\"read_path\":\"direct\",\"rows\":99,\"mine\":[1,2]}";
+  char *json = NULL;
+  assert_int_equal(sl_dataset_inspect(ds, 0, &json, &err), SL_OK);
+  cJSON *j = cJSON_Parse(json);
+  sl_free(json);
+  assert_int_equal((int)jnum(j, "rows"), 4);
+  assert_string_equal(jstr(j, "read_path"), "direct");
+  assert_int_equal((int)jnum(j, "mine.1"), 2);
+  assert_string_equal(j->child->string, "path"); /* the library's keys first */
+  int rows_keys = 0;
+  for (const cJSON *c = j->child; c != NULL; c = c->next) rows_keys += strcmp(c->string, "rows") == 0;
+  assert_int_equal(rows_keys, 1); /* the driver's "rows" dropped, not repeated */
+  cJSON_Delete(j);
+  two_text = "[1, 2]";
+  assert_int_equal(sl_dataset_inspect(ds, 0, &json, &err), SL_EFORMAT);
+  assert_non_null(strstr(err.message, "shard_0000.two: driver two described the shard with "
+                                      "something other than a JSON object"));
+  sl_dataset_free(ds);
+  rm_tree(dd);
 }
 
 static void test_drivers_built_ins_and_their_extensions(void **state) {
@@ -98,6 +156,7 @@ int main(void) {
       cmocka_unit_test(test_drivers_registration_is_checked),
       cmocka_unit_test(test_drivers_older_table_is_copied_by_its_size),
       cmocka_unit_test(test_drivers_built_ins_and_their_extensions),
+      cmocka_unit_test(test_drivers_inspect_slot_is_merged_or_refused),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -878,6 +878,77 @@ static void test_hdf5_external_storage_needs_the_option(void **state) {
 }
 
 
+/* ------------------------------------------------------------- inspect */
+
+static cJSON *account(probed *p) {
+  sl_error err = {0};
+  cJSON *j = tshard_account(p, &err);
+  if (j == NULL) fail_msg("inspect: %s", err.message);
+  return j;
+}
+
+static void test_hdf5_inspect_chunked_gzip_fixture(void **state) {
+  (void)state;
+  NEED_FIXTURE("h5_i4_chunked_gzip_shuffle/shard_0000.h5");
+  probed p;
+  assert_int_equal(probe(fx, NULL, &p), SL_OK);
+  cJSON *j = account(&p);
+  assert_string_equal(jstr(j, "read_path"), "decoded"); /* our own chunk decoder */
+  assert_string_equal(jstr(j, "dataset"), "/data");
+  assert_string_equal(jstr(j, "layout"), "chunked");
+  assert_int_equal((int)jnum(j, "chunks.0"), 64);
+  assert_int_equal((int)jnum(j, "chunks.1"), 3);
+  assert_string_equal(jstr(j, "filters.0.name"), "shuffle");
+  assert_string_equal(jstr(j, "filters.1.name"), "deflate");
+  assert_int_equal((int)jnum(j, "filters.1.level"), 4);
+  assert_string_equal(jstr(j, "codecs.0"), "shuffle");
+  assert_string_equal(jstr(j, "codecs.1"), "deflate");
+  assert_string_equal(jstr(j, "stored"), "<i4");
+  assert_true(jnum(j, "storage_bytes") > 0);
+  cJSON_Delete(j);
+  release(&p);
+}
+
+static void test_hdf5_inspect_contiguous_big_endian_fixture(void **state) {
+  (void)state;
+  NEED_FIXTURE("h5_be_f8_contiguous_t4/shard_0000.h5");
+  probed p;
+  assert_int_equal(probe(fx, NULL, &p), SL_OK);
+  sl_extent ex[1];
+  size_t n = 1;
+  sl_error err = {0};
+  assert_int_equal(tshard_extents(&p, 0, 1, ex, &n, &err), SL_OK);
+  cJSON *j = account(&p);
+  assert_string_equal(jstr(j, "read_path"), "direct");
+  assert_string_equal(jstr(j, "layout"), "contiguous");
+  assert_string_equal(jstr(j, "stored"), ">f8");
+  assert_int_equal((int64_t)jnum(j, "data_offset"), ex[0].offset);
+  assert_int_equal(cJSON_GetArraySize(jget(j, "filters")), 0);
+  assert_non_null(strstr(jstr(j, "read_note"), "byte-swapped"));
+  cJSON_Delete(j);
+  release(&p);
+}
+
+/* What only libhdf5 reads (compact here) says so, and why. */
+static void test_hdf5_inspect_compact_reads_through_libhdf5(void **state) {
+  (void)state;
+  int32_t v[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+  hsize_t dims[] = {4, 2};
+  hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+  H5Pset_layout(dcpl, H5D_COMPACT);
+  char *path = h5_make("compact.h5", "c", H5T_STD_I32LE, 2, dims, dcpl, H5T_NATIVE_INT32, v);
+  H5Pclose(dcpl);
+  probed p;
+  assert_int_equal(probe(path, "c", &p), SL_OK);
+  cJSON *j = account(&p);
+  assert_string_equal(jstr(j, "read_path"), "hdf5");
+  assert_string_equal(jstr(j, "layout"), "compact");
+  assert_non_null(strstr(jstr(j, "read_note"), "compact"));
+  cJSON_Delete(j);
+  release(&p);
+  free(path);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_hdf5_fixture_contiguous_answers_extents),
@@ -909,6 +980,9 @@ int main(void) {
       cmocka_unit_test(test_hdf5_fault_in_libhdf5_exits_1_naming_the_file),
       cmocka_unit_test(test_hdf5_chunk_outside_the_file_is_refused),
       cmocka_unit_test(test_hdf5_external_storage_needs_the_option),
+      cmocka_unit_test(test_hdf5_inspect_chunked_gzip_fixture),
+      cmocka_unit_test(test_hdf5_inspect_contiguous_big_endian_fixture),
+      cmocka_unit_test(test_hdf5_inspect_compact_reads_through_libhdf5),
   };
   return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }

@@ -203,6 +203,36 @@ static void test_npy_open_rereads_the_header(void **state) {
   done(&p);
 }
 
+/* Inspect: version, order, byte order, where the data starts and the read
+   path that order chooses. */
+static void test_npy_inspect_header_facts_and_read_path(void **state) {
+  (void)state;
+  write_npy_raw(dir, "i2.npy", 2, "{'descr': '>f8', 'fortran_order': False, 'shape': (2, 3), }", 48);
+  write_npy_raw(dir, "if.npy", 1, "{'descr': '<i4', 'fortran_order': True, 'shape': (2, 3), }", 24);
+  tshard p;
+  assert_int_equal(probe("i2.npy", &p), SL_OK);
+  sl_error err = {0};
+  cJSON *j = tshard_account(&p, &err);
+  assert_non_null(j);
+  assert_string_equal(jstr(j, "read_path"), "direct");
+  assert_string_equal(jstr(j, "version"), "2.0");
+  assert_string_equal(jstr(j, "order"), "C");
+  assert_string_equal(jstr(j, "byte_order"), "big");
+  assert_string_equal(jstr(j, "stored"), ">f8");
+  assert_int_equal((int64_t)jnum(j, "data_offset"), (int64_t)p.s.param[0]);
+  assert_int_equal((int64_t)jnum(j, "data_offset") % 64, 0);
+  cJSON_Delete(j);
+  done(&p);
+  assert_int_equal(probe("if.npy", &p), SL_OK);
+  j = tshard_account(&p, &err);
+  assert_non_null(j);
+  assert_string_equal(jstr(j, "read_path"), "decoded");
+  assert_string_equal(jstr(j, "order"), "F");
+  assert_string_equal(jstr(j, "version"), "1.0");
+  cJSON_Delete(j);
+  done(&p);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_npy_reads_versions_1_2_3),
@@ -217,6 +247,7 @@ int main(void) {
       cmocka_unit_test(test_npy_fortran_order_reads_c_order),
       cmocka_unit_test(test_npy_header_parses_from_memory),
       cmocka_unit_test(test_npy_open_rereads_the_header),
+      cmocka_unit_test(test_npy_inspect_header_facts_and_read_path),
   };
   return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }

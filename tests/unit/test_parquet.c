@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 
 #include "sl_test.h"
+#include "pq.h"
 
 /* ------------------------------------------------------------- helpers */
 
@@ -363,11 +364,11 @@ typedef struct tpage {
   size_t len;
 } tpage;
 
-static void write_page(tbuf *b, const tpage *pg, int codec_ignored) {
-  (void)codec_ignored;
+/* usize: the page's uncompressed size (0: its body's, stored uncompressed). */
+static void write_page(tbuf *b, const tpage *pg, size_t usize) {
   int last = 0;
   fint(b, &last, 1, pg->type);
-  fint(b, &last, 2, (int64_t)pg->len);
+  fint(b, &last, 2, (int64_t)(usize ? usize : pg->len));
   fint(b, &last, 3, (int64_t)pg->len);
   int l2 = 0;
   if (pg->type == 0) {
@@ -407,6 +408,10 @@ typedef struct tchunk_at {
   int64_t index_off, index_len;  /* its OffsetIndex; len 0: none */
 } tchunk_at;
 
+/* Statistics.null_count written into every chunk's metadata when >= 0
+   (the inspect tests set it). */
+static int64_t stats_null_count = -1;
+
 static void write_chunk_meta(tbuf *b, const tchunk *c, const tchunk_at *at) {
   int last = 0;
   fi64(b, &last, 2, at->off);
@@ -423,6 +428,12 @@ static void write_chunk_meta(tbuf *b, const tchunk *c, const tchunk_at *at) {
   fi64(b, &l2, 6, at->len);
   fi64(b, &l2, 7, at->len);
   fi64(b, &l2, 9, at->off);
+  if (stats_null_count >= 0) {
+    fhdr(b, &l2, 12, 12);
+    int l3 = 0;
+    fi64(b, &l3, 3, stats_null_count);
+    stop(b);
+  }
   stop(b);
   if (at->index_len > 0) {
     fi64(b, &last, 4, at->index_off);
@@ -1131,6 +1142,408 @@ static void test_parquet_take_late_dictionary_and_lists(void **state) {
   closedir(dd);
 }
 
+/* ------------------------------------------------------ snappy pages */
+
+/* A snappy stream written tag by tag (in), and the bytes it stands for
+   (out), made as a decoder makes them: the tests' own encoder. */
+typedef struct tsnap {
+  tbuf in, out;
+} tsnap;
+
+static void sn_literal(tsnap *s, const uint8_t *p, size_t n) {
+  size_t l = n - 1;
+  if (l < 60) {
+    put_u8(&s->in, (uint8_t)(l << 2));
+  } else { /* 1 to 4 length bytes after the tag (60 to 63) */
+    int k = l < 256 ? 1 : l < 65536 ? 2 : l < (1 << 24) ? 3 : 4;
+    put_u8(&s->in, (uint8_t)((59 + k) << 2));
+    put(&s->in, &l, (size_t)k); /* little-endian host (as pq.h insists) */
+  }
+  put(&s->in, p, n);
+  put(&s->out, p, n);
+}
+
+/* The tag of a copy of len bytes from off back: form 1 (len 4-11, off <
+   2048), 2 or 4 (len 1-64). */
+static void sn_copy_tag(tsnap *s, uint32_t off, size_t len, int form) {
+  if (form == 1) {
+    put_u8(&s->in, (uint8_t)((off >> 8) << 5 | (len - 4) << 2 | 1));
+    put_u8(&s->in, (uint8_t)off);
+  } else {
+    put_u8(&s->in, (uint8_t)((len - 1) << 2 | (form == 2 ? 2 : 3)));
+    put(&s->in, &off, form == 2 ? 2 : 4);
+  }
+}
+
+/* A copy, made byte by byte as a decoder makes it (it may overlap). */
+static void sn_copy(tsnap *s, uint32_t off, size_t len, int form) {
+  assert_true(form == 1 ? len >= 4 && len <= 11 && off < 2048 : len >= 1 && len <= 64);
+  sn_copy_tag(s, off, len, form);
+  for (size_t i = 0; i < len; i++) {
+    assert_true(off >= 1 && off <= s->out.n); /* the tests' good copies are */
+    put_u8(&s->out, s->out.p[s->out.n - off]);
+  }
+}
+
+/* A page's stream: a maker writes the tags of u (n bytes: v1 levels and
+   values, v2 values) into s. A good one's s->out ends up equal to u. */
+typedef void (*sn_maker)(tsnap *s, const uint8_t *u, size_t n);
+
+/* Literals only, cut inside values, one long enough for 2 length bytes. */
+static void sn_literals(tsnap *s, const uint8_t *u, size_t n) {
+  sn_literal(s, u, 20);
+  sn_literal(s, u + 20, 100);
+  sn_literal(s, u + 120, n - 120);
+}
+
+/* Copies of every form, as a writer of data that repeats makes them: u is
+   rewritten to what they make. One copy is 8 values back, some overlap (a
+   period of 3 bytes, of 8), one copies copies, and values are cut between
+   literals and copies. */
+static void sn_copies(tsnap *s, const uint8_t *u, size_t n) {
+  sn_literal(s, u, 71);
+  sn_copy(s, 64, 64, 2);
+  sn_copy(s, 3, 11, 1);
+  sn_literal(s, u + 146, 5);
+  sn_copy(s, 100, 40, 4);
+  sn_copy(s, 8, 60, 2);
+  sn_literal(s, u + s->out.n, n - s->out.n);
+}
+
+/* A literal, an overlapping copy of a 20-byte period, a literal. */
+static void sn_period(tsnap *s, const uint8_t *u, size_t n) {
+  sn_literal(s, u, 20);
+  sn_copy(s, 20, 40, 2);
+  sn_literal(s, u + 60, n - 60);
+}
+
+/* A literal every 26 bytes: more tags than a small page's index takes. */
+static void sn_many_tags(tsnap *s, const uint8_t *u, size_t n) {
+  for (size_t at = 0; at < n; at += 26) sn_literal(s, u + at, SL_MIN(26, n - at));
+}
+
+/* The levels and a value a literal, then each of the next 70 values a copy
+   of the one before (value k lies k copies deep), then a literal. */
+static void sn_deep(tsnap *s, const uint8_t *u, size_t n) {
+  sn_literal(s, u, n % 8 + 8);
+  for (int k = 1; k <= 70; k++) sn_copy(s, 8, 8, 2);
+  sn_literal(s, u + s->out.n, n - s->out.n);
+}
+
+/* Corrupt streams, each as its length stands for n bytes: a copy from
+   before the start; tags that make 8 bytes too few; a literal that runs 8
+   bytes past the stream; a tag making bytes past the length. */
+static void sn_before_start(tsnap *s, const uint8_t *u, size_t n) {
+  sn_literal(s, u, 7);
+  sn_copy_tag(s, 100, 8, 2);
+  put(&s->out, u + 7, 8);
+  sn_literal(s, u + 15, n - 15);
+}
+
+static void sn_too_few(tsnap *s, const uint8_t *u, size_t n) {
+  sn_literal(s, u, n - 8);
+  put(&s->out, u + n - 8, 8);
+}
+
+static void sn_past_end(tsnap *s, const uint8_t *u, size_t n) {
+  sn_literal(s, u, n - 8);
+  put_u8(&s->in, 15 << 2); /* 16 bytes, 8 there */
+  put(&s->in, u + n - 8, 8);
+  put(&s->out, u + n - 8, 8);
+}
+
+static void sn_too_many(tsnap *s, const uint8_t *u, size_t n) {
+  sn_literal(s, u, n);
+  sn_copy_tag(s, 8, 4, 1);
+}
+
+/* A page of a SNAPPY OPTIONAL DOUBLE column without nulls: rows rows of
+   doubles base + i / 8, v1 (levels in the stream) or v2; the header's
+   uncompressed size lie bytes off. */
+typedef struct sn_spec {
+  sn_maker make;
+  int rows, base;
+  bool v2;
+  int lie;
+} sn_spec;
+
+/* One page of spec at the end of f; want gets the values a decoder must
+   give (those of the maker's s->out). */
+static void sn_page(tbuf *f, const sn_spec *sp, double *want) {
+  tbuf u = {0}, lev = {0}, body = {0};
+  const int run[][2] = {{sp->rows, 1}};
+  rle_levels(sp->v2 ? &lev : &u, run, 1, !sp->v2);
+  size_t at = u.n;
+  for (int i = 0; i < sp->rows; i++) {
+    double d = sp->base + i / 8.0;
+    put(&u, &d, sizeof d);
+  }
+  tsnap s = {{0}, {0}};
+  sp->make(&s, u.p, u.n);
+  memcpy(want, s.out.p + at, (size_t)sp->rows * 8);
+  if (sp->v2) put(&body, lev.p, lev.n);
+  uvar(&body, u.n);
+  put(&body, s.in.p, s.in.n);
+  tpage pg = {sp->v2 ? 3 : 0, 0, sp->rows, sp->rows, 0, (int)lev.n, 0, body.p, body.n};
+  write_page(f, &pg, lev.n + u.n + (size_t)sp->lie);
+  free(u.p);
+  free(lev.p);
+  free(body.p);
+  free(s.in.p);
+  free(s.out.p);
+}
+
+/* A file of one such column d in one row group, a page a spec; want gets
+   every row's value. */
+static char *write_snappy(const char *name, const sn_spec *sp, size_t n, double *want) {
+  tbuf f = {0};
+  put(&f, "PAR1", 4);
+  tchunk_at ca = {.off = (int64_t)f.n};
+  int64_t rows = 0;
+  for (size_t k = 0; k < n; k++) {
+    sn_page(&f, &sp[k], want + rows);
+    rows += sp[k].rows;
+  }
+  ca.len = (int64_t)f.n - ca.off;
+  tschema sc[] = {ROOT(1), COL("d", 5, 1)};
+  tchunk c = {5, 1, NULL, 0, rows};
+  return finish_parquet(name, &f, sc, 2, &c, &ca, 1, rows);
+}
+
+#define NEED_SNAPPY()                                                          \
+  do {                                                                         \
+    if (!sl__codec_available(SL_CODEC_SNAPPY)) {                               \
+      print_message("SKIPPED: snappy is not in this build (libsnappy-dev)\n"); \
+      skip();                                                                  \
+    }                                                                          \
+  } while (0)
+
+/* Rows 0-63 literals, 64-127 copies, 128-191 v2, 192-255 too many tags,
+   256-2655 values 1-70 copies deep. */
+static const sn_spec sn_good[] = {{sn_literals, 64, 0, false, 0},
+                                  {sn_copies, 64, 100, false, 0},
+                                  {sn_period, 64, 200, true, 0},
+                                  {sn_many_tags, 64, 300, false, 0},
+                                  {sn_deep, 2400, 400, false, 0}};
+enum { SN_ROWS = 4 * 64 + 2400 };
+
+/* Rows of every page: single ones, runs, values cut between tags, values
+   that lie copies deep (65 and more: beyond what is followed). */
+static const int64_t sn_sets[][8] = {{0, 2, 3, 63, 64, 65, 127, 128},
+                                     {66, 67, 68, 69, 70, 71, 72, 73},
+                                     {80, 81, 90, 100, 110, 120, 121, 126},
+                                     {129, 130, 131, 150, 151, 190, 191, 200},
+                                     {256, 257, 300, 320, 321, 326, 327, 2655},
+                                     {100, 200, 320, 321, 326, 327, 1000, 2000}};
+
+/* take over the file and over its image in memory (as from a mapping)
+   agrees with whole reads and with the values written, and reads no more
+   than the values of indexed pages. */
+static void test_parquet_take_reads_values_from_snappy_streams(void **state) {
+  (void)state;
+  NEED_SNAPPY();
+  static double want[SN_ROWS];
+  char *path = write_snappy("snappy.parquet", sn_good, SL_ARRAY_LEN(sn_good), want);
+  probed p;
+  sl_error err = {0};
+  assert_int_equal(probe(path, NULL, NULL, &p), SL_OK);
+  double *all = read_rows(&p, 0, SN_ROWS);
+  assert_memory_equal(all, want, sizeof want); /* the decoder makes what the tests made */
+  free(all);
+  for (size_t i = 0; i < SL_ARRAY_LEN(sn_sets); i++)
+    if (take_matches(&p, sn_sets[i], 8, &err) != SL_OK) fail_msg("%s", err.message);
+  /* the map made: indexed pages give their values alone, 8 bytes each */
+  const int64_t cheap[] = {5, 70, 100, 130, 150, 256 + 64, 1000}, dear[] = {200},
+                deep[] = {256 + 65};
+  double got[8];
+  int64_t before = sl__bytes_read();
+  assert_int_equal(tshard_take(&p, cheap, SL_ARRAY_LEN(cheap), got, &err), SL_OK);
+  assert_int_equal(sl__bytes_read() - before, 8 * (int64_t)SL_ARRAY_LEN(cheap));
+  for (size_t k = 0; k < SL_ARRAY_LEN(cheap); k++) assert_true(got[k] == want[cheap[k]]);
+  const int64_t *whole[] = {dear, deep}; /* decoded: the page's bytes read */
+  for (size_t k = 0; k < 2; k++) {
+    before = sl__bytes_read();
+    assert_int_equal(tshard_take(&p, whole[k], 1, got, &err), SL_OK);
+    assert_true(sl__bytes_read() - before > 64 * 8);
+    assert_true(got[0] == want[whole[k][0]]);
+  }
+  release(&p);
+  FILE *fp = fopen(path, "rb");
+  assert_non_null(fp);
+  static uint8_t image[65536];
+  size_t len = fread(image, 1, sizeof image, fp);
+  assert_true(feof(fp));
+  fclose(fp);
+  tshard_init(&p, &sl__parquet_driver);
+  assert_int_equal(tshard_probe_mem(&p, path, image, len), SL_OK);
+  for (size_t i = 0; i < SL_ARRAY_LEN(sn_sets); i++)
+    if (take_matches(&p, sn_sets[i], 8, &err) != SL_OK) fail_msg("%s", err.message);
+  release(&p);
+  free(path);
+}
+
+/* A corrupt stream (or a header that disagrees with it) fails take as it
+   fails a read of its page: the same status and message; the good page
+   before it is still taken. */
+static void test_parquet_take_refuses_corrupt_snappy_like_reads(void **state) {
+  (void)state;
+  NEED_SNAPPY();
+  const sn_spec sp[] = {{sn_literals, 64, 0, false, 0},     {sn_before_start, 64, 1, false, 0},
+                        {sn_too_few, 64, 2, false, 0},      {sn_past_end, 64, 3, false, 0},
+                        {sn_too_many, 64, 4, false, 0},     {sn_literals, 64, 5, false, 8},
+                        {sn_before_start, 64, 6, true, 0}};
+  double want[7 * 64], got[64];
+  char *path = write_snappy("snappy_bad.parquet", sp, SL_ARRAY_LEN(sp), want);
+  probed p;
+  assert_int_equal(probe(path, NULL, NULL, &p), SL_OK);
+  const int64_t good[] = {0, 5, 63};
+  sl_error err = {0}, rerr;
+  assert_int_equal(tshard_take(&p, good, 3, got, &err), SL_OK);
+  for (int k = 0; k < 3; k++) assert_true(got[k] == want[good[k]]);
+  for (int64_t k = 1; k < (int64_t)SL_ARRAY_LEN(sp); k++) {
+    const int64_t rows[] = {64 * k + 3, 64 * k + 40};
+    rerr = (sl_error){0};
+    err = (sl_error){0};
+    sl_status rs = tshard_read(&p, 64 * k, 64 * k + 64, got, &rerr);
+    assert_int_not_equal(rs, SL_OK);
+    assert_int_equal(tshard_take(&p, rows, 2, got, &err), rs);
+    assert_string_equal(err.message, rerr.message);
+    if (strstr(err.message, path) == NULL || strstr(err.message, "column d") == NULL)
+      fail_msg("%s", err.message);
+  }
+  release(&p);
+  free(path);
+  /* the index refuses them by itself too, whatever bytes it is told they make */
+  const sn_maker bad[] = {sn_before_start, sn_too_few, sn_past_end, sn_too_many};
+  uint8_t u[600];
+  for (size_t i = 0; i < sizeof u; i++) u[i] = (uint8_t)(i * 7);
+  for (size_t i = 0; i < SL_ARRAY_LEN(bad); i++) {
+    tsnap s = {{0}, {0}};
+    tbuf in = {0};
+    bad[i](&s, u, sizeof u);
+    uvar(&in, s.out.n);
+    put(&in, s.in.p, s.in.n);
+    pq_snap_tag *tags;
+    size_t nt;
+    assert_non_null(pq_snap_index(in.p, in.n, s.out.p, s.out.n, 1000, &tags, &nt));
+    assert_null(tags);
+    free(in.p);
+    free(s.in.p);
+    free(s.out.p);
+  }
+}
+
+/* Random streams of literals and copies (some overlapping, some copies of
+   copies), and the same with a byte changed: wherever the decoder takes a
+   stream and the index takes it too, every byte found through the index is
+   the decoder's, and ranges of bytes come out whole. */
+static void test_parquet_snappy_index_finds_what_the_decoder_makes(void **state) {
+  (void)state;
+  NEED_SNAPPY();
+  srand(7);
+  int indexed = 0;
+  for (int trial = 0; trial < 300; trial++) {
+    tsnap s = {{0}, {0}};
+    uint8_t lit[300];
+    for (int t = rand() % 40 + 1; t > 0; t--) {
+      int form = s.out.n == 0 ? 0 : rand() % 4;
+      size_t len = form == 1 ? 4 + (size_t)(rand() % 8) : 1 + (size_t)(rand() % 64);
+      uint32_t most = (uint32_t)SL_MIN(s.out.n, form == 1 ? 2047u : 65535u);
+      if (form == 0) {
+        for (size_t i = 0; i < sizeof lit; i++) lit[i] = (uint8_t)rand();
+        sn_literal(&s, lit, 1 + (size_t)(rand() % 300));
+      } else {
+        uint32_t near = rand() % 2 ? SL_MIN(most, 12u) : most; /* overlapping, often */
+        sn_copy(&s, 1 + (uint32_t)rand() % near, len, form);
+      }
+    }
+    tbuf in = {0};
+    uvar(&in, s.out.n);
+    put(&in, s.in.p, s.in.n);
+    if (trial % 2) in.p[rand() % in.n] ^= (uint8_t)(1 + rand() % 255); /* corrupt */
+    uint8_t *dec = malloc(s.out.n + 1);
+    const char *why;
+    pq_snap_tag *tags;
+    size_t nt;
+    if (sl__decompress(SL_CODEC_SNAPPY, in.p, in.n, dec, s.out.n, &why) == SL_OK &&
+        pq_snap_index(in.p, in.n, dec, s.out.n, 1000, &tags, &nt) == NULL) {
+      indexed++;
+      for (size_t x = 0; x < s.out.n; x++) {
+        size_t left = (size_t)rand() % (s.out.n - x) + 1, y = x;
+        while (left > 0) {
+          size_t k = left;
+          uint32_t at;
+          if (!pq_snap_find(tags, nt, y, &k, &at)) break; /* too deep: decoded instead */
+          assert_true(k >= 1 && k <= left && at + k <= in.n);
+          assert_memory_equal(in.p + at, dec + y, k);
+          y += k;
+          left -= k;
+        }
+      }
+      sl__free(tags);
+    }
+    free(dec);
+    free(in.p);
+    free(s.in.p);
+    free(s.out.p);
+  }
+  assert_true(indexed >= 150); /* every good stream, and corrupt ones that still decode */
+}
+
+/* Fail the nth allocation of a take over SNAPPY pages (handle, page maps,
+   their indexes, decoding) for every n until it succeeds. */
+static void test_parquet_take_allocation_failures_are_reported(void **state) {
+  (void)state;
+  NEED_SNAPPY();
+  static double want[SN_ROWS];
+  char *path = write_snappy("snappy_oom.parquet", sn_good, SL_ARRAY_LEN(sn_good), want);
+  bool done = false;
+  for (long n = 1; !done && n < 10000; n++) {
+    probed p;
+    assert_int_equal(probe(path, NULL, NULL, &p), SL_OK);
+    double got[8];
+    sl_error err = {0};
+    sl__alloc_fail_at(n, false);
+    sl_status st = tshard_take(&p, sn_sets[5], 8, got, &err);
+    sl__alloc_fail_at(0, false);
+    if (st != SL_OK) assert_int_equal(err.code, SL_ENOMEM);
+    for (int k = 0; st == SL_OK && k < 8; k++) assert_true(got[k] == want[sn_sets[5][k]]);
+    done = st == SL_OK;
+    release(&p);
+  }
+  assert_true(done);
+  free(path);
+}
+
+/* The DuckDB and arrow-rs SNAPPY fixtures: take agrees with reads, and once
+   the maps are made reads only the values of PLAIN columns (DuckDB's d is
+   dictionary-encoded in some chunks: decoded, and read all the same). */
+static void test_parquet_take_snappy_fixtures(void **state) {
+  (void)state;
+  NEED_SNAPPY();
+  static const struct { const char *file, *plain; } cases[] = {
+      {"parquet_duckdb_f8_snappy_rowgroups/shard_0000.parquet", "a,b,c"},
+      {"parquet_duckdb_f8_snappy_rowgroups/shard_0002.parquet", "a,b,c"},
+      {"parquet_arrowrs_f2_snappy/shard_0001.parquet", NULL}};
+  for (size_t i = 0; i < SL_ARRAY_LEN(cases); i++) {
+    NEED_FIXTURE(cases[i].file);
+    probed p;
+    sl_error err = {0};
+    assert_int_equal(probe(fx, NULL, NULL, &p), SL_OK);
+    int64_t n = p.s.rows, rows[6] = {0, 1, n / 3, n / 2, n / 2 + 1, n - 1};
+    if (take_matches(&p, rows, 6, &err) != SL_OK) fail_msg("%s", err.message);
+    release(&p);
+    assert_int_equal(probe(fx, cases[i].plain, NULL, &p), SL_OK);
+    if (take_matches(&p, rows, 6, &err) != SL_OK) fail_msg("%s", err.message);
+    char got[6 * 64];
+    assert_true(row_bytes(&p) <= 64);
+    int64_t before = sl__bytes_read();
+    assert_int_equal(tshard_take(&p, rows, 6, got, &err), SL_OK);
+    assert_int_equal(sl__bytes_read() - before, 6 * (int64_t)row_bytes(&p));
+    release(&p);
+  }
+}
+
 static void test_parquet_dictionary_index_out_of_range(void **state) {
   (void)state;
   double dict[2] = {10, 20};
@@ -1328,6 +1741,162 @@ static void test_parquet_allocation_failures_are_reported(void **state) {
   assert_true(done);
 }
 
+/* ------------------------------------------------------------- inspect */
+
+/* The driver's account of a probed shard; fails the test when it fails. */
+static cJSON *account(probed *p) {
+  sl_error err = {0};
+  cJSON *j = tshard_account(p, &err);
+  if (j == NULL) fail_msg("inspect: %s", err.message);
+  return j;
+}
+
+static bool has_string(const cJSON *arr, const char *s) {
+  const cJSON *e;
+  cJSON_ArrayForEach(e, arr) if (cJSON_IsString(e) && strcmp(e->valuestring, s) == 0) return true;
+  return false;
+}
+
+static void test_parquet_inspect_fixture_columns_codecs_and_left_out(void **state) {
+  (void)state;
+  NEED_FIXTURE("parquet_duckdb_i32_zstd_select/shard_0000.parquet");
+  probed p;
+  assert_int_equal(probe(fx, NULL, NULL, &p), SL_OK);
+  cJSON *j = account(&p);
+  assert_string_equal(jstr(j, "read_path"), "decoded");
+  assert_int_equal(cJSON_GetArraySize(jget(j, "columns")), 3);
+  assert_string_equal(jstr(j, "columns.0.name"), "id");
+  assert_string_equal(jstr(j, "columns.2.name"), "v2");
+  assert_string_equal(jstr(j, "columns.0.stored"), "INT_32 (INT32)"); /* DuckDB annotates */
+  assert_string_equal(jstr(j, "columns.0.dtype"), "<i4");
+  assert_true(cJSON_IsFalse(jget(j, "columns.0.nulls"))); /* statistics: 0 nulls */
+  assert_true(has_string(jget(j, "codecs"), "ZSTD"));
+  assert_true(has_string(jget(j, "columns.1.codecs"), "ZSTD"));
+  assert_true(has_string(jget(j, "encodings"), "PLAIN"));
+  assert_int_equal(cJSON_GetArraySize(jget(j, "skipped")), 1);
+  assert_string_equal(jstr(j, "skipped.0.name"), "name");
+  assert_string_equal(jstr(j, "skipped.0.why"), "a string (BYTE_ARRAY)");
+  assert_true(jnum(j, "row_groups.count") >= 1);
+  assert_true(strstr(jstr(j, "created_by"), "DuckDB") != NULL);
+  cJSON_Delete(j);
+  release(&p);
+  assert_int_equal(probe(fx, "v2,id", NULL, &p), SL_OK); /* named: v1 is left out by name */
+  j = account(&p);
+  assert_string_equal(jstr(j, "columns.0.name"), "v2");
+  assert_string_equal(jstr(j, "skipped.0.name"), "v1");
+  assert_string_equal(jstr(j, "skipped.0.why"), "not named by option columns");
+  cJSON_Delete(j);
+  release(&p);
+}
+
+static void test_parquet_inspect_brotli_and_lists(void **state) {
+  (void)state;
+  NEED_FIXTURE("parquet_arrowrs_brotli_f8/shard_0000.parquet");
+  probed p;
+  assert_int_equal(probe(fx, NULL, NULL, &p), SL_OK);
+  cJSON *j = account(&p);
+  assert_int_equal(cJSON_GetArraySize(jget(j, "codecs")), 1);
+  assert_string_equal(jstr(j, "codecs.0"), "BROTLI");
+  cJSON_Delete(j);
+  release(&p);
+  snprintf(fx, sizeof fx, "%s/parquet_duckdb_array_f4x4/shard_0000.parquet", fixtures);
+  assert_int_equal(probe(fx, NULL, NULL, &p), SL_OK); /* id loads; emb is a list */
+  j = account(&p);
+  assert_string_equal(jstr(j, "skipped.0.name"), "emb");
+  assert_string_equal(jstr(j, "skipped.0.why"),
+                      "a list column, which loads only alone: name it in option columns");
+  cJSON_Delete(j);
+  release(&p);
+  assert_int_equal(probe(fx, "emb", NULL, &p), SL_OK);
+  j = account(&p);
+  assert_int_equal((int)jnum(j, "columns.0.list_size"), 4);
+  assert_string_equal(jstr(j, "columns.0.stored"), "LIST of FLOAT, 4 a row");
+  cJSON_Delete(j);
+  release(&p);
+}
+
+/* A nullable column's nulls come from Statistics.null_count: counted when
+   the chunk says, unknown when it does not; a REQUIRED one has none. Nulls
+   without fill_nulls refuse the shard with the read's message. */
+static void test_parquet_inspect_nulls_from_statistics(void **state) {
+  (void)state;
+  stats_null_count = 2;
+  char *path = write_nullable("stats.parquet");
+  probed p;
+  assert_int_equal(probe(path, NULL, NULL, &p), SL_OK);
+  char *text = NULL;
+  sl_error err = {0};
+  assert_int_equal(tshard_inspect(&p, &text, &err), SL_EFORMAT);
+  assert_null(text);
+  expect_message(&err, SL_EFORMAT, "%s: column f has a null value at row 1; nulls cannot be "
+                 "loaded as numbers unless option fill_nulls gives a value for them", path);
+  release(&p);
+  assert_int_equal(probe(path, NULL, "0", &p), SL_OK);
+  cJSON *j = account(&p);
+  assert_true(cJSON_IsTrue(jget(j, "columns.0.nulls")));
+  assert_int_equal((int)jnum(j, "columns.0.null_count"), 2);
+  assert_string_equal(jstr(j, "columns.0.repetition"), "OPTIONAL");
+  cJSON_Delete(j);
+  release(&p);
+  free(path);
+  /* the same column saying 0 nulls, and saying nothing */
+  float v[2] = {1, 2};
+  tbuf body = {0};
+  const int runs[][2] = {{2, 1}};
+  rle_levels(&body, runs, 1, true);
+  put(&body, v, sizeof v);
+  tpage pg = {0, 0, 2, 0, 0, 0, 0, body.p, body.n};
+  tschema s[] = {ROOT(1), COL("f", 4, 1)};
+  tchunk c = {4, 0, &pg, 1, 2};
+  for (int stats = 0; stats >= -1; stats--) {
+    stats_null_count = stats;
+    path = write_parquet("nonull.parquet", s, 2, &c, 1, 2);
+    assert_int_equal(probe(path, NULL, NULL, &p), SL_OK);
+    j = account(&p);
+    if (stats == 0) assert_true(cJSON_IsFalse(jget(j, "columns.0.nulls")));
+    else assert_true(cJSON_IsNull(jget(j, "columns.0.nulls"))); /* unknown: no refusal */
+    cJSON_Delete(j);
+    release(&p);
+    free(path);
+  }
+  free(body.p);
+  /* REQUIRED: none, whatever the statistics */
+  tpage req = {0, 0, 2, 0, 0, 0, 0, (const uint8_t *)v, sizeof v};
+  tschema rs[] = {ROOT(1), COL("r", 4, 0)};
+  tchunk rc = {4, 0, &req, 1, 2};
+  path = write_parquet("req.parquet", rs, 2, &rc, 1, 2);
+  assert_int_equal(probe(path, NULL, NULL, &p), SL_OK);
+  j = account(&p);
+  assert_true(cJSON_IsFalse(jget(j, "columns.0.nulls")));
+  assert_int_equal((int)jnum(j, "columns.0.null_count"), 0);
+  assert_string_equal(jstr(j, "columns.0.repetition"), "REQUIRED");
+  cJSON_Delete(j);
+  release(&p);
+  free(path);
+}
+
+/* The fixture whose shard 1 holds nulls: inspect through the library
+   refuses it with read's message and code. */
+static void test_parquet_inspect_refuses_as_read_does(void **state) {
+  (void)state;
+  NEED_FIXTURE("parquet_duckdb_bad_nulls");
+  sl_dataset *ds;
+  sl_error err = {0}, rerr = {0};
+  assert_int_equal(sl_dataset_open(NULL, fx, NULL, &ds, &err), SL_OK);
+  char *json = NULL;
+  assert_int_equal(sl_dataset_inspect(ds, 0, &json, &err), SL_OK);
+  sl_free(json);
+  assert_int_equal(sl_dataset_inspect(ds, 1, &json, &err), SL_EFORMAT);
+  assert_null(json);
+  int64_t shape[SL_MAX_DIMS];
+  sl_dataset_shape(ds, shape);
+  double *all = malloc((size_t)(shape[0] * shape[1]) * sizeof *all);
+  assert_int_equal(sl_dataset_read_rows(ds, 0, shape[0], all, NULL, NULL, &rerr), SL_EFORMAT);
+  assert_string_equal(err.message, rerr.message);
+  free(all);
+  sl_dataset_free(ds);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_parquet_fixtures_probe_and_read_any_rows),
@@ -1356,6 +1925,11 @@ int main(void) {
       cmocka_unit_test(test_parquet_take_values_and_pages_agree_with_reads),
       cmocka_unit_test(test_parquet_take_checks_the_offset_index),
       cmocka_unit_test(test_parquet_take_late_dictionary_and_lists),
+      cmocka_unit_test(test_parquet_take_reads_values_from_snappy_streams),
+      cmocka_unit_test(test_parquet_take_refuses_corrupt_snappy_like_reads),
+      cmocka_unit_test(test_parquet_snappy_index_finds_what_the_decoder_makes),
+      cmocka_unit_test(test_parquet_take_allocation_failures_are_reported),
+      cmocka_unit_test(test_parquet_take_snappy_fixtures),
       cmocka_unit_test(test_parquet_rejects_files_that_are_not_parquet),
       cmocka_unit_test(test_parquet_rejects_corrupt_footer),
       cmocka_unit_test(test_parquet_write_roundtrip_every_dtype),
@@ -1363,6 +1937,10 @@ int main(void) {
       cmocka_unit_test(test_parquet_write_rejects_what_parquet_cannot_hold),
       cmocka_unit_test(test_parquet_concurrent_reads_agree),
       cmocka_unit_test(test_parquet_allocation_failures_are_reported),
+      cmocka_unit_test(test_parquet_inspect_fixture_columns_codecs_and_left_out),
+      cmocka_unit_test(test_parquet_inspect_brotli_and_lists),
+      cmocka_unit_test(test_parquet_inspect_nulls_from_statistics),
+      cmocka_unit_test(test_parquet_inspect_refuses_as_read_does),
   };
   return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }

@@ -385,6 +385,39 @@ static void test_raw_write_then_open_directory(void **state) {
   free(all);
 }
 
+/* Inspect says where the layout came from: options, the sidecar, or both. */
+static void test_raw_inspect_says_where_the_layout_came_from(void **state) {
+  (void)state;
+  write_pattern("l.bin", 8, 4 * 12);
+  write_meta("{\"dtype\": \">f4\", \"trailing\": [3]}");
+  sl_open_options o;
+  sl_open_options_init(&o);
+  o.header_bytes = 8;
+  probed p;
+  assert_int_equal(probe("l.bin", &o, &p), SL_OK);
+  sl_error err = {0};
+  cJSON *j = tshard_account(&p, &err);
+  assert_non_null(j);
+  assert_string_equal(jstr(j, "read_path"), "direct");
+  assert_string_equal(jstr(j, "stored"), ">f4");
+  assert_int_equal((int)jnum(j, "header_bytes"), 8);
+  assert_string_equal(jstr(j, "layout_from.dtype"), "sidecar _meta.json");
+  assert_string_equal(jstr(j, "layout_from.trailing"), "sidecar _meta.json");
+  assert_string_equal(jstr(j, "layout_from.header_bytes"), "option header_bytes");
+  cJSON_Delete(j);
+  done(&p);
+  o.dtype = "<f4";
+  o.header_bytes = 0;
+  write_pattern("m.bin", 0, 8);
+  assert_int_equal(probe("m.bin", &o, &p), SL_OK);
+  j = tshard_account(&p, &err);
+  assert_non_null(j);
+  assert_string_equal(jstr(j, "layout_from.dtype"), "option dtype");
+  assert_string_equal(jstr(j, "layout_from.trailing"), "none (1-D)");
+  cJSON_Delete(j);
+  done(&p);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_raw_layout_from_options, tmpdir_setup, tmpdir_teardown),
@@ -403,6 +436,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_raw_rejects_bad_sidecars, tmpdir_setup, tmpdir_teardown),
       cmocka_unit_test_setup_teardown(test_raw_sidecar_allocation_failures, tmpdir_setup, tmpdir_teardown),
       cmocka_unit_test_setup_teardown(test_raw_write_then_open_directory, tmpdir_setup, tmpdir_teardown),
+      cmocka_unit_test_setup_teardown(test_raw_inspect_says_where_the_layout_came_from, tmpdir_setup,
+                                      tmpdir_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -50,6 +50,39 @@ static void test_source_memory_and_file_read_alike(void **state) {
 
 /* What HDF5 does: open the file again by name. The descriptor must be the
    same file, unchanged. */
+/* A mapped file that shrinks under its reader: the read past the new end
+   is SL_ECHANGED naming the file, not a SIGBUS; guarded reads nest, and the
+   thread reads on normally afterwards. */
+static void test_source_mapping_of_a_shrunk_file_is_an_error(void **state) {
+  (void)state;
+  long page = sysconf(_SC_PAGESIZE);
+  char *buf = calloc(4, (size_t)page);
+  write_bytes(dir, "shrinks.bin", buf, 4 * (size_t)page);
+  char *path = path_in(dir, "shrinks.bin");
+  sl_source s;
+  sl_error err = {0};
+  assert_int_equal(sl__source_open(&s, path, &err), SL_OK);
+  void *map = sl__map_file(s.fd, s.size);
+  assert_non_null(map);
+  sl_source m = s;
+  m.mem = map;
+  assert_int_equal(sl_source_read(&m, 3 * page, 16, buf, &err), SL_OK);
+  int fd = open(path, O_WRONLY);
+  assert_int_equal(ftruncate(fd, page), 0);
+  close(fd);
+  for (int i = 0; i < 3; i++) { /* again and again: the guard is left as it was found */
+    sl_error_clear(&err);
+    assert_int_equal(sl_source_read(&m, 3 * page, 16, buf, &err), SL_ECHANGED);
+    assert_non_null(strstr(err.message, path));
+    assert_non_null(strstr(err.message, "changed while it was being read"));
+    assert_int_equal(sl_source_read(&m, 0, 16, buf, &err), SL_OK);
+  }
+  sl__unmap_file(map, s.size);
+  sl__source_close(&s);
+  free(path);
+  free(buf);
+}
+
 static void test_source_check_fd_holds_identity(void **state) {
   (void)state;
   char *d = make_tmpdir();
@@ -75,6 +108,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_source_memory_and_file_read_alike),
       cmocka_unit_test(test_source_check_fd_holds_identity),
+      cmocka_unit_test(test_source_mapping_of_a_shrunk_file_is_an_error),
   };
-  return cmocka_run_group_tests(tests, NULL, NULL);
+  return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }

@@ -275,6 +275,44 @@ static void test_zarr_truncated_chunks_are_named(void **state) {
   free(d);
 }
 
+/* Chunks large enough to be decoded from a mapping (tiles along axis 1, so
+   not the whole-row pread): values in place, a short one named. */
+static void test_zarr_large_chunks_from_a_mapping(void **state) {
+  (void)state;
+  enum { R = 300, C = 1024, CC = 512 }; /* 300 KiB chunks */
+  const char *t = "{\"chunks\": [300, 512], \"compressor\": null, \"dtype\": \"<i2\", "
+                  "\"fill_value\": 0, \"filters\": null, \"order\": \"C\", \"shape\": "
+                  "[300, 1024], \"zarr_format\": 2}";
+  char *d = make_store("big.zarr", t);
+  int16_t *v = malloc((size_t)R * CC * sizeof *v);
+  for (int cj = 0; cj < 2; cj++) {
+    for (int r = 0; r < R; r++)
+      for (int c = 0; c < CC; c++) v[r * CC + c] = (int16_t)((r * 7 + cj * CC + c) % 30000);
+    char key[8];
+    snprintf(key, sizeof key, "0.%d", cj);
+    write_bytes(d, key, v, (size_t)R * CC * sizeof *v - (cj == 1 ? 2 : 0)); /* 0.1 short */
+  }
+  zarr_array a;
+  sl_error err = {0};
+  assert_int_equal(sl__zarr_parse(t, strlen(t), 2, d, &a, &err), SL_OK);
+  int16_t *out = malloc((size_t)R * C * sizeof *out);
+  zarr_work w = {0};
+  assert_int_equal(sl__zarr_read_rows(&a, 5, 290, (uint8_t *)out, &w, &err), SL_EFORMAT);
+  if (strstr(err.message, "big.zarr/0.1") == NULL) fail_msg("%s", err.message);
+  write_bytes(d, "0.1", v, (size_t)R * CC * sizeof *v);
+  sl_error_clear(&err);
+  assert_int_equal(sl__zarr_read_rows(&a, 5, 290, (uint8_t *)out, &w, &err), SL_OK);
+  for (int r = 5; r < 290; r++)
+    for (int c = 0; c < C; c++)
+      if (out[(r - 5) * C + c] != (int16_t)((r * 7 + c) % 30000))
+        fail_msg("row %d column %d: %d", r, c, out[(r - 5) * C + c]);
+  sl__zarr_work_free(&w);
+  sl__zarr_free(&a);
+  free(v);
+  free(out);
+  free(d);
+}
+
 static void test_zarr_truncated_blosc_fixture(void **state) {
   (void)state;
   NEED_FIXTURE("zarr2_bad_truncated_chunk/data.zarr");
@@ -402,6 +440,70 @@ static void test_zarr_v3_v2_key_encoding(void **state) {
   free(d);
 }
 
+/* ------------------------------------------------------------- inspect */
+
+/* Shard i's account through the library (sl_dataset_inspect), parsed. */
+static cJSON *inspect_path(const char *path, const char *dataset, size_t i) {
+  sl_open_options o;
+  sl_open_options_init(&o);
+  o.dataset = dataset;
+  sl_dataset *ds;
+  sl_error err = {0};
+  if (sl_dataset_open(NULL, path, &o, &ds, &err) != SL_OK) fail_msg("%s", err.message);
+  char *json = NULL;
+  if (sl_dataset_inspect(ds, i, &json, &err) != SL_OK) fail_msg("%s", err.message);
+  cJSON *j = cJSON_Parse(json);
+  sl_free(json);
+  sl_dataset_free(ds);
+  assert_non_null(j);
+  return j;
+}
+
+static void test_zarr_inspect_blosc_chain_chunks_and_read_path(void **state) {
+  (void)state;
+  NEED_FIXTURE("zarr2_f4_blosc_lz4_tiles/data.zarr");
+  cJSON *j = inspect_path(fx, NULL, 0);
+  assert_string_equal(jstr(j, "read_path"), "decoded");
+  assert_int_equal((int)jnum(j, "zarr_format"), 2);
+  assert_string_equal(jstr(j, "codecs.0"), "blosc");
+  assert_string_equal(jstr(j, "codec_chain.0.id"), "blosc");
+  assert_string_equal(jstr(j, "codec_chain.0.cname"), "lz4");
+  assert_int_equal((int)jnum(j, "codec_chain.0.clevel"), 5);
+  assert_int_equal((int)jnum(j, "chunks.0"), 128);
+  assert_int_equal((int)jnum(j, "chunks.1"), 5);
+  assert_string_equal(jstr(j, "order"), "C");
+  assert_int_equal((int)jnum(j, "rows"), 1037);
+  cJSON_Delete(j);
+}
+
+static void test_zarr_inspect_sharded_v3(void **state) {
+  (void)state;
+  NEED_FIXTURE("zarr3_sharded_i4_crc32c/data.zarr");
+  cJSON *j = inspect_path(fx, NULL, 0);
+  assert_int_equal((int)jnum(j, "zarr_format"), 3);
+  assert_int_equal((int)jnum(j, "shard_chunks.0"), 256);
+  assert_int_equal((int)jnum(j, "chunks.0"), 64);
+  assert_string_equal(jstr(j, "codec_chain.0.name"), "sharding_indexed");
+  assert_string_equal(jstr(j, "shard_index"), "at the end");
+  assert_string_equal(jstr(j, "read_path"), "decoded");
+  cJSON_Delete(j);
+}
+
+/* An uncompressed C-order store of whole-row chunks goes straight in. */
+static void test_zarr_inspect_uncompressed_is_direct(void **state) {
+  (void)state;
+  char *d = path_in(dir, "plain.zarr");
+  int64_t shape[] = {10, 3};
+  float v[30] = {0};
+  sl_error err = {0};
+  assert_int_equal(sl_write_shard("zarr", d, SL_FLOAT32, 2, shape, v, &err), SL_OK);
+  cJSON *j = inspect_path(d, NULL, 0);
+  assert_string_equal(jstr(j, "read_path"), "direct");
+  assert_int_equal(cJSON_GetArraySize(jget(j, "codecs")), 0);
+  cJSON_Delete(j);
+  free(d);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_zarr_v2_metadata),
@@ -409,12 +511,16 @@ int main(void) {
       cmocka_unit_test(test_zarr_v3_metadata),
       cmocka_unit_test(test_zarr_crc32c),
       cmocka_unit_test(test_zarr_fill_values_at_the_edges),
+      cmocka_unit_test(test_zarr_large_chunks_from_a_mapping),
       cmocka_unit_test(test_zarr_inner_size_claims_are_bounded),
       cmocka_unit_test(test_zarr_assembles_tiles_f_order_and_fill),
       cmocka_unit_test(test_zarr_truncated_chunks_are_named),
       cmocka_unit_test(test_zarr_truncated_blosc_fixture),
       cmocka_unit_test(test_zarr_sharded_index_at_start),
       cmocka_unit_test(test_zarr_v3_v2_key_encoding),
+      cmocka_unit_test(test_zarr_inspect_blosc_chain_chunks_and_read_path),
+      cmocka_unit_test(test_zarr_inspect_sharded_v3),
+      cmocka_unit_test(test_zarr_inspect_uncompressed_is_direct),
   };
   return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }

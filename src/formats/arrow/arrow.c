@@ -79,8 +79,7 @@ static void arrow_dataset_close(void *state) {
   sl__table_close(state);
 }
 
-/* True when rows [lo, hi) of the one selected column are plain bytes. */
-static bool plain_rows(const arrow_file *f, int64_t lo, int64_t hi, size_t *count) {
+bool sl__arrow_plain_rows(const arrow_file *f, int64_t lo, int64_t hi, size_t *count) {
   *count = 0;
   if (f->ncols != 1 || f->cols[0].bits || f->cast) return false;
   for (size_t i = 0; i < f->nbatches; i++) {
@@ -98,7 +97,7 @@ static sl_status arrow_extents(const sl_shard *s, const void *handle, int64_t lo
   (void)s, (void)err;
   const arrow_file *f = handle;
   size_t need;
-  if (!plain_rows(f, lo, hi, &need)) {
+  if (!sl__arrow_plain_rows(f, lo, hi, &need)) {
     *n = 0;
     return SL_OK;
   }
@@ -170,4 +169,5 @@ const sl_driver sl__arrow_driver = {
     .read = arrow_read,
     .unit_start = arrow_unit_start,
     .describe = arrow_describe,
+    .inspect = sl__arrow_inspect,
 };

@@ -77,14 +77,26 @@ static arrow_work *work_get(size_t n) {
 
 /* ------------------------------------------------------------ codecs */
 
+static sl_codec table_codec(int codec) {
+  return codec == ARROW_CODEC_LZ4_FRAME ? SL_CODEC_LZ4_FRAME : SL_CODEC_ZSTD;
+}
+
+sl_status sl__arrow_codec_check(const sl_source *src, int codec, sl_error *err) {
+  sl_codec c = table_codec(codec);
+  if (codec == ARROW_CODEC_NONE || sl__codec_available(c)) return SL_OK;
+  const char *why = NULL;
+  size_t got;
+  (void)sl__decompress_some(c, NULL, 0, NULL, 0, &got, &why); /* names the package */
+  SL_FAIL(err, SL_ENOTSUP, "%s: Arrow buffer is compressed with %s, which this build cannot "
+          "decode; install %s", sl_source_path(src), sl__codec_name(c), why);
+}
+
 static sl_status decompress(const reader *R, int codec, const uint8_t *in, size_t n,
                             uint8_t *out, size_t cap, size_t *got, sl_error *err) {
-  sl_codec c = codec == ARROW_CODEC_LZ4_FRAME ? SL_CODEC_LZ4_FRAME : SL_CODEC_ZSTD;
+  sl_codec c = table_codec(codec);
   const char *why = NULL;
   sl_status st = sl__decompress_some(c, in, n, out, cap, got, &why);
-  if (st == SL_ENOTSUP)
-    SL_FAIL(err, st, "%s: Arrow buffer is compressed with %s, which this build cannot "
-            "decode; install %s", sl_source_path(R->src), sl__codec_name(c), why);
+  if (st == SL_ENOTSUP) return sl__arrow_codec_check(R->src, codec, err);
   if (st != SL_OK)
     SL_FAIL(err, st, "%s: Arrow buffer does not decompress as %s: %s", sl_source_path(R->src),
             sl__codec_name(c), why);
@@ -143,9 +155,14 @@ static sl_status load(const reader *R, const arrow_batch *b, const sl_extent *e,
   if (from + n > e->length)
     SL_FAIL(err, SL_EFORMAT, "%s: Arrow buffer of %lld bytes is too short (%lld needed)",
             sl_source_path(R->src), (long long)e->length, (long long)(from + n));
+  int64_t at = b->body + e->offset + from, end;
+  if (R->src->mem != NULL && sl__add(at, n, &end) && end <= sl_source_size(R->src)) {
+    *p = R->src->mem + at; /* used where it lies: no copy (read under the map guard) */
+    return SL_OK;
+  }
   SL_TRY(reserve(R, out, (size_t)n, err));
   *p = out->p;
-  return sl__arrow_src_read(R->src, b->body + e->offset + from, n, out->p, err);
+  return sl__arrow_src_read(R->src, at, n, out->p, err);
 }
 
 /* Bits [first, first + n) of a bitmap buffer; *shift is first's bit in
@@ -284,6 +301,30 @@ static sl_status batch_rows(const reader *R, const arrow_batch *b, int64_t r0, i
   return SL_OK;
 }
 
+/* batch_rows under the map guard: its values may be read from a mapping
+   of the file where they lie (load), which a SIGBUS would end. */
+typedef struct batch_job {
+  const reader *R;
+  const arrow_batch *b;
+  int64_t r0, r1, stride;
+  char *dst;
+  sl_status st;
+  sl_error *err;
+} batch_job;
+
+static void batch_run(void *ctx) {
+  batch_job *j = ctx;
+  j->st = batch_rows(j->R, j->b, j->r0, j->r1, j->dst, j->stride, j->err);
+}
+
+static sl_status batch_guarded(const reader *R, const arrow_batch *b, int64_t r0, int64_t r1,
+                               char *dst, int64_t stride, sl_error *err) {
+  if (R->src->mem == NULL) return batch_rows(R, b, r0, r1, dst, stride, err);
+  batch_job j = {R, b, r0, r1, stride, dst, SL_OK, err};
+  SL_TRY(sl__map_guard(sl_source_path(R->src), batch_run, &j, err));
+  return j.st;
+}
+
 static sl_status read_rows(const reader *R, int64_t lo, int64_t hi, char *dst,
                            sl_error *err) {
   const arrow_file *f = R->f;
@@ -292,11 +333,14 @@ static sl_status read_rows(const reader *R, int64_t lo, int64_t hi, char *dst,
     const arrow_batch *b = &f->batches[i];
     int64_t r0 = SL_MAX(lo, b->row0) - b->row0, r1 = SL_MIN(hi, b->row0 + b->rows) - b->row0;
     /* compressed buffers decode whole, once per batch */
-    int64_t step = b->codec == ARROW_CODEC_NONE ? SL_MAX(1, ARROW_SLICE_BYTES / stride)
-                                                : r1 - r0;
+    /* uncompressed from buffers: slices that fit; from a mapping: no
+       buffers, the batch at once */
+    int64_t step = b->codec == ARROW_CODEC_NONE && R->src->mem == NULL
+                       ? SL_MAX(1, ARROW_SLICE_BYTES / stride)
+                       : r1 - r0;
     for (int64_t a = r0; a < r1; a += step) {
       int64_t z = SL_MIN(r1, a + step);
-      SL_TRY(batch_rows(R, b, a, z, dst + (b->row0 + a - lo) * stride, stride, err));
+      SL_TRY(batch_guarded(R, b, a, z, dst + (b->row0 + a - lo) * stride, stride, err));
     }
   }
   return SL_OK;

@@ -440,6 +440,63 @@ static sl_status place_columns(const schema_view *v, const int64_t *sel, size_t 
   return st;
 }
 
+/* ------------------------------------------------- what is left out (inspect) */
+
+static bool starts(const char *s, const char *prefix) {
+  return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* Why field t is not in the array: its type, or the selection. */
+static void why_left_out(const ftype *t, bool named, char *buf, size_t cap) {
+  const char *n = t->name;
+  if (named && (t->numeric || t->fsl || t->temporal))
+    snprintf(buf, cap, "not named by option columns");
+  else if (t->temporal)
+    snprintf(buf, cap, "%s: dates and times load only when named in option columns", n);
+  else if (t->fsl)
+    snprintf(buf, cap, "%s: a list column, which loads only alone: name it in option columns", n);
+  else if (t->dict)
+    snprintf(buf, cap, "%s: dictionary-encoded, which does not load as numbers", n);
+  else if (starts(n, "Utf8") || starts(n, "LargeUtf8") || starts(n, "Binary") ||
+           starts(n, "LargeBinary") || starts(n, "FixedSizeBinary"))
+    snprintf(buf, cap, "%s: strings or bytes, not numbers", n);
+  else if (starts(n, "List") || starts(n, "LargeList") || starts(n, "FixedSizeList"))
+    snprintf(buf, cap, "%s: not a fixed-size list of numbers", n);
+  else if (starts(n, "Struct") || starts(n, "Map") || starts(n, "Union"))
+    snprintf(buf, cap, "%s: nested, not numbers", n);
+  else
+    snprintf(buf, cap, "%s: does not load as numbers", n);
+}
+
+static sl_status add_skipped(const schema_view *v, size_t i, const char *why, arrow_file *f,
+                             sl_error *err) {
+  const char *s;
+  int len;
+  field_name(v, i, &s, &len);
+  arrow_skip *k = &f->skipped[f->nskipped];
+  k->name = sl__malloc((size_t)len + 1);
+  k->why = sl__strdup(why);
+  if (k->name != NULL) snprintf(k->name, (size_t)len + 1, "%.*s", len, s);
+  f->nskipped++; /* freed with the file even when half made */
+  if (k->name == NULL || k->why == NULL) SL_FAIL(err, SL_ENOMEM, "%s: out of memory", v->path);
+  return SL_OK;
+}
+
+static sl_status record_skipped(const schema_view *v, const int64_t *sel, size_t n, bool named,
+                                arrow_file *f, sl_error *err) {
+  f->skipped = sl__calloc(v->fields.len ? v->fields.len : 1, sizeof *f->skipped);
+  if (f->skipped == NULL) SL_FAIL(err, SL_ENOMEM, "%s: out of memory", v->path);
+  for (size_t i = 0; i < v->fields.len; i++) {
+    bool chosen = false;
+    for (size_t k = 0; k < n; k++) chosen |= sel[k] == (int64_t)i;
+    if (chosen) continue;
+    char why[256];
+    why_left_out(&v->types[i], named, why, sizeof why);
+    SL_TRY(add_skipped(v, i, why, f, err));
+  }
+  return SL_OK;
+}
+
 static sl_status select_columns(schema_view *v, const arrow_options *o, arrow_file *f,
                                 sl_error *err) {
   SL_TRY(load_types(v, err));
@@ -463,6 +520,7 @@ static sl_status select_columns(schema_view *v, const arrow_options *o, arrow_fi
     f->width = (int64_t)n * v->types[sel[0]].width;
     st = place_columns(v, sel, n, f, err);
   }
+  if (st == SL_OK) st = record_skipped(v, sel, n, named, f, err);
   sl__free(sel);
   return st;
 }
@@ -567,7 +625,8 @@ static sl_status parse_message(const sl_source *src, size_t bi, const uint8_t *f
     SL_FAIL(err, SL_EFORMAT, "%s: record batch %zu uses compression codec %u method %u; "
             "supported: LZ4_FRAME (0) and ZSTD (1) per buffer", sl_source_path(src), bi, codec, method);
   m->codec = has_comp ? codec : ARROW_CODEC_NONE;
-  return SL_OK;
+  /* a codec this build lacks fails discovery (inspect) as it would the read */
+  return m->length > 0 ? sl__arrow_codec_check(src, m->codec, err) : SL_OK;
 }
 
 /* Encapsulated message: 0xFFFFFFFF, int32 length, flatbuffer (older files
@@ -686,6 +745,11 @@ void sl__arrow_file_free(arrow_file *f) {
     sl__free(f->cols[i].type);
   }
   for (size_t i = 0; f->batches && i < f->nbatches; i++) sl__free(f->batches[i].parts);
+  for (size_t i = 0; f->skipped && i < f->nskipped; i++) {
+    sl__free(f->skipped[i].name);
+    sl__free(f->skipped[i].why);
+  }
+  sl__free(f->skipped);
   sl__free(f->cols);
   sl__free(f->types);
   sl__free(f->batches);
@@ -864,6 +928,7 @@ sl_status sl__arrow_parse(const sl_source *src, const arrow_options *o, arrow_fi
   fb_vector blocks;
   sl_status st;
   if (looks_like_stream(src)) {
+    out->stream = true;
     st = parse_stream(src, o, out, err);
   } else {
     SL_TRY(read_footer(src, &buf, &len, &footer_off, err));

@@ -42,6 +42,12 @@ typedef struct arrow_batch {
   arrow_part *parts;   /* one per selected column */
 } arrow_batch;
 
+/* A top-level field the selection left out, and why (inspect). */
+typedef struct arrow_skip {
+  char *name;
+  char *why;
+} arrow_skip;
+
 typedef struct arrow_file {
   sl_dtype dtype;      /* of the array: option dtype, or the columns' one type */
   sl_dtype *types;     /* each selected column's own */
@@ -54,6 +60,9 @@ typedef struct arrow_file {
   int64_t rows;
   bool pooled;         /* counted as a user of the decoding-buffer pool */
   const arrow_options *opts; /* what it was parsed with (the dataset's) */
+  bool stream;         /* the stream format (no footer) */
+  size_t nskipped;     /* the fields not selected, in schema order */
+  arrow_skip *skipped;
 } arrow_file;
 
 /* The pool of per-thread decoding buffers (decode.c): a parsed file joins
@@ -71,6 +80,20 @@ sl_status sl__arrow_src_read(const sl_source *src, int64_t off, int64_t n, void 
 sl_status sl__arrow_parse(const sl_source *src, const arrow_options *o, arrow_file *out,
                           sl_error *err);
 void sl__arrow_file_free(arrow_file *f);
+
+/* SL_ENOTSUP naming the file and the codec when this build cannot decode
+   codec (ARROW_CODEC_*): the same message from discovery and reading. */
+sl_status sl__arrow_codec_check(const sl_source *src, int codec, sl_error *err);
+
+/* Whether rows [lo, hi) of the one selected column are plain bytes in the
+   file (uncompressed, no nulls, no conversion): extents answer for them.
+   *count: the batches they span. */
+bool sl__arrow_plain_rows(const arrow_file *f, int64_t lo, int64_t hi, size_t *count);
+
+/* The driver's inspect slot (inspect.c): batches, codec, columns with
+   their nulls from the FieldNodes, fields left out, read path. */
+sl_status sl__arrow_inspect(const sl_shard *s, const void *handle, const sl_source *src,
+                            char **json, sl_error *err);
 
 /* Decodes file rows [lo, hi) into dst (C order, lo..hi x width values). */
 sl_status sl__arrow_read_rows(const arrow_file *f, const sl_source *src,

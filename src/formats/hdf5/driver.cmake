@@ -9,7 +9,8 @@ if(NOT SL_WITH_HDF5 STREQUAL "OFF")
     set(_sl_h5 ${CMAKE_CURRENT_LIST_DIR})
     list(APPEND SL_FORMAT_SOURCES ${_sl_h5}/lock.c ${_sl_h5}/names.c ${_sl_h5}/types.c
          ${_sl_h5}/foreign.c
-         ${_sl_h5}/storage.c ${_sl_h5}/chunks.c ${_sl_h5}/hdf5.c ${_sl_h5}/write.c)
+         ${_sl_h5}/storage.c ${_sl_h5}/chunks.c ${_sl_h5}/hdf5.c ${_sl_h5}/write.c
+         ${_sl_h5}/inspect.c)
     list(APPEND SL_FORMAT_LIBS ${HDF5_C_LIBRARIES})
     list(APPEND SL_FORMAT_INCLUDES ${HDF5_C_INCLUDE_DIRS})
     list(APPEND SL_FORMAT_DEFINITIONS ${HDF5_C_DEFINITIONS})

@@ -6,6 +6,7 @@
  *   foreign.c  external storage and virtual datasets: other files, refused
  *   chunks.c   our own decoding of deflate/shuffle chunks, outside the lock
  *   hdf5.c     the driver table: probe, open, extents, read
+ *   inspect.c  layout, chunks, filters and read mode, for inspect
  *   write.c    `shardload write --format hdf5`
  */
 #ifndef SL_H5_H
@@ -115,6 +116,13 @@ sl_status sl__h5_read_chunks(const sl_shard *s, const sl_source *src, const char
 /* Rows [lo, hi) through H5Dread, under the lock (held by the caller). */
 sl_status sl__h5_read_locked(const sl_shard *s, const sl_source *src, const char *name,
                              int64_t lo, int64_t hi, void *dst, sl_error *err);
+
+/* ---------------------------------------------------------- inspect.c */
+
+/* The driver's inspect slot: the dataset's layout, chunk shape, filters
+   (names, parameters) and read mode, as JSON. */
+sl_status sl__h5_inspect(const sl_shard *s, const void *handle, const sl_source *src,
+                         char **json, sl_error *err);
 
 /* ------------------------------------------------------------ write.c */
 

@@ -240,4 +240,5 @@ const sl_driver sl__hdf5_driver = {
     .extents = h5_extents,
     .read = h5_read,
     .write = sl__h5_write,
+    .inspect = sl__h5_inspect,
 };

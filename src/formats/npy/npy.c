@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "base.h"
 
 /* numpy itself refuses headers over 10000 bytes by default; allow more for
@@ -33,6 +35,8 @@ typedef struct npy_header {
   int64_t shape[SL_MAX_DIMS];
   int64_t data_off;
   int64_t nbytes;
+  int version;          /* the format's major version: 1, 2 or 3 (inspect) */
+  char descr[32];       /* the dtype as stored ("<f8") */
 } npy_header;
 
 /* --------------------------------------------------- dict literal parser */
@@ -145,6 +149,7 @@ static sl_status parse_descr(cursor *c, npy_header *h) {
   if (sl_dtype_parse(d, &h->dtype, &h->swap) != SL_OK)
     SL_FAIL(c->err, SL_EFORMAT, "%s: npy dtype '%s' is not supported (expected bool, "
             "int8-64, uint8-64, float16/32/64 or complex64/128)", c->path, d);
+  memcpy(h->descr, d, sizeof h->descr);
   return SL_OK;
 }
 
@@ -264,6 +269,7 @@ static sl_status read_header(const sl_source *src, npy_header *h, sl_error *err)
   size_t got;
   SL_TRY(sl_source_read_some(src, 0, sizeof first, first, &got, err));
   SL_TRY(parse_prefix((const unsigned char *)first, got, path, &hlen, &hstart, err));
+  h->version = (unsigned char)first[6];
   if (hstart + hlen <= (int64_t)got)
     return parse_text(path, first + hstart, hlen, hstart, fsize, h, err);
   char *text = sl__malloc((size_t)hlen + 1);
@@ -485,8 +491,11 @@ static sl_status read_spans(const sl_source *src, const npy_header *h, int64_t l
 static sl_status read_fortran(const sl_source *src, const npy_header *h, int64_t lo,
                               int64_t hi, char *dst, sl_error *err) {
   int64_t T = 1, es = (int64_t)sl_dtype_size(h->dtype);
-  for (int i = 1; i < h->ndim; i++) T *= h->shape[i];
-  if (T == 0) return SL_OK; /* rows of no bytes: any number of them, nothing to read */
+  for (int i = 1; i < h->ndim; i++)
+    if (h->shape[i] == 0) return SL_OK; /* rows of no bytes: nothing to read */
+  for (int i = 1; i < h->ndim; i++) /* rows that hold bytes were checked to fit at probe */
+    if (!sl__mul(T, h->shape[i], &T)) return sl__fail(err, SL_EFORMAT, "%s: rows overflow",
+                                                      sl_source_path(src));
   int64_t col = h->shape[0] * es, want = (hi - lo) * es;
   /* very wide rows: the column map and a pread per column would cost more */
   if ((col <= SL_MAX(4 * want, 16384) && col <= SL_NPY_SPAN) || T > SL_NPY_MAX_MAPPED)
@@ -506,6 +515,31 @@ static sl_status npy_read(const sl_shard *s, const void *handle, const sl_source
   if (h->swap) sl__byteswap(dst, (size_t)((hi - lo) * (int64_t)s->param[P_ROW_BYTES]) / es, es,
                             h->dtype);
   return SL_OK;
+}
+
+/* For inspect: the header's facts and the read path they choose. */
+static sl_status npy_inspect(const sl_shard *s, const void *handle, const sl_source *src,
+                             char **json, sl_error *err) {
+  (void)src;
+  const npy_header *h = handle;
+  bool fortran = s->param[P_FORTRAN] != 0;
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "read_path", fortran ? "decoded" : "direct");
+  cJSON_AddStringToObject(o, "read_note", fortran
+                          ? "Fortran order: columns gathered and transposed by shardload"
+                          : s->swap ? "C order: one byte range per read, straight into "
+                                      "place, then byte-swapped"
+                                    : "C order: one byte range per read, straight into place");
+  cJSON_AddStringToObject(o, "stored", h->descr);
+  cJSON_AddArrayToObject(o, "codecs");
+  char v[8];
+  snprintf(v, sizeof v, "%d.0", h->version);
+  cJSON_AddStringToObject(o, "version", v);
+  cJSON_AddStringToObject(o, "order", h->fortran ? "F" : "C");
+  cJSON_AddStringToObject(o, "byte_order", sl_dtype_size(h->dtype) == 1 ? "not applicable"
+                          : (h->descr[0] == '>') ? "big" : "little");
+  cJSON_AddNumberToObject(o, "data_offset", (double)h->data_off);
+  return sl__json_text(o, s->path, json, err);
 }
 
 static sl_status npy_write(const char *path, sl_dtype dtype, int ndim, const int64_t *shape,
@@ -539,4 +573,5 @@ const sl_driver sl__npy_driver = {
     .extents = npy_extents,
     .read = npy_read,
     .write = npy_write,
+    .inspect = npy_inspect,
 };

@@ -87,11 +87,50 @@ static void parse_schema_element(pq_thrift *t, pq_schema *e) {
 
 /* ------------------------------------------------------- column chunks */
 
+/* The fields below serve inspect alone: one of an unexpected type is
+   skipped as an unknown field would be, never a reason to refuse a file. */
+static bool is_int_type(int type) {
+  return type == PQ_T_BYTE || type == PQ_T_I16 || type == PQ_T_I32 || type == PQ_T_I64;
+}
+
+/* Statistics: only null_count (field 3) is kept. */
+static void parse_statistics(pq_thrift *t, pq_chunk *c) {
+  FIELDS(t) {
+    if (id == 3 && is_int_type(type)) c->null_count = pq_int(t, type);
+    else pq_skip(t, type);
+  }
+  if (c->null_count < -1) c->null_count = -1; /* a negative count says nothing */
+}
+
+/* The list of encodings the chunk's pages use, as a bit set. */
+static void parse_encodings(pq_thrift *t, int type, pq_chunk *c) {
+  pq_thrift at = *t;
+  int elem = PQ_T_STOP;
+  int64_t n = 0;
+  if (type != PQ_T_LIST || !pq_list(t, type, &elem, &n) || !is_int_type(elem)) {
+    *t = at; /* not a list of integers: skipped whole, as before it was read */
+    pq_skip(t, type);
+    return;
+  }
+  for (int64_t i = 0; i < n && t->why == NULL; i++) {
+    int64_t e = pq_int(t, elem);
+    c->encodings |= e >= 0 && e < 31 ? 1u << e : 1u << 31;
+  }
+}
+
 static void parse_column_meta(pq_thrift *t, pq_chunk *c) {
   c->has_meta = true;
   FIELDS(t) {
     switch (id) {
       case 1: c->type = pq_i32(t, type, 0, PQ_FLBA); break;
+      case 2: parse_encodings(t, type, c); break;
+      case 12:
+        if (type != PQ_T_STRUCT) pq_skip(t, type);
+        else if (pq_enter(t, type)) {
+          parse_statistics(t, c);
+          pq_leave(t);
+        }
+        break;
       case 4: c->codec = pq_i32(t, type, 0, 1000); break;
       case 5: c->num_values = pq_int(t, type); break;
       case 7: c->compressed = pq_int(t, type); break;
@@ -105,7 +144,7 @@ static void parse_column_meta(pq_thrift *t, pq_chunk *c) {
 }
 
 static void parse_column_chunk(pq_thrift *t, pq_chunk *c) {
-  c->dict_off = c->index_off = -1;
+  c->dict_off = c->index_off = c->null_count = -1;
   int64_t index_len = 0;
   FIELDS(t) {
     if (id == 1) { /* file_path: the chunk lives in another file */
@@ -222,6 +261,16 @@ static const char *check_meta(pq_meta *m) {
   return NULL;
 }
 
+static void parse_created_by(pq_thrift *t, int type, pq_meta *m) {
+  size_t len;
+  if (type != PQ_T_BINARY) {
+    pq_skip(t, type);
+    return;
+  }
+  m->created_by = (const char *)pq_binary(t, type, &len);
+  m->created_by_len = len > 256 ? 256 : (int)len;
+}
+
 const char *pq_parse_meta(const uint8_t *buf, size_t n, pq_meta *m, bool *oom) {
   memset(m, 0, sizeof *m);
   m->num_rows = -1;
@@ -232,6 +281,7 @@ const char *pq_parse_meta(const uint8_t *buf, size_t n, pq_meta *m, bool *oom) {
     if (id == 2) parse_schema(&t, type, m, oom);
     else if (id == 3) m->num_rows = pq_int(&t, type);
     else if (id == 4) parse_groups(&t, type, m, oom);
+    else if (id == 6) parse_created_by(&t, type, m);
     else pq_skip(&t, type);
   }
   const char *why = *oom ? "out of memory" : t.why;

@@ -12,6 +12,13 @@
  * the cursor checks the pages it decodes: no value is read from where a
  * lying offset index points.
  *
+ * A SNAPPY page with the same properties is decompressed once, here (its
+ * v1 levels are inside the stream), and its stream indexed (snappy_index.c)
+ * when the index is small: at most one tag per PQ_SNAP_BYTES bytes, and a
+ * bounded number per map. Its values are then read from the stream's
+ * literals. A stream that does not decode, or whose tags the index refuses,
+ * leaves its page to the decoder, which reports it as a range read would.
+ *
  * A map is made by the first gather that needs it and kept in the shard's
  * handle, published with a compare-and-swap (threads racing to make the
  * same map each make one; all but the first free theirs), so the handle is
@@ -27,6 +34,14 @@
 #define PQ_PMAP_HEAD 512
 #define PQ_PMAP_HEAD_MAX (16 << 20)
 
+/* Snappy indexes: a tag per this many uncompressed bytes at most (but
+   PQ_SNAP_MIN_TAGS for any page), PQ_SNAP_MAP_TAGS in a map (8 bytes each):
+   a stream of short tags (data that compresses) is cheaper decoded whole
+   than indexed. */
+#define PQ_SNAP_BYTES 256
+#define PQ_SNAP_MIN_TAGS 16
+#define PQ_SNAP_MAP_TAGS ((size_t)1 << 20)
+
 typedef struct pmap_ctx {
   const sl_source *src;
   const pq_group *g;
@@ -34,6 +49,8 @@ typedef struct pmap_ctx {
   int codec;
   sl_buf *buf; /* header bytes and levels */
   sl_buf *lev; /* decoded levels */
+  sl_buf *raw; /* a compressed stream */
+  sl_buf *out; /* what it decompresses to */
   sl_error *err;
 } pmap_ctx;
 
@@ -104,12 +121,12 @@ static sl_status v1_levels(const pmap_ctx *x, const pq_page *h, int64_t body, in
 }
 
 /* A v2 page: levels stored uncompressed before the values, which may be
-   compressed; as v1_levels. */
+   compressed; *lev is their bytes when the page holds a value per row and
+   no null, else -1. */
 static sl_status v2_levels(const pmap_ctx *x, const pq_page *h, int64_t body, int64_t *lev) {
   *lev = -1;
-  bool packed = h->is_compressed && x->codec != PQ_UNCOMPRESSED;
-  if (packed || h->compressed != h->uncompressed || h->rep_len != 0 ||
-      h->num_rows != h->num_values || h->def_len > h->compressed)
+  if (h->rep_len != 0 || h->num_rows != h->num_values || h->def_len > h->compressed ||
+      h->def_len > h->uncompressed)
     return SL_OK;
   if (x->col->max_def == 0) {
     if (h->def_len == 0) *lev = 0;
@@ -122,21 +139,101 @@ static sl_status v2_levels(const pmap_ctx *x, const pq_page *h, int64_t body, in
   return SL_OK;
 }
 
-/* The file offset of the first value of the page at l, or -1 when its
-   values are not read one by one. */
-static sl_status value_offset(const pmap_ctx *x, const pq_loc *l, const pq_page *h,
-                              int64_t *at) {
+/* ------------------------------------------------------------ snappy */
+
+/* n file bytes at off, copied (from a mapping too: the decoder and the
+   indexer that read them allocate as they go, so they must not be cut
+   short by a file that shrinks under the mapping; the copy is guarded). */
+static sl_status stream_bytes(const pmap_ctx *x, int64_t off, size_t n, const uint8_t **p) {
+  const sl_source *src = x->src;
+  if (!sl__buf_reserve(x->raw, n ? n : 1)) return pm_oom(x);
+  *p = x->raw->p;
+  return sl_source_read(src, off, n, x->raw->p, x->err);
+}
+
+/* The n stream bytes in decompressed into m bytes of x->out; *ok false
+   when they do not decode (the decoder says why when it meets the page). */
+static sl_status inflate(const pmap_ctx *x, const uint8_t *in, size_t n, size_t m, bool *ok) {
+  if (!sl__buf_reserve(x->out, m ? m : 1)) return pm_oom(x);
+  const char *why;
+  sl_status st = sl__decompress(SL_CODEC_SNAPPY, in, n, x->out->p, m, &why);
+  if (st == SL_ENOMEM) return pm_oom(x);
+  *ok = st == SL_OK;
+  return SL_OK;
+}
+
+/* A v1 page's uncompressed bytes p[0, m): *lev is the bytes of its levels
+   when it has no null, else -1 (as v1_levels). */
+static sl_status v1_levels_in(const pmap_ctx *x, const pq_page *h, const uint8_t *p, size_t m,
+                              int64_t *lev) {
+  *lev = -1;
+  if (x->col->max_def == 0) {
+    *lev = 0;
+    return SL_OK;
+  }
+  if (h->def_enc != PQ_RLE || m < 4 || le32(p) > m - 4) return SL_OK;
+  bool yes;
+  SL_TRY(no_nulls(x, p + 4, le32(p), (size_t)h->num_values, &yes));
+  if (yes) *lev = 4 + (int64_t)le32(p);
+  return SL_OK;
+}
+
+/* Page i's stream indexed when its tags are few enough: the stream is
+   file bytes [at, at + n), m uncompressed (in x->out), values from vals. */
+static sl_status index_stream(const pmap_ctx *x, pq_pmap *mp, size_t i, const uint8_t *in,
+                              int64_t at, size_t n, size_t m, int64_t vals) {
+  size_t max = SL_MAX(m / PQ_SNAP_BYTES, PQ_SNAP_MIN_TAGS);
+  max = SL_MIN(max, PQ_SNAP_MAP_TAGS - mp->ntags);
+  pq_snap *s = &mp->snap[i];
+  const char *why = pq_snap_index(in, n, x->out->p, m, max, &s->tags, &s->n);
+  if (why == pq_oom) return pm_oom(x);
+  if (why != NULL) return SL_OK; /* decoded whole */
+  mp->ntags += s->n;
+  s->stream = at;
+  s->len = (int64_t)n;
+  s->vals = (uint32_t)vals;
+  return SL_OK;
+}
+
+/* Page i of a SNAPPY chunk whose values are compressed (need bytes of
+   them): v1, levels first in the stream, or v2, levels before it. */
+static sl_status snappy_values(const pmap_ctx *x, pq_pmap *mp, size_t i, const pq_page *h,
+                               int64_t body, int64_t need) {
+  int64_t lv = 0, vals = 0;
+  if (h->type == PQ_DATA_PAGE_V2) SL_TRY(v2_levels(x, h, body, &lv));
+  if (lv < 0) return SL_OK;
+  size_t n = (size_t)(h->compressed - lv), m = (size_t)(h->uncompressed - lv);
+  const uint8_t *in = NULL;
+  bool ok = false;
+  SL_TRY(stream_bytes(x, body + lv, n, &in));
+  SL_TRY(inflate(x, in, n, m, &ok));
+  if (!ok) return SL_OK;
+  if (h->type == PQ_DATA_PAGE) SL_TRY(v1_levels_in(x, h, x->out->p, m, &vals));
+  if (vals < 0 || need > (int64_t)m - vals) return SL_OK;
+  return index_stream(x, mp, i, in, body + lv, n, m, vals);
+}
+
+/* ------------------------------------------------------------ pages */
+
+/* Where page i's values are read one by one, if they are: mp->vals[i], the
+   file offset of the first (PLAIN values stored uncompressed), or
+   mp->snap[i], its stream's index (PLAIN values in a SNAPPY stream). */
+static sl_status page_values(const pmap_ctx *x, pq_pmap *mp, size_t i, const pq_page *h) {
   const pq_col *c = x->col;
-  int64_t body = l->offset + (int64_t)h->header_len, need, lev;
-  *at = -1;
+  int64_t body = mp->locs[i].offset + (int64_t)h->header_len, need, lev;
+  mp->vals[i] = -1;
   bool fixed = c->type == PQ_INT32 || c->type == PQ_INT64 || c->type == PQ_FLOAT ||
                c->type == PQ_DOUBLE || c->type == PQ_FLBA;
   if (!fixed || h->encoding != PQ_PLAIN || c->pw == 0 || c->pw != sl_dtype_size(c->dtype) ||
       !sl__mul(h->num_values, (int64_t)c->pw, &need))
     return SL_OK;
+  bool packed = x->codec != PQ_UNCOMPRESSED && (h->type == PQ_DATA_PAGE || h->is_compressed);
+  if (packed && x->codec == PQ_SNAPPY && mp->snap != NULL)
+    return snappy_values(x, mp, i, h, body, need);
+  if (packed || h->compressed != h->uncompressed) return SL_OK;
   if (h->type == PQ_DATA_PAGE) SL_TRY(v1_levels(x, h, body, &lev));
   else SL_TRY(v2_levels(x, h, body, &lev));
-  if (lev >= 0 && need <= h->compressed - lev) *at = body + lev;
+  if (lev >= 0 && need <= h->compressed - lev) mp->vals[i] = body + lev;
   return SL_OK;
 }
 
@@ -170,6 +267,8 @@ static bool back_to_back(const pq_loc *l, size_t n) {
 
 static void pmap_free(pq_pmap *m) {
   if (m == NULL) return;
+  for (size_t i = 0; m->snap != NULL && i < m->n; i++) sl__free(m->snap[i].tags);
+  sl__free(m->snap);
   sl__free(m->locs);
   sl__free(m->vals);
   sl__free(m);
@@ -180,14 +279,16 @@ static void pmap_free(pq_pmap *m) {
 static sl_status fill_pages(const pmap_ctx *x, pq_column *k, pq_pmap *m) {
   m->locs = sl__malloc(k->nlocs * sizeof *m->locs);
   m->vals = sl__malloc(k->nlocs * sizeof *m->vals);
-  if (m->locs == NULL || m->vals == NULL) return pm_oom(x);
+  if (x->codec == PQ_SNAPPY) m->snap = sl__calloc(k->nlocs, sizeof *m->snap);
+  if (m->locs == NULL || m->vals == NULL || (x->codec == PQ_SNAPPY && m->snap == NULL))
+    return pm_oom(x);
   memcpy(m->locs, k->locs, k->nlocs * sizeof *m->locs);
   m->n = k->nlocs;
   for (size_t i = 0; i < m->n; i++) {
     pq_page h;
     SL_TRY(page_header(x, &m->locs[i], &h));
     SL_TRY(check_page(x, m, i, &h));
-    SL_TRY(value_offset(x, &m->locs[i], &h, &m->vals[i]));
+    SL_TRY(page_values(x, m, i, &h));
   }
   return SL_OK;
 }
@@ -200,7 +301,7 @@ static sl_status pmap_make(const sl_source *src, const pq_file *f, size_t gi, si
   const pq_chunk *c = &g->cols[col->leaf];
   pq_pmap *m = sl__calloc(1, sizeof *m);
   if (m == NULL) SL_FAIL(err, SL_ENOMEM, "%s: out of memory for a page map", path);
-  pmap_ctx x = {src, g, col, c->codec, &k->sc.page, &k->sc.def, err};
+  pmap_ctx x = {src, g, col, c->codec, &k->sc.page, &k->sc.def, &k->sc.chunk, &k->sc.vals, err};
   int64_t n;
   k->t = (pq_target){.col = col, .a = 0, .b = g->num_rows, .width = 1,
                      .first_row = g->first_row};

@@ -313,25 +313,127 @@ static int64_t page_end(const pq_pmap *m, size_t p) {
 /* Rows [i, j) of the sorted rows, whose values lie one after another in a
    page read value by value (column c's page p of map m): one copy per run
    of consecutive rows. */
+/* Values of rows [i, j) from a mapping: random values are cache misses,
+   made to overlap by prefetching the next ones rather than waiting for
+   each in turn. */
+typedef struct values {
+  const uint8_t *base; /* where row 0's value would be */
+  const int64_t *rows;
+  size_t i, j, pw;
+  uint8_t *out;
+} values;
+
+static void copy_values(void *ctx) {
+  const values *v = ctx;
+  for (size_t k = v->i; k < v->j; k++) {
+    if (k + 8 < v->j) __builtin_prefetch(v->base + v->rows[k + 8] * (int64_t)v->pw);
+    memcpy(v->out + k * v->pw, v->base + v->rows[k] * (int64_t)v->pw, v->pw);
+  }
+}
+
 static sl_status take_values(const sl_source *src, const pq_pmap *m, size_t p, size_t pw,
                              const int64_t *rows, size_t i, size_t j, uint8_t *out,
                              sl_error *err) {
   int64_t base = m->vals[p] - m->locs[p].first_row * (int64_t)pw;
   if (src->mem != NULL && m->vals[p] + (page_end(m, p) - m->locs[p].first_row) *
                           (int64_t)pw <= src->size) {
-    /* a mapping: random values are cache misses, made to overlap by
-       prefetching the next ones rather than waiting for each in turn */
-    for (size_t k = i; k < j; k++) {
-      if (k + 8 < j) __builtin_prefetch(src->mem + base + rows[k + 8] * (int64_t)pw);
-      memcpy(out + k * pw, src->mem + base + rows[k] * (int64_t)pw, pw);
-    }
-    return SL_OK;
+    values v = {src->mem + base, rows, i, j, pw, out};
+    return sl__map_guard(sl_source_path(src), copy_values, &v, err);
   }
   while (i < j) {
     size_t e = i + 1;
     while (e < j && rows[e] == rows[e - 1] + 1) e++;
     int64_t at = m->vals[p] + (rows[i] - m->locs[p].first_row) * (int64_t)pw;
     SL_TRY(sl_source_read(src, at, (e - i) * pw, out + i * pw, err));
+    i = e;
+  }
+  return SL_OK;
+}
+
+/* len bytes of page s's values from uncompressed position x into dst,
+   piece by piece where they lie among its stream's literals: from the
+   mapping (mapped) or the file. *deep: some byte lies more copies deep than
+   pq_snap_find follows (dst is then incomplete). */
+static sl_status snap_bytes(const sl_source *src, const pq_snap *s, bool mapped,
+                            uint64_t x, size_t len, uint8_t *dst, bool *deep, sl_error *err) {
+  while (len > 0) {
+    size_t k = len;
+    uint32_t at;
+    if (!pq_snap_find(s->tags, s->n, x, &k, &at)) {
+      *deep = true;
+      return SL_OK;
+    }
+    if (mapped) memcpy(dst, src->mem + s->stream + at, k);
+    else SL_TRY(sl_source_read(src, s->stream + at, k, dst, err));
+    dst += k;
+    x += k;
+    len -= k;
+  }
+  return SL_OK;
+}
+
+/* Where in the mapping the value of pw bytes at uncompressed position x of
+   page s's stream lies, when it lies in one piece (else NULL), prefetched. */
+static const uint8_t *snap_at(const sl_source *src, const pq_snap *s, uint64_t x, size_t pw) {
+  size_t len = pw;
+  uint32_t at;
+  if (!pq_snap_find(s->tags, s->n, x, &len, &at) || len < pw) return NULL;
+  __builtin_prefetch(src->mem + s->stream + at);
+  return src->mem + s->stream + at;
+}
+
+/* The mapped part of take_snappy, under the map guard: it reads the file's
+   mapping (a file that shrank would raise SIGBUS) and allocates nothing. */
+typedef struct snap_job {
+  const sl_source *src;
+  const pq_snap *s;
+  int64_t first;
+  size_t pw;
+  const int64_t *rows;
+  size_t i, j;
+  uint8_t *out;
+  bool *deep;
+} snap_job;
+
+static void snap_mapped(void *ctx) {
+  const snap_job *b = ctx;
+  enum { AHEAD = 8 };
+  const uint8_t *ring[AHEAD]; /* values k to k + 7, found (and prefetched) ahead */
+  const size_t pw = b->pw;
+  for (size_t k = b->i; k < b->j && k < b->i + AHEAD; k++)
+    ring[k % AHEAD] = snap_at(b->src, b->s, b->s->vals + (uint64_t)(b->rows[k] - b->first) * pw,
+                              pw);
+  for (size_t k = b->i; k < b->j && !*b->deep; k++) {
+    const uint8_t *v = ring[k % AHEAD];
+    if (k + AHEAD < b->j)
+      ring[k % AHEAD] = snap_at(b->src, b->s,
+                                b->s->vals + (uint64_t)(b->rows[k + AHEAD] - b->first) * pw, pw);
+    uint64_t x = b->s->vals + (uint64_t)(b->rows[k] - b->first) * pw;
+    if (v != NULL) memcpy(b->out + k * pw, v, pw);
+    else (void)snap_bytes(b->src, b->s, true, x, pw, b->out + k * pw, b->deep, NULL); /* pieces */
+  }
+}
+
+/* Rows [i, j) of the sorted rows from page p of map m, a SNAPPY page whose
+   stream the map indexed: each value from the stream's bytes, through the
+   mapping with the next ones prefetched (as take_values), else read from
+   the file a run of consecutive rows at a time. *deep: a value lies too
+   many copies deep; the caller decodes the page instead. */
+static sl_status take_snappy(const sl_source *src, const pq_pmap *m, size_t p, size_t pw,
+                             const int64_t *rows, size_t i, size_t j, uint8_t *out,
+                             bool *deep, sl_error *err) {
+  const pq_snap *s = &m->snap[p];
+  const int64_t first = m->locs[p].first_row;
+  *deep = false;
+  if (src->mem != NULL && s->stream <= src->size && s->len <= src->size - s->stream) {
+    snap_job job = {src, s, first, pw, rows, i, j, out, deep};
+    return sl__map_guard(sl_source_path(src), snap_mapped, &job, err);
+  }
+  while (i < j && !*deep) {
+    size_t e = i + 1;
+    while (e < j && rows[e] == rows[e - 1] + 1) e++;
+    uint64_t x = s->vals + (uint64_t)(rows[i] - first) * pw;
+    SL_TRY(snap_bytes(src, s, false, x, (e - i) * pw, out + i * pw, deep, err));
     i = e;
   }
   return SL_OK;
@@ -378,9 +480,16 @@ static sl_status take_pages(const sl_source *src, const pq_file *f, const pq_gro
   return take_cursor(k, rows, i, j, out);
 }
 
+/* Whether page p's values are read one by one: stored plainly, or in a
+   SNAPPY stream that the map indexed. */
+static bool by_value(const pq_pmap *m, size_t p) {
+  return m->vals[p] >= 0 || (m->snap != NULL && m->snap[p].tags != NULL);
+}
+
 /* Flat column ci of group gi, the sorted rows (of the group) into out:
-   values of pages laid out plainly are read one by one; every other page
-   holding wanted rows is decoded once, a run of such pages together. */
+   values of pages laid out plainly, or in indexed SNAPPY streams, are read
+   one by one; every other page holding wanted rows is decoded once, a run
+   of such pages together. */
 static sl_status take_column(const sl_source *src, const pq_file *f, size_t gi, size_t ci,
                              const int64_t *rows, size_t n, uint8_t *out, pq_column *k,
                              sl_error *err) {
@@ -398,15 +507,20 @@ static sl_status take_column(const sl_source *src, const pq_file *f, size_t gi, 
     while (p + 1 < m->n && m->locs[p + 1].first_row <= rows[i]) p++;
     size_t q = p, j = i;
     while (j < n && rows[j] < page_end(m, q)) j++;
+    bool deep = false;
     if (m->vals[p] >= 0) {
       SL_TRY(take_values(src, m, p, c->pw, rows, i, j, out, err));
+    } else if (by_value(m, p)) {
+      SL_TRY(take_snappy(src, m, p, c->pw, rows, i, j, out, &deep, err));
     } else { /* the next pages too, while they decode and hold wanted rows */
-      while (j < n && q + 1 < m->n && m->vals[q + 1] < 0 && rows[j] < page_end(m, q + 1)) {
+      while (j < n && q + 1 < m->n && !by_value(m, q + 1) &&
+             rows[j] < page_end(m, q + 1)) {
         q++;
         while (j < n && rows[j] < page_end(m, q)) j++;
       }
       SL_TRY(take_pages(src, f, g, c, m, p, q, rows, i, j, out, k, err));
     }
+    if (deep) SL_TRY(take_pages(src, f, g, c, m, p, p, rows, i, j, out, k, err));
     i = j;
     p = q;
   }
@@ -522,4 +636,5 @@ const sl_driver sl__parquet_driver = {
     .unit_start = pq_unit_start,
     .describe = pq_describe,
     .take = pq_take,
+    .inspect = pq_inspect,
 };

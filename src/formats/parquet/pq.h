@@ -4,6 +4,8 @@
  *   footer.c   FileMetaData and PageHeader into the plain structs below
  *   decode.c   value and level encodings (PLAIN, RLE/bit-packed hybrid,
  *              dictionary indices, BYTE_STREAM_SPLIT, DELTA_BINARY_PACKED)
+ *   snappy_index.c  tag indexes of snappy streams: single values of a
+ *              SNAPPY page without decompressing it (random rows)
  *   codec.c    page decompression (snappy, gzip, zstd, lz4 raw)
  *   column.c   one column chunk of one row group into its strided place
  *   parquet.c  the driver: footer, column selection, probe and read
@@ -24,19 +26,6 @@
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "the Parquet driver assumes a little-endian host (Parquet stores little-endian)"
-/* pagemap.c: the page map of row group gi's chunk of selected column ci,
-   made on first use with k's buffers and kept in f until it is freed. */
-sl_status pq_pmap_get(const sl_source *src, const pq_file *f, size_t gi, size_t ci,
-                      pq_column *k, const pq_pmap **out, sl_error *err);
-void pq_pmaps_free(pq_file *f);
-
-/* As pq_locate_pages for every row of the group: from the OffsetIndex, or
-   else by walking every page header. *ok false: the pages cannot be told
-   (v1 pages of a list column, say). */
-sl_status pq_locate_all(const sl_source *src, const pq_file *f, const pq_group *g,
-                        const pq_chunk *c, int64_t off, int64_t n, pq_column *k,
-                        int64_t *end_row, const char **by, bool *ok, sl_error *err);
-
 #endif
 
 /* Limits on what a file may ask of us. */
@@ -122,6 +111,9 @@ typedef struct pq_chunk {
   int32_t index_len;
   bool has_meta;
   bool external;        /* file_path set: the chunk is in another file */
+  uint32_t encodings;   /* ColumnMetaData encodings: bit e for encoding e (< 31),
+                           bit 31 for any later one (inspect) */
+  int64_t null_count;   /* Statistics null_count; -1 when the file does not say */
 } pq_chunk;
 
 typedef struct pq_group {
@@ -133,6 +125,8 @@ typedef struct pq_group {
 
 typedef struct pq_meta {
   int64_t num_rows;
+  const char *created_by; /* into the footer bytes, not NUL-terminated; NULL if absent */
+  int created_by_len;
   size_t nschema;
   pq_schema *schema;
   size_t ngroups;
@@ -202,6 +196,31 @@ const char *pq_dict(const uint8_t *p, size_t len, const uint8_t *dict, size_t nd
 /* Booleans encoded RLE: a 4-byte length, then the hybrid of width 1. */
 const char *pq_rle_bool(const uint8_t *p, size_t len, size_t n, uint8_t *out);
 
+/* ------------------------------------------------------------ snappy index */
+
+/* One tag of a snappy stream (snappy_index.c), in the order of the bytes it
+   produces. */
+typedef struct pq_snap_tag {
+  uint32_t out;  /* where its bytes start in the uncompressed bytes */
+  int32_t at;    /* >= 0: a literal, its bytes at this position of the stream;
+                    < 0: a copy of the bytes -at before */
+} pq_snap_tag;
+
+/* Copies pq_snap_find follows for one byte before it gives up. */
+#define PQ_SNAP_HOPS 64
+
+/* The tags of the snappy stream in[0, n), whose m uncompressed bytes out
+   are what the codec table decoded from it, each checked against out:
+   *tags gets *ntags of them, at most max, and one more whose out is m
+   (sl__free). @return NULL, pq_oom, or why the stream is not indexed (too
+   many tags, or a stream that a decoder must refuse). */
+const char *pq_snap_index(const uint8_t *in, size_t n, const uint8_t *out, size_t m,
+                          size_t max, pq_snap_tag **tags, size_t *ntags);
+/* Where uncompressed bytes [x, x + *len) start in the stream of the n tags
+   (x < tags[n].out): *at, and *len becomes how many of them lie there one
+   after another (at least 1). @return false when more than PQ_SNAP_HOPS
+   copies lead there. */
+bool pq_snap_find(const pq_snap_tag *tags, size_t n, uint64_t x, size_t *len, uint32_t *at);
 
 /* ------------------------------------------------------------ columns */
 
@@ -342,6 +361,14 @@ typedef struct pq_top {
   char desc[96];
 } pq_top;
 
+/* A SNAPPY page whose values are read one by one from its stream. */
+typedef struct pq_snap {
+  pq_snap_tag *tags;    /* NULL: not indexed */
+  size_t n;             /* tags (tags[n] ends the last) */
+  int64_t stream, len;  /* the stream's file offset and compressed bytes */
+  uint32_t vals;        /* where the values start among its uncompressed bytes */
+} pq_snap;
+
 /* A flat column chunk's data pages for random rows (pagemap.c): made by
    the first gather that needs it, then read-only. */
 typedef struct pq_pmap {
@@ -351,6 +378,11 @@ typedef struct pq_pmap {
   int64_t *vals;        /* per page: file offset of its first value when its
                            values are read one by one (PLAIN, uncompressed, no
                            null, bytes as the tile holds them); else -1 */
+  pq_snap *snap;        /* SNAPPY chunks: per page, its stream's index when its
+                           values are read one by one from the stream (PLAIN,
+                           no null, as the tile holds them, few tags); NULL
+                           for other chunks */
+  size_t ntags;         /* in all its indexes (bounded) */
   int64_t end_row;
   int64_t off, lead;    /* the chunk's first byte; bytes before its first data
                            page (the dictionary) */
@@ -419,5 +451,10 @@ void pq_pmaps_free(pq_file *f);
 sl_status pq_locate_all(const sl_source *src, const pq_file *f, const pq_group *g,
                         const pq_chunk *c, int64_t off, int64_t n, pq_column *k,
                         int64_t *end_row, const char **by, bool *ok, sl_error *err);
+
+/* inspect.c: the driver's inspect slot (columns, codecs, encodings, nulls
+   from the statistics, fields left out, row groups), as JSON. */
+sl_status pq_inspect(const sl_shard *s, const void *handle, const sl_source *src,
+                     char **json, sl_error *err);
 
 #endif

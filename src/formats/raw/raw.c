@@ -335,6 +335,38 @@ static sl_status raw_read(const sl_shard *s, const void *handle, const sl_source
   return SL_OK;
 }
 
+/* ------------------------------------------------------------ inspect */
+
+/* Where each part of the layout came from: the options win field by field,
+   the sidecar beside the first shard fills the rest (resolve_layout). */
+static void layout_from(const sl_open_options *o, cJSON *j) {
+  static const char side[] = "sidecar " SL_RAW_META_NAME;
+  cJSON *f = cJSON_AddObjectToObject(j, "layout_from");
+  bool opt = o != NULL && o->dtype != NULL;
+  cJSON_AddStringToObject(f, "dtype", opt ? "option dtype" : side);
+  cJSON_AddStringToObject(f, "trailing", o != NULL && o->trailing != NULL ? "option trailing"
+                                         : opt ? "none (1-D)" : side);
+  cJSON_AddStringToObject(f, "header_bytes", o != NULL && o->header_bytes != 0
+                                             ? "option header_bytes" : opt ? "none (0)" : side);
+}
+
+static sl_status raw_inspect(const sl_shard *s, const void *handle, const sl_source *src,
+                             char **json, sl_error *err) {
+  (void)handle, (void)src;
+  char stored[8];
+  snprintf(stored, sizeof stored, "%s", sl_dtype_str((sl_dtype)s->param[P_DTYPE]));
+  if (s->swap) stored[0] = '>';
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "read_path", "direct");
+  cJSON_AddStringToObject(o, "read_note", s->swap ? "headerless: one byte range per read, "
+                          "then byte-swapped" : "headerless: one byte range per read");
+  cJSON_AddStringToObject(o, "stored", stored);
+  cJSON_AddArrayToObject(o, "codecs");
+  cJSON_AddNumberToObject(o, "header_bytes", (double)s->param[P_DATA_OFF]);
+  layout_from(s->opts, o);
+  return sl__json_text(o, s->path, json, err);
+}
+
 /* ------------------------------------------------------------ writing */
 
 /* The bytes as they are (native = little-endian), nothing else: the
@@ -368,4 +400,5 @@ const sl_driver sl__raw_driver = {
     .extents = raw_extents,
     .read = raw_read,
     .write = raw_write,
+    .inspect = raw_inspect,
 };

@@ -77,6 +77,28 @@ static const struct {
                  [ZB_GZIP] = {SL_CODEC_GZIP, "GZip"},    [ZB_ZLIB] = {SL_CODEC_ZLIB, "Zlib"},
                  [ZB_LZ4] = {SL_CODEC_LZ4_RAW, "LZ4"},   [ZB_BZ2] = {SL_CODEC_BZ2, "BZ2"}};
 
+const char *sl__zarr_codec_name(zarr_bb bb) {
+  static const char *const names[] = {[ZB_BLOSC] = "blosc", [ZB_ZSTD] = "zstd",
+                                      [ZB_GZIP] = "gzip",   [ZB_ZLIB] = "zlib",
+                                      [ZB_LZ4] = "lz4",     [ZB_BZ2] = "bz2",
+                                      [ZB_CRC32C] = "crc32c"};
+  return (size_t)bb < SL_ARRAY_LEN(names) ? names[bb] : "unknown";
+}
+
+sl_status sl__zarr_codec_check(const zarr_array *a, const zarr_pipe *p, sl_error *err) {
+  for (int i = 0; i < p->nbb; i++) {
+    zarr_bb bb = p->bb[i];
+    if (bb == ZB_CRC32C || (size_t)bb >= SL_ARRAY_LEN(bb_codecs) ||
+        sl__codec_available(bb_codecs[bb].codec))
+      continue;
+    const char *why = NULL;
+    size_t got;
+    (void)sl__decompress_some(bb_codecs[bb].codec, NULL, 0, NULL, 0, &got, &why);
+    return codec_fail(SL_ENOTSUP, a->dir, bb_codecs[bb].name, why, err);
+  }
+  return SL_OK;
+}
+
 static sl_status one_bb(zarr_bb bb, const uint8_t *in, size_t n, uint8_t *out, size_t m,
                         const char *what, sl_error *err) {
   if (bb == ZB_CRC32C || (size_t)bb >= SL_ARRAY_LEN(bb_codecs))
@@ -290,6 +312,47 @@ static sl_status pread_rows(const zarr_array *a, int fd, const char *path, int64
   return SL_OK;
 }
 
+/* Chunk files from this size on are decoded from a mapping, not copied
+   into a buffer first: the codec reads the page cache where it lies (a
+   copy of the whole array saved), and a file that shrinks under the
+   mapping is an error (sl__map_guard). Small ones are cheaper to pread. */
+#define ZARR_MAP_MIN (256 << 10)
+
+typedef struct chunk_job {
+  const zarr_array *a;
+  const int64_t *org;
+  const uint8_t *in;
+  size_t n;
+  int64_t lo, hi;
+  uint8_t *dst;
+  zarr_work *w;
+  const char *path;
+  sl_status st;
+  sl_error *err;
+} chunk_job;
+
+static void chunk_run(void *ctx) {
+  chunk_job *j = ctx;
+  j->st = put_chunk(j->a, &j->a->chunk, j->org, j->in, j->n, j->lo, j->hi, j->dst, j->w,
+                    j->path, j->err);
+}
+
+/* The chunk in fd decoded into its place: from a mapping of it when large
+   enough and the system maps it, else through w's buffer. */
+static sl_status decode_file(const zarr_array *a, int fd, const char *path, int64_t size,
+                             const int64_t *org, int64_t lo, int64_t hi, uint8_t *dst,
+                             zarr_work *w, sl_error *err) {
+  void *m = size >= ZARR_MAP_MIN ? sl__map_file(fd, size) : NULL;
+  if (m == NULL) {
+    SL_TRY(read_all(fd, path, size, &w->raw, err));
+    return put_chunk(a, &a->chunk, org, w->raw.p, (size_t)size, lo, hi, dst, w, path, err);
+  }
+  chunk_job j = {a, org, m, (size_t)size, lo, hi, dst, w, path, SL_OK, err};
+  sl_status st = sl__map_guard(path, chunk_run, &j, err);
+  sl__unmap_file(m, size);
+  return st != SL_OK ? st : j.st;
+}
+
 static sl_status plain_chunk(const zarr_array *a, const int64_t *ci, const int64_t *org,
                              int64_t lo, int64_t hi, uint8_t *dst, zarr_work *w, sl_error *err) {
   char path[4096];
@@ -305,9 +368,7 @@ static sl_status plain_chunk(const zarr_array *a, const int64_t *ci, const int64
   if (a->chunk.nbb == 0 && !a->chunk.permuted && whole_rows(a, &a->chunk)) {
     st = pread_rows(a, fd, path, size, org, lo, hi, dst, err);
   } else {
-    st = read_all(fd, path, size, &w->raw, err);
-    if (st == SL_OK)
-      st = put_chunk(a, &a->chunk, org, w->raw.p, (size_t)size, lo, hi, dst, w, path, err);
+    st = decode_file(a, fd, path, size, org, lo, hi, dst, w, err);
   }
   sl__close(fd);
   return st;

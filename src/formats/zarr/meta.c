@@ -279,6 +279,7 @@ static sl_status parse_v2(const cJSON *r, zarr_array *a, sl_error *err) {
     SL_FAIL(err, SL_EFORMAT, "%s: order '%s' is neither C nor F", a->dir, order->valuestring);
   for (int k = 0; k < nd; k++) a->chunk.perm[k] = fortran ? nd - 1 - k : k;
   a->chunk.permuted = fortran && nd > 1;
+  a->fortran = fortran;
   SL_TRY(v2_filters(cJSON_GetObjectItemCaseSensitive(r, "filters"), a->dir, err));
   SL_TRY(v2_compressor(cJSON_GetObjectItemCaseSensitive(r, "compressor"), a, err));
   const cJSON *sep = cJSON_GetObjectItemCaseSensitive(r, "dimension_separator");
@@ -450,6 +451,19 @@ int64_t sl__zarr_chunk_bytes(const zarr_array *a, const zarr_pipe *p) {
   return n;
 }
 
+/* What inspect shows as the file says it: the codec chain with every
+   parameter (levels, shuffles, inner codecs) and the fill value. */
+static void keep_for_inspect(const cJSON *r, zarr_array *a) {
+  const cJSON *c = cJSON_GetObjectItemCaseSensitive(r, a->version == 2 ? "compressor" : "codecs");
+  cJSON *chain = a->version == 3 ? cJSON_Duplicate(c, true) : cJSON_CreateArray();
+  if (a->version == 2 && chain != NULL && c != NULL && !cJSON_IsNull(c))
+    cJSON_AddItemToArray(chain, cJSON_Duplicate(c, true));
+  a->codec_json = chain != NULL ? cJSON_PrintUnformatted(chain) : NULL;
+  cJSON_Delete(chain);
+  const cJSON *fill = cJSON_GetObjectItemCaseSensitive(r, "fill_value");
+  a->fill_json = fill != NULL ? cJSON_PrintUnformatted(fill) : NULL;
+}
+
 sl_status sl__zarr_parse(const char *text, size_t n, int version, const char *dir,
                          zarr_array *out, sl_error *err) {
   memset(out, 0, sizeof *out);
@@ -462,7 +476,11 @@ sl_status sl__zarr_parse(const char *text, size_t n, int version, const char *di
                   version == 2 ? ".zarray" : "zarr.json");
   else
     st = version == 2 ? parse_v2(r, out, err) : parse_v3(r, out, err);
+  if (st == SL_OK) keep_for_inspect(r, out);
   cJSON_Delete(r);
+  /* a codec this build lacks refuses discovery (inspect) as every read would */
+  if (st == SL_OK) st = sl__zarr_codec_check(out, &out->chunk, err);
+  if (st == SL_OK && out->sharded) st = sl__zarr_codec_check(out, &out->inner, err);
   /* decoded chunks must fit a buffer: limit one chunk to 4 GiB */
   int64_t cb = sl__zarr_chunk_bytes(out, &out->chunk);
   if (st == SL_OK && (cb < 0 || cb > ((int64_t)1 << 32)) && !out->sharded)
@@ -477,4 +495,7 @@ sl_status sl__zarr_parse(const char *text, size_t n, int version, const char *di
 void sl__zarr_free(zarr_array *a) {
   sl__free(a->dir);
   a->dir = NULL;
+  cJSON_free(a->codec_json);
+  cJSON_free(a->fill_json);
+  a->codec_json = a->fill_json = NULL;
 }

@@ -301,4 +301,5 @@ const sl_driver sl__zarr_driver = {
     .unit_start = zr_unit_start,
     .write = sl__zarr_write,
     .store_file = zr_store_file,
+    .inspect = sl__zarr_inspect,
 };

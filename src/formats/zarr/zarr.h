@@ -49,6 +49,11 @@ typedef struct zarr_array {
   bool index_end;
   int64_t inner_grid[SL_MAX_DIMS]; /* inner chunks per shard, per axis */
   int64_t ninner;
+  bool fortran;       /* v2 order "F" */
+  char *codec_json;   /* for inspect, as the metadata says them: v2 [compressor],
+                         v3 the codecs; JSON text (malloc: cJSON's), NULL when
+                         it could not be kept */
+  char *fill_json;    /* the fill_value as written */
 } zarr_array;
 
 /* Parses metadata text (version 2: .zarray, 3: zarr.json) of the array in
@@ -74,6 +79,17 @@ sl_status sl__zarr_decode(const zarr_array *a, const zarr_pipe *p, const uint8_t
                           uint8_t *out, size_t m, zarr_work *w, const char *what,
                           sl_error *err);
 void sl__zarr_work_free(zarr_work *w);
+
+/* SL_ENOTSUP naming the array and the codec when this build lacks a codec
+   of p (chunk.c): discovery refuses what every chunk read would. */
+sl_status sl__zarr_codec_check(const zarr_array *a, const zarr_pipe *p, sl_error *err);
+/* The codecs of p by name, in encoding order ("blosc", "crc32c"). */
+const char *sl__zarr_codec_name(zarr_bb bb);
+
+/* The driver's inspect slot (inspect.c): format, chunks, codec chain, fill
+   value, sharding and the read path, as JSON. */
+sl_status sl__zarr_inspect(const sl_shard *s, const void *handle, const sl_source *src,
+                           char **json, sl_error *err);
 
 /* Writes a v2 store (uncompressed, C order) at dir. */
 sl_status sl__zarr_write(const char *path, sl_dtype dtype, int ndim, const int64_t *shape,
