@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """Benchmark (not a test): what --progress and --trace cost a read, whole
-process, against the same read without them, the three alternating (order
-reversed every other repetition); prints medians of wall time and of the
-report's load_seconds, and the ratio to the plain read.
+process, against the same read without them, the three alternating (each
+in every place of the order equally often); prints medians of wall time,
+of the report's load_seconds and of CPU time, and the ratio to the plain
+read.
 
     /usr/bin/python3 bench/observe_overhead.py SHARDLOAD DATASET [REPS] [-- EXTRA READ ARGS]
 
@@ -24,7 +25,11 @@ def main():
         subprocess.run([sl, "read", data, *extra], capture_output=True, check=True)  # warm
         res = {m: [] for m, _ in modes}
         for r in range(reps):
-            for m, flags in (modes if r % 2 == 0 else modes[::-1]):
+            # each mode in each place of the order equally often: a read
+            # right after another one can pay for the memory it freed
+            k = r % len(modes)
+            order = modes[k:] + modes[:k]
+            for m, flags in (order if (r // len(modes)) % 2 == 0 else order[::-1]):
                 ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
                 t0 = time.monotonic()
                 p = subprocess.run([sl, "read", data, "--json", *flags, *extra],
