@@ -362,6 +362,34 @@ typedef enum sl_partition_kind {
 #define SL_MAX_THREADS 1024
 #define SL_MAX_CHUNK_BYTES ((int64_t)1 << 36)
 
+/* Observing a read (P8): progress and a timeline. */
+
+/**
+ * What a progress callback is told. The library fills the fields up to its
+ * own struct_size; read none past it (a newer library may append fields).
+ */
+typedef struct sl_progress {
+  size_t struct_size;  /* sizeof(sl_progress) of the library */
+  int64_t bytes_done;  /* bytes read so far by the ranks counted */
+  int64_t bytes_total; /* bytes those ranks read in all */
+  double seconds;      /* since the load began (rank 0's clock) */
+  int ranks;           /* ranks counted: every rank of the load, or 1 (rank 0's
+                          own share) when the process group cannot report
+                          across ranks (sl_comm_progress_ok) */
+  int ranks_total;     /* ranks of the load */
+  int final;           /* 1 on the last call: every rank counted has finished */
+} sl_progress;
+
+/** Called from a library thread, never concurrently with itself. */
+typedef void (*sl_progress_fn)(const sl_progress *p, void *user);
+
+/**
+ * A recorder of spans for a Chrome trace / Perfetto timeline: the pieces a
+ * read took (file, rows, bytes, path), decoding, and the phases of the
+ * collective calls. Threads append to their own buffers without locks.
+ */
+typedef struct sl_trace sl_trace;
+
 /** How to read: sl_dataset_read_rows and sl_load. Defaults: sl_read_options_init. */
 typedef struct sl_read_options {
   size_t struct_size;          /* sizeof(sl_read_options), set by _init */
@@ -382,6 +410,16 @@ typedef struct sl_read_options {
                                   node-local rank modulo the visible devices,
                                   sl_dataset_read_rows the device of dst */
   sl_gds_mode gds;             /* gpu: GPUDirect Storage; default AUTO */
+  /* Appended in 0.2 (P8): observing a read. */
+  sl_progress_fn progress;     /* sl_load only: called on rank 0 about every
+                                  progress_ms while the ranks read, and once more
+                                  (final) when all have; rank 0's callback decides
+                                  for every rank. NULL (default): no thread, no cost */
+  void *progress_user;         /* handed to progress; default NULL */
+  int progress_ms;             /* interval of those calls; default 200, 10 to 60000 */
+  sl_trace *trace;             /* records the read's pieces (and sl_load's phases)
+                                  into this recorder; NULL (default): sl_load takes
+                                  its comm's (sl_comm_set_trace), other calls none */
 } sl_read_options;
 
 SL_API void sl_read_options_init_size(sl_read_options *o, size_t size);
@@ -416,6 +454,15 @@ typedef struct sl_read_stats {
   int64_t staging_peak;  /* gpu: most bytes of pinned staging buffers held at once */
   char note[256];        /* why the variant (or path) that ran is not the one
                             asked for, e.g. AUTO without a CUDA device; "" */
+  /* Appended in 0.2 (P8): the bytes read by each path. They add up to bytes
+     for sl_load and sl_dataset_read_rows; a gather reads whole spans. */
+  int64_t bytes_direct;  /* O_DIRECT into place (and cuFile) */
+  int64_t bytes_cached;  /* io auto: found in the page cache (RWF_NOWAIT) */
+  int64_t bytes_buffered; /* buffered pread */
+  int64_t bytes_mapped;  /* copied from a mapping of the file (small gathers) */
+  int64_t bytes_decoded; /* decoded by the format's driver (Parquet, HDF5
+                            chunks, Arrow, compressed Zarr), which reads its
+                            file through a mapping of it or preads */
 } sl_read_stats;
 
 SL_API void sl_read_stats_init_size(sl_read_stats *s, size_t size);
@@ -552,6 +599,69 @@ SL_API SL_NODISCARD sl_status sl_dataset_gather_rows(const sl_dataset *d,
                                                      void *dst,
                                                      const sl_read_options *o,
                                                      sl_read_stats *stats, sl_error *err);
+
+/* ------------------------------------------------ observability (P8) */
+
+/** sl_comm_init_flags: let sl_load's progress count every rank (MPI is
+    initialised with MPI_THREAD_MULTIPLE, a progress thread per rank sending
+    its count to rank 0). */
+#define SL_COMM_PROGRESS 1u
+
+/**
+ * sl_comm_init with flags (SL_COMM_*). Asking for SL_COMM_PROGRESS costs
+ * nothing until a load asks for progress; when MPI does not provide
+ * MPI_THREAD_MULTIPLE the group still works and progress counts rank 0
+ * alone (sl_comm_progress_ok says which). Not thread-safe; main thread.
+ */
+SL_API SL_NODISCARD sl_status sl_comm_init_flags(sl_launch how, unsigned flags, int *argc,
+                                                 char ***argv, sl_comm **out, sl_error *err);
+/**
+ * @return 1 when sl_load's progress counts every rank: one process, or MPI
+ * with MPI_THREAD_MULTIPLE on every rank (asked for by SL_COMM_PROGRESS,
+ * or given to sl_comm_from_mpi); 0 when it counts rank 0's own share.
+ */
+SL_API int sl_comm_progress_ok(const sl_comm *c);
+/**
+ * @return the rank whose error the last failed agreement on c returned
+ * (the lowest failing rank, as sl_comm_agree and every collective call
+ * pick it); -1 when the last agreement was a success or there was none.
+ */
+SL_API int sl_comm_failed_rank(const sl_comm *c);
+/**
+ * Collective calls on c record their phases into t from now on (t NULL:
+ * no longer): sl_dataset_open "discover" (rank 0) and "broadcast",
+ * sl_load "allocate", "read" (with every piece) and "agree",
+ * sl_array_write_npy "output", the verifications "verify". t must outlive
+ * its use by c. Not thread-safe with calls on c.
+ */
+SL_API void sl_comm_set_trace(sl_comm *c, sl_trace *t);
+
+/** A recorder for this process (not collective). Recording costs a clock
+    read and a few stores per span; nothing is recorded without one. */
+SL_API SL_NODISCARD sl_status sl_trace_new(sl_trace **out, sl_error *err);
+/** Frees t, NULL allowed; no thread may be recording into it. */
+SL_API void sl_trace_free(sl_trace *t);
+/** @return now on the recorder's clock (monotonic nanoseconds), for sl_trace_span. */
+SL_API int64_t sl_trace_clock(void);
+/**
+ * Records a span named name (copied) from begin (sl_trace_clock) to now on
+ * the calling thread. Thread-safe; t NULL records nothing.
+ */
+SL_API void sl_trace_span(sl_trace *t, const char *name, int64_t begin);
+/** @return the spans recorded in t so far (threads still recording may add more). */
+SL_API int64_t sl_trace_count(const sl_trace *t);
+/**
+ * Collective: gathers every rank's spans to rank 0, which writes them as
+ * one Chrome trace JSON file ("traceEvents": "X" complete events, pid =
+ * rank, tid = thread, and "M" metadata naming each process "rank N (host)"
+ * and its threads; times in microseconds from the earliest span) under a
+ * temporary name renamed at the end. A rank with t NULL takes part with no
+ * spans. Refuses a path that exists and is not a regular file; check it
+ * against a dataset's inputs first with sl_dataset_check_output. No thread
+ * may be recording into t.
+ */
+SL_API SL_NODISCARD sl_status sl_trace_write(sl_comm *comm, const sl_trace *t,
+                                             const char *path, sl_error *err);
 
 #ifdef __cplusplus
 }

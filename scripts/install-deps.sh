@@ -5,7 +5,7 @@ set -eu
 pkgs="build-essential cmake pkg-config libopenmpi-dev openmpi-bin libhdf5-dev libcjson-dev
       libzstd-dev libsnappy-dev liblz4-dev libbrotli-dev zlib1g-dev libdlpack-dev
       libcmocka-dev libbz2-dev libblosc-dev python3-zarr python3-dask fio python3-numpy python3-h5py clang libclang-rt-14-dev libomp-14-dev
-      python3-pytest python3-mpi4py python3-torch iproute2"
+      python3-pytest python3-mpi4py python3-torch iproute2 tmux"
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -81,6 +81,28 @@ void remove_staging(void);
    place and _meta.json written); off delivers one that came meanwhile. */
 void defer_signals(bool on);
 
+/* --json: every outcome is one JSON object on standard output, failures
+   too (json_out is set before the options are parsed, so that a usage
+   error is one). The version of the report's keys: */
+#define JSON_SCHEMA 1
+extern bool json_out;
+/* Whether a JSON object has been printed (there is only ever one). */
+extern bool json_said;
+/* The group the command runs on, once made (whose failed rank errors name). */
+extern sl_comm *the_comm;
+
+/* cli_live.c: --progress. */
+/* Whether the live line is shown (rank 0 prints it). */
+bool live_wanted(const args *a);
+/* The phase, on the live line. */
+void live_phase(const args *a, const char *what);
+void live_clear(const args *a);
+/* The library's progress callback: the line during the load, and the
+   summary line at its end. */
+void live_progress(const sl_progress *p, void *user);
+/* bytes as "100 B", "12.5 KiB", "3.0 MiB" or "2.0 GiB". */
+void size_text(int64_t bytes, char *buf, size_t cap);
+
 /* cli_read.c: the dataset of a's PATHs, its format's options checked;
    0 or an exit code (the same on every rank). */
 int open_dataset(sl_comm *comm, args *a, sl_dataset **d);

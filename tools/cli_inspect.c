@@ -24,18 +24,6 @@
 
 /* ------------------------------------------------------------ the summary */
 
-static void size_text(int64_t bytes, char *buf, size_t cap) {
-  static const char *const unit[] = {"KiB", "MiB", "GiB", "TiB", "PiB"};
-  if (bytes < 1024) {
-    snprintf(buf, cap, "%lld B", (long long)bytes);
-    return;
-  }
-  double v = (double)bytes / 1024;
-  size_t u = 0;
-  while (v >= 1024 && u + 1 < sizeof unit / sizeof unit[0]) v /= 1024, u++;
-  snprintf(buf, cap, "%.1f %s", v, unit[u]);
-}
-
 static size_t count_files(const sl_dataset *d) {
   size_t n = sl_dataset_num_shards(d), files = 0;
   const char *last = NULL;

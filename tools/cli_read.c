@@ -1,9 +1,13 @@
 /* shardload inspect and read: discovery, the collective load, the per-rank
- * report (rows, shards and files touched, bytes, seconds, GB/s, as in the
- * recipe), optional verification and --output. */
+ * report (rows, shards and files touched, bytes, seconds, GB/s, the I/O
+ * path that ran, as in the recipe), optional verification, --output and
+ * --trace. */
+#define _GNU_SOURCE
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -16,7 +20,12 @@ typedef struct rank_report {
   int device, gds;
   int64_t staging_peak;
   char device_name[96], device_pci[32], note[256];
+  int64_t by_path[5]; /* bytes: direct, cached, buffered, mapped, decoded */
+  char host[64];
 } rank_report;
+
+/* The paths of by_path, in order. */
+static const char *const path_names[5] = {"direct", "cached", "buffered", "mapped", "decoded"};
 
 void print_dataset_json(const sl_dataset *d, const char *path, cJSON *j) {
   int64_t shape[SL_MAX_DIMS];
@@ -34,6 +43,7 @@ void print_json(cJSON *j) {
   char *t = cJSON_PrintUnformatted(j);
   say(stdout, "%s\n", t ? t : "{}");
   free(t);
+  json_said = true;
 }
 
 /* ------------------------------------------------------------------ read */
@@ -62,41 +72,98 @@ static rank_report local_report(const sl_array *arr, const sl_dataset *d,
   snprintf(r.device_name, sizeof r.device_name, "%s", s->device_name);
   snprintf(r.device_pci, sizeof r.device_pci, "%s", s->device_pci);
   snprintf(r.note, sizeof r.note, "%s", s->note);
+  const int64_t by[5] = {s->bytes_direct, s->bytes_cached, s->bytes_buffered, s->bytes_mapped,
+                         s->bytes_decoded};
+  memcpy(r.by_path, by, sizeof by);
+  if (gethostname(r.host, sizeof r.host) != 0) snprintf(r.host, sizeof r.host, "?");
+  r.host[sizeof r.host - 1] = '\0';
   return r;
+}
+
+/* The I/O that ran: one path's name ("decoded": by the format's driver,
+   through a mapping of the file or preads), "mixed", or "none". */
+static const char *io_ran(const int64_t *by) {
+  int kinds = 0, last = 0;
+  for (int k = 0; k < 5; k++)
+    if (by[k] > 0) kinds++, last = k;
+  return kinds == 0 ? "none" : kinds > 1 ? "mixed" : path_names[last];
+}
+
+/* The sum of every rank's bytes by path. */
+static void all_paths(const rank_report *r, int P, int64_t *by) {
+  memset(by, 0, 5 * sizeof *by);
+  for (int i = 0; i < P; i++)
+    for (int k = 0; k < 5; k++) by[k] += r[i].by_path[k];
 }
 
 static double gbps(int64_t bytes, double s) { return s > 0 ? (double)bytes / s / 1e9 : 0; }
 
+/* Over the ranks that hold rows (the others read nothing in no time). */
+typedef struct spread {
+  double min, mean, max;
+} spread;
+
+static void spreads(const rank_report *r, int P, spread *secs, spread *rate) {
+  int n = 0;
+  *secs = *rate = (spread){0, 0, 0};
+  for (int i = 0; i < P; i++) {
+    if (r[i].hi == r[i].lo) continue;
+    double s = r[i].seconds, g = gbps(r[i].bytes, s);
+    if (n == 0) *secs = (spread){s, 0, s}, *rate = (spread){g, 0, g};
+    secs->min = s < secs->min ? s : secs->min;
+    secs->max = s > secs->max ? s : secs->max;
+    rate->min = g < rate->min ? g : rate->min;
+    rate->max = g > rate->max ? g : rate->max;
+    secs->mean += s;
+    rate->mean += g;
+    n++;
+  }
+  if (n > 0) secs->mean /= n, rate->mean /= n;
+}
+
+static double slowest(const rank_report *r, int P) {
+  double s = 0;
+  for (int i = 0; i < P; i++) s = r[i].seconds > s ? r[i].seconds : s;
+  return s;
+}
+
+static void rank_line(const rank_report *r, int i) {
+  char size[32];
+  size_text(r->bytes, size, sizeof size);
+  say(stdout,
+      "  rank %d (%s): rows [%lld, %lld) %lld row%s, shards %lld..%lld (%lld file%s), %s in "
+      "%.3f s (%.2f GB/s), io %s, %d thread%s\n",
+      i, r->host, (long long)r->lo, (long long)r->hi, (long long)(r->hi - r->lo),
+      r->hi - r->lo == 1 ? "" : "s", (long long)r->first_shard, (long long)r->last_shard,
+      (long long)r->files, r->files == 1 ? "" : "s", size, r->seconds,
+      gbps(r->bytes, r->seconds), io_ran(r->by_path), r->threads, r->threads == 1 ? "" : "s");
+  if (r->device >= 0)
+    say(stdout, "    device %d (%s, %s), %s\n", r->device, r->device_name, r->device_pci,
+        r->gds ? "cuFile (GPUDirect Storage)" : "pinned staging");
+  if (r->note[0]) say(stdout, "    note: %s\n", r->note);
+}
+
+/* What the read did, then what was done with it, then the summary line. */
 static void report_text(const rank_report *r, int P, const sl_dataset *d, const args *a,
-                        double open_s, double load_s) {
-  char line[1024];
+                        double open_s, double load_s, const char *verified) {
+  char line[1024], size[32];
+  int64_t by[5];
+  all_paths(r, P, by);
   describe(d, a->path, line, sizeof line);
   say(stdout, "%s\n", line);
   say(stdout, "%d rank%s, partition %s, variant %s, io %s\n", P, P == 1 ? "" : "s",
-      name_of(partitions, a->read.partition), name_of(variants, r[0].variant),
-      name_of(io_modes, r[0].io));
-  double slowest = 0;
+      name_of(partitions, a->read.partition), name_of(variants, r[0].variant), io_ran(by));
   for (int i = 0; i < P; i++) {
-    if (r[i].seconds > slowest) slowest = r[i].seconds;
-    if (r[i].hi == r[i].lo) {
-      say(stdout, "  rank %d: no rows\n", i);
-      continue;
-    }
-    say(stdout,
-        "  rank %d: rows [%lld, %lld) %lld rows, shards %lld..%lld (%lld files), %.1f MiB in "
-        "%.3f s (%.2f GB/s), %d thread%s\n",
-        i, (long long)r[i].lo, (long long)r[i].hi, (long long)(r[i].hi - r[i].lo),
-        (long long)r[i].first_shard, (long long)r[i].last_shard, (long long)r[i].files,
-        (double)r[i].bytes / (1 << 20), r[i].seconds, gbps(r[i].bytes, r[i].seconds),
-        r[i].threads, r[i].threads == 1 ? "" : "s");
-    if (r[i].device >= 0)
-      say(stdout, "    device %d (%s, %s), %s\n", r[i].device, r[i].device_name, r[i].device_pci,
-          r[i].gds ? "cuFile (GPUDirect Storage)" : "pinned staging");
-    if (r[i].note[0]) say(stdout, "    note: %s\n", r[i].note);
+    if (r[i].hi == r[i].lo) say(stdout, "  rank %d (%s): no rows\n", i, r[i].host);
+    else rank_line(&r[i], i);
   }
-  say(stdout, "total: %.1f MiB, read phase %.3f s (%.2f GB/s), discovery %.3f s, load %.3f s\n",
-      (double)sl_dataset_nbytes(d) / (1 << 20), slowest, gbps(sl_dataset_nbytes(d), slowest),
-      open_s, load_s);
+  if (verified) say(stdout, "verify: ok (%s)\n", verified);
+  if (a->output) say(stdout, "output: %s\n", a->output);
+  if (a->trace) say(stdout, "trace: %s\n", a->trace);
+  double slow = slowest(r, P);
+  size_text(sl_dataset_nbytes(d), size, sizeof size);
+  say(stdout, "total: %s, read phase %.3f s (%.2f GB/s), discovery %.3f s, load %.3f s\n",
+      size, slow, gbps(sl_dataset_nbytes(d), slow), open_s, load_s);
 }
 
 /* The gpu variant's device and read path per rank; null for host variants. */
@@ -116,47 +183,69 @@ static void add_device_json(cJSON *o, const rank_report *r) {
   else cJSON_AddNullToObject(o, "note");
 }
 
+static void add_spread(cJSON *j, const char *key, const spread *s) {
+  cJSON *o = cJSON_AddObjectToObject(j, key);
+  cJSON_AddNumberToObject(o, "min", s->min);
+  cJSON_AddNumberToObject(o, "mean", s->mean);
+  cJSON_AddNumberToObject(o, "max", s->max);
+}
+
+static cJSON *rank_json(const rank_report *r, int i) {
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddNumberToObject(o, "rank", i);
+  cJSON_AddStringToObject(o, "host", r->host);
+  cJSON_AddNumberToObject(o, "row_lo", (double)r->lo);
+  cJSON_AddNumberToObject(o, "row_hi", (double)r->hi);
+  cJSON_AddNumberToObject(o, "rows", (double)(r->hi - r->lo));
+  cJSON_AddNumberToObject(o, "first_shard", (double)r->first_shard);
+  cJSON_AddNumberToObject(o, "last_shard", (double)r->last_shard);
+  cJSON_AddNumberToObject(o, "files", (double)r->files);
+  cJSON_AddNumberToObject(o, "files_opened", (double)r->files_opened);
+  cJSON_AddNumberToObject(o, "open_files_peak", (double)r->open_files_peak);
+  cJSON_AddNumberToObject(o, "open_files_limit", (double)r->open_files_limit);
+  cJSON_AddNumberToObject(o, "bytes", (double)r->bytes);
+  cJSON_AddNumberToObject(o, "seconds", r->seconds);
+  cJSON_AddNumberToObject(o, "alloc_seconds", r->alloc_seconds);
+  cJSON_AddNumberToObject(o, "fault_seconds", r->fault_seconds);
+  cJSON_AddNumberToObject(o, "gbps", gbps(r->bytes, r->seconds));
+  cJSON_AddNumberToObject(o, "threads", r->threads);
+  add_device_json(o, r); /* before variant and io, which end the object */
+  cJSON_AddStringToObject(o, "io_asked", name_of(io_modes, r->io));
+  cJSON *by = cJSON_AddObjectToObject(o, "io_bytes");
+  for (int k = 0; k < 5; k++) cJSON_AddNumberToObject(by, path_names[k], (double)r->by_path[k]);
+  cJSON_AddStringToObject(o, "variant", name_of(variants, r->variant));
+  cJSON_AddStringToObject(o, "io", io_ran(r->by_path));
+  return o;
+}
+
 static void report_json(const rank_report *r, int P, const sl_dataset *d, const args *a,
                         double open_s, double load_s, const char *verified) {
   cJSON *j = cJSON_CreateObject(), *ranks = cJSON_CreateArray();
+  cJSON_AddBoolToObject(j, "ok", 1);
+  cJSON_AddStringToObject(j, "version", SL_VERSION_STRING);
+  cJSON_AddNumberToObject(j, "schema", JSON_SCHEMA);
   print_dataset_json(d, a->path, j);
-  double slowest = 0;
   int64_t probed = 0;
   for (int i = 0; i < P; i++) {
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "rank", i);
-    cJSON_AddNumberToObject(o, "row_lo", (double)r[i].lo);
-    cJSON_AddNumberToObject(o, "row_hi", (double)r[i].hi);
-    cJSON_AddNumberToObject(o, "rows", (double)(r[i].hi - r[i].lo));
-    cJSON_AddNumberToObject(o, "first_shard", (double)r[i].first_shard);
-    cJSON_AddNumberToObject(o, "last_shard", (double)r[i].last_shard);
-    cJSON_AddNumberToObject(o, "files", (double)r[i].files);
-    cJSON_AddNumberToObject(o, "files_opened", (double)r[i].files_opened);
-    cJSON_AddNumberToObject(o, "open_files_peak", (double)r[i].open_files_peak);
-    cJSON_AddNumberToObject(o, "open_files_limit", (double)r[i].open_files_limit);
-    cJSON_AddNumberToObject(o, "bytes", (double)r[i].bytes);
-    cJSON_AddNumberToObject(o, "seconds", r[i].seconds);
-    cJSON_AddNumberToObject(o, "alloc_seconds", r[i].alloc_seconds);
-    cJSON_AddNumberToObject(o, "fault_seconds", r[i].fault_seconds);
-    cJSON_AddNumberToObject(o, "gbps", gbps(r[i].bytes, r[i].seconds));
-    cJSON_AddNumberToObject(o, "threads", r[i].threads);
-    add_device_json(o, &r[i]); /* before variant and io, which end the object */
-    cJSON_AddStringToObject(o, "variant", name_of(variants, r[i].variant));
-    cJSON_AddStringToObject(o, "io", name_of(io_modes, r[i].io));
-    cJSON_AddItemToArray(ranks, o);
-    slowest = r[i].seconds > slowest ? r[i].seconds : slowest;
+    cJSON_AddItemToArray(ranks, rank_json(&r[i], i));
     probed += r[i].files_probed;
   }
+  double slow = slowest(r, P);
+  spread secs, rate;
+  spreads(r, P, &secs, &rate);
   cJSON_AddNumberToObject(j, "ranks", P);
   cJSON_AddStringToObject(j, "partition", name_of(partitions, a->read.partition));
   cJSON_AddNumberToObject(j, "files_probed", (double)probed);
-  cJSON_AddNumberToObject(j, "seconds", slowest);
-  cJSON_AddNumberToObject(j, "gbps", gbps(sl_dataset_nbytes(d), slowest));
+  cJSON_AddNumberToObject(j, "seconds", slow);
+  cJSON_AddNumberToObject(j, "gbps", gbps(sl_dataset_nbytes(d), slow));
+  add_spread(j, "rank_seconds", &secs);
+  add_spread(j, "rank_gbps", &rate);
   cJSON_AddNumberToObject(j, "open_seconds", open_s);
   cJSON_AddNumberToObject(j, "load_seconds", load_s);
   if (verified) cJSON_AddStringToObject(j, "verify", verified);
   else cJSON_AddNullToObject(j, "verify");
   if (a->output) cJSON_AddStringToObject(j, "output", a->output);
+  if (a->trace) cJSON_AddStringToObject(j, "trace", a->trace);
   cJSON_AddItemToObject(j, "per_rank", ranks);
   print_json(j);
   cJSON_Delete(j);
@@ -179,12 +268,24 @@ static sl_status verify(sl_comm *comm, const sl_array *arr, const sl_dataset *d,
               : sl_array_verify_reread(comm, arr, d, err);
 }
 
-static void progress(const args *a, const char *what) {
-  if (a->progress) say(stderr, "shardload: %s\n", what);
+/* --trace: every rank's spans, written by rank 0; never onto the output
+   just written (the same file under another spelling). */
+static sl_status write_trace(sl_comm *comm, const args *a, const sl_trace *t, sl_error *err) {
+  struct stat so, st;
+  sl_status s = SL_OK;
+  if (sl_comm_rank(comm) == 0 && a->output && stat(a->output, &so) == 0 &&
+      stat(a->trace, &st) == 0 && so.st_dev == st.st_dev && so.st_ino == st.st_ino) {
+    snprintf(err->message, sizeof err->message, "%s: --trace names the --output file %s",
+             a->trace, a->output);
+    s = err->code = SL_EINVAL;
+  }
+  if ((s = sl_comm_agree(comm, s, err)) != SL_OK) return s;
+  return sl_trace_write(comm, t, a->trace, err);
 }
 
 static int finish_read(sl_comm *comm, args *a, sl_dataset *d, sl_array *arr,
-                       const sl_read_stats *stats, double open_s, double load_s) {
+                       const sl_read_stats *stats, const sl_trace *t, double open_s,
+                       double load_s) {
   sl_error err = {0};
   const char *verified = NULL;
   int P = sl_comm_size(comm);
@@ -193,17 +294,20 @@ static int finish_read(sl_comm *comm, args *a, sl_dataset *d, sl_array *arr,
   if (sl_comm_agree(comm, st, &err) != SL_OK) return data_error(&err);
   sl_comm_gather(comm, &mine, sizeof mine, all, &err);
   if (a->verify) {
-    progress(a, "verifying");
+    live_phase(a, "verifying");
     st = verify(comm, arr, d, a, &verified, &err);
   }
   if (st == SL_OK && a->output) {
-    progress(a, "writing the output file");
+    live_phase(a, "writing the output file");
     st = sl_array_write_npy(comm, arr, a->output, &err);
   }
+  if (st == SL_OK && a->trace) {
+    live_phase(a, "writing the trace");
+    st = write_trace(comm, a, t, &err);
+  }
+  live_clear(a);
   if (st == SL_OK && a->json) report_json(all, P, d, a, open_s, load_s, verified);
-  else if (st == SL_OK) report_text(all, P, d, a, open_s, load_s);
-  if (st == SL_OK && verified && !a->json) say(stdout, "verify: ok (%s)\n", verified);
-  if (st == SL_OK && a->output && !a->json) say(stdout, "output: %s\n", a->output);
+  else if (st == SL_OK) report_text(all, P, d, a, open_s, load_s, verified);
   free(all);
   return st == SL_OK ? 0 : data_error(&err);
 }
@@ -226,32 +330,69 @@ int open_dataset(sl_comm *comm, args *a, sl_dataset **d) {
   return rc;
 }
 
-int cmd_read(sl_comm *comm, args *a) {
+/* --output and --trace: refused onto an input, or onto anything but a
+   regular file (rank 0 looks, every rank agrees). */
+static int check_outputs(sl_comm *comm, const args *a, const sl_dataset *d) {
+  sl_error err = {0};
+  sl_status st = SL_OK;
+  if (sl_comm_rank(comm) == 0 && a->output) st = sl_dataset_check_output(d, a->output, &err);
+  if (sl_comm_rank(comm) == 0 && st == SL_OK && a->trace)
+    st = sl_dataset_check_output(d, a->trace, &err);
+  return sl_comm_agree(comm, st, &err) == SL_OK ? 0 : data_error(&err);
+}
+
+/* The load, with the live line when it is shown. */
+static sl_status load(sl_comm *comm, const sl_dataset *d, args *a, sl_array **arr,
+                      sl_read_stats *stats, sl_error *err) {
+  sl_read_options o = a->read;
+  if (live_wanted(a) && sl_comm_rank(comm) == 0) o.progress = live_progress;
+  const char *ms = getenv("SHARDLOAD_PROGRESS_MS"); /* tests: updates more often */
+  if (ms != NULL && *ms != '\0') o.progress_ms = atoi(ms);
+  live_phase(a, "loading");
+  test_hook_after_open(comm);
+  return sl_load(comm, d, &o, arr, stats, err);
+}
+
+static int read_traced(sl_comm *comm, args *a, const sl_trace *t) {
   sl_error err = {0};
   sl_dataset *d;
-  progress(a, "discovering shards");
+  live_phase(a, "discovering shards");
   double t0 = now();
-  int rc0 = open_dataset(comm, a, &d);
-  if (rc0 != 0) return rc0;
-  double t1 = now();
-  if (a->output != NULL) {
-    sl_status st = sl_comm_rank(comm) == 0 ? sl_dataset_check_output(d, a->output, &err) : SL_OK;
-    if (sl_comm_agree(comm, st, &err) != SL_OK) {
-      sl_dataset_free(d);
-      return data_error(&err);
-    }
+  int rc = open_dataset(comm, a, &d);
+  if (rc == 0) rc = check_outputs(comm, a, d);
+  if (rc != 0) {
+    live_clear(a);
+    sl_dataset_free(d);
+    return rc;
   }
-  progress(a, "loading");
+  double t1 = now();
   sl_array *arr;
   sl_read_stats stats;
   sl_read_stats_init(&stats);
-  test_hook_after_open(comm);
-  if (sl_load(comm, d, &a->read, &arr, &stats, &err) != SL_OK) {
+  if (load(comm, d, a, &arr, &stats, &err) != SL_OK) {
+    live_clear(a);
     sl_dataset_free(d);
     return data_error(&err);
   }
-  int rc = finish_read(comm, a, d, arr, &stats, t1 - t0, now() - t1);
+  rc = finish_read(comm, a, d, arr, &stats, t, t1 - t0, now() - t1);
   sl_array_free(arr);
   sl_dataset_free(d);
+  return rc;
+}
+
+int cmd_read(sl_comm *comm, args *a) {
+  if (a->trace && a->output && strcmp(a->trace, a->output) == 0)
+    return usage_error("--trace and --output name the same file %s", a->trace);
+  sl_trace *t = NULL;
+  sl_error err = {0};
+  sl_status st = a->trace ? sl_trace_new(&t, &err) : SL_OK;
+  if (sl_comm_agree(comm, st, &err) != SL_OK) {
+    sl_trace_free(t);
+    return data_error(&err);
+  }
+  sl_comm_set_trace(comm, t);
+  int rc = read_traced(comm, a, t);
+  sl_comm_set_trace(comm, NULL);
+  sl_trace_free(t);
   return rc;
 }

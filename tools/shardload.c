@@ -26,6 +26,8 @@
 
 int rank0 = 1;
 const char *help_topic;
+bool json_out, json_said;
+sl_comm *the_comm;
 
 void say(FILE *f, const char *fmt, ...) {
   if (!rank0) return;
@@ -35,15 +37,41 @@ void say(FILE *f, const char *fmt, ...) {
   va_end(ap);
 }
 
+static int launcher_rank(void);
+
+/* The rank an error came from: the lowest failing one, when the ranks
+   agreed on it; else this one. */
+static int failing_rank(void) {
+  int r = sl_comm_failed_rank(the_comm);
+  if (r >= 0) return r;
+  return the_comm != NULL ? sl_comm_rank(the_comm) : launcher_rank();
+}
+
+/* --json's object for a failure, once, on standard output. */
+static void json_failure(const char *status, const char *msg) {
+  if (!json_out || json_said || !rank0) return;
+  cJSON *j = cJSON_CreateObject();
+  cJSON_AddBoolToObject(j, "ok", 0);
+  cJSON_AddStringToObject(j, "status", status);
+  cJSON_AddStringToObject(j, "message", msg);
+  cJSON_AddNumberToObject(j, "rank", failing_rank());
+  cJSON_AddStringToObject(j, "version", SL_VERSION_STRING);
+  cJSON_AddNumberToObject(j, "schema", JSON_SCHEMA);
+  print_json(j);
+  cJSON_Delete(j);
+  json_said = true;
+}
+
 int usage_error(const char *fmt, ...) {
   if (rank0) {
+    char msg[2048];
     va_list ap;
     va_start(ap, fmt);
-    fputs("shardload: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\n(see shardload %s%s--help)\n", help_topic ? help_topic : "",
-            help_topic ? " " : "");
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    fprintf(stderr, "shardload: %s\n(see shardload %s%s--help)\n", msg,
+            help_topic ? help_topic : "", help_topic ? " " : "");
+    json_failure("SL_EINVAL", msg);
   }
   return EXIT_USAGE;
 }
@@ -82,6 +110,7 @@ int data_error(const sl_error *e) {
   char msg[sizeof e->message + 256];
   with_flags(e->message[0] ? e->message : sl_strerror(e->code), msg, sizeof msg);
   say(stderr, "shardload: %s\n", msg);
+  json_failure(sl_status_name(e->code), msg);
   return e->code == SL_EINVAL ? EXIT_USAGE : EXIT_DATA;
 }
 
@@ -296,8 +325,17 @@ static void free_args(args *a) {
   free(a->paths);
 }
 
+/* --json, looked for before parsing so that usage errors answer in JSON
+   too (what follows a bare "--" is PATHs). */
+static bool asks_json(int argc, char **argv) {
+  for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+    if (strcmp(argv[i], "--json") == 0) return true;
+  return false;
+}
+
 int main(int argc, char **argv) {
   rank0 = launcher_rank() == 0;
+  json_out = asks_json(argc, argv);
   const char *help_cmd;
   if (wants_help(argc, argv, &help_cmd)) {
     if (rank0) print_help(help_cmd);
@@ -321,11 +359,19 @@ int main(int argc, char **argv) {
   }
   sl_comm *comm;
   sl_error err = {0};
-  if (sl_comm_init(SL_LAUNCH_AUTO, &argc, &argv, &comm, &err) != SL_OK) return data_error(&err);
+  /* progress across ranks needs MPI's thread support, asked for only then */
+  unsigned how = strcmp(a.cmd, "read") == 0 && a.progress != PROGRESS_NEVER
+                       ? SL_COMM_PROGRESS : 0;
+  if (sl_comm_init_flags(SL_LAUNCH_AUTO, how, &argc, &argv, &comm, &err) != SL_OK) {
+    free_args(&a);
+    return data_error(&err);
+  }
+  the_comm = comm;
   rank0 = sl_comm_rank(comm) == 0;
   catch_signals();
   rc = dispatch(comm, &a);
   fflush(stdout);
+  the_comm = NULL;
   sl_comm_free(comm);
   free_args(&a);
   return rc;

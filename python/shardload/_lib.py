@@ -92,7 +92,11 @@ class ReadStats(ctypes.Structure):
                 ("open_files_limit", ctypes.c_int64), ("device", ctypes.c_int),
                 ("gds", ctypes.c_int), ("device_name", ctypes.c_char * 96),
                 ("device_pci", ctypes.c_char * 32), ("staging_peak", ctypes.c_int64),
-                ("note", ctypes.c_char * 256)]
+                ("note", ctypes.c_char * 256),
+                # 0.2 (P8): bytes by the path that read them
+                ("bytes_direct", ctypes.c_int64), ("bytes_cached", ctypes.c_int64),
+                ("bytes_buffered", ctypes.c_int64), ("bytes_mapped", ctypes.c_int64),
+                ("bytes_decoded", ctypes.c_int64)]
 
 
 # DLPack (dlpack.h): only what __dlpack_device__ and the checks read.

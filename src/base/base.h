@@ -196,6 +196,12 @@ sl_status sl__path_kind(const char *path, bool *is_dir, sl_error *err);
 void sl__io_fail_at(long nth, bool repeat, bool short_read);
 void sl__open_fail_at(long nth);
 double sl__now(void);
+/* Nanoseconds: CLOCK_MONOTONIC (spans), CLOCK_REALTIME (lining up the
+   ranks of a trace: processes of one host share it). */
+int64_t sl__now_ns(void);
+int64_t sl__wall_ns(void);
+/* This machine's host name ("?" when it cannot be had), truncated to cap. */
+void sl__host_name(char *buf, size_t cap);
 
 /* Runs fn(ctx), which reads a mapping of the file path: a SIGBUS it takes
    (the file shrank after it was mapped) ends it early and returns
@@ -438,6 +444,50 @@ sl_status sl__read_refusal(const sl_driver *drv, const sl_shard *s, const void *
    total: names equal but for leading zeros (part-01, part-1) in strcmp
    order, so 0 only for equal strings. */
 int sl__natural_cmp(const char *a, const char *b);
+
+/* ------------------------------------------------------------- tracing */
+
+/* The paths by which bytes of a read reach their place (stats, traces). */
+typedef enum sl_path {
+  SL_PATH_DIRECT,   /* O_DIRECT (or cuFile) */
+  SL_PATH_CACHED,   /* from the page cache without waiting (RWF_NOWAIT) */
+  SL_PATH_BUFFERED, /* buffered pread */
+  SL_PATH_MAPPED,   /* copied from a mapping of the file */
+  SL_PATH_DECODED,  /* decoded by the driver */
+  SL_PATH_COUNT
+} sl_path;
+
+/* "direct", "cached", ... */
+const char *sl__path_name(sl_path p);
+
+/* What one piece of a read was, for its span. by_path: bytes by sl_path. */
+typedef struct sl_trace_piece {
+  const char *file;   /* copied */
+  int64_t shard, row_lo, row_hi; /* global rows [row_lo, row_hi) */
+  const int64_t *by_path;
+} sl_trace_piece;
+
+/* Spans into t (trace.c): name static, begin from sl__now_ns(). t NULL:
+   nothing. Each thread appends to its own buffer (registered once per
+   thread and trace under the trace's lock, then found again through a
+   thread-local slot), so recording takes no lock. */
+void sl__trace_phase(sl_trace *t, const char *name, int64_t begin);
+void sl__trace_piece_span(sl_trace *t, int64_t begin, const sl_trace_piece *p);
+/* A driver's finer spans ("decompress") inside a piece: the leaf read sets
+   the calling thread's current trace around the driver's read; a driver
+   takes t0 = sl__trace_t0() (0, and no clock read, when no trace is set)
+   and records with sl__trace_sub(name, t0). */
+void sl__trace_set_current(sl_trace *t);
+int64_t sl__trace_t0(void);
+void sl__trace_sub(const char *name, int64_t t0);
+/* This process's spans as JSON: the "traceEvents" entries, comma-separated
+   (no brackets), pid = rank, named "rank R (host)"; times in microseconds
+   from origin_ns (sl__wall_ns clock). Recording must be over. *out is
+   sl__malloc'd. t NULL: no spans, only the process's name. */
+sl_status sl__trace_render(const sl_trace *t, int rank, int64_t origin_ns, char **out,
+                           size_t *n, sl_error *err);
+/* The wall-clock time of t's earliest span (INT64_MAX: none). */
+int64_t sl__trace_first(const sl_trace *t);
 
 /* npy header text for a whole array (C order, native), padded to 64. */
 sl_status sl__npy_header(sl_dtype t, int ndim, const int64_t *shape, char *buf,

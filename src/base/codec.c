@@ -319,7 +319,11 @@ sl_status sl__decompress_some(sl_codec c, const uint8_t *src, size_t n, uint8_t 
     *why = codecs[c].package;
     return SL_ENOTSUP;
   }
-  return codecs[c].fn(src, n, dst, cap, got, why);
+  /* every decoding driver decompresses here: its span in a trace */
+  int64_t t0 = sl__trace_t0();
+  sl_status st = codecs[c].fn(src, n, dst, cap, got, why);
+  sl__trace_sub("decompress", t0);
+  return st;
 }
 
 sl_status sl__decompress(sl_codec c, const uint8_t *src, size_t n, uint8_t *dst, size_t m,

@@ -54,6 +54,24 @@ double sl__now(void) {
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+int64_t sl__now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + (int64_t)ts.tv_nsec;
+}
+
+int64_t sl__wall_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + (int64_t)ts.tv_nsec;
+}
+
+void sl__host_name(char *buf, size_t cap) {
+  if (cap == 0) return;
+  if (gethostname(buf, cap) != 0) snprintf(buf, cap, "?");
+  buf[cap - 1] = '\0'; /* a truncated name need not be terminated */
+}
+
 static void id_of(const struct stat *st, sl_file_id *id) {
   *id = (sl_file_id){(uint64_t)st->st_dev, (uint64_t)st->st_ino, (int64_t)st->st_size,
                      (int64_t)st->st_mtim.tv_sec, (int64_t)st->st_mtim.tv_nsec};

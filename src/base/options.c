@@ -34,6 +34,7 @@ void sl_read_options_init_size(sl_read_options *o, size_t size) {
   d.memory = SL_MEMORY_HOST;
   d.device = -1;
   d.gds = SL_GDS_AUTO;
+  d.progress_ms = 200; /* a few updates a second */
   put(o, size, &d, sizeof d);
 }
 

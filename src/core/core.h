@@ -205,6 +205,17 @@ sl_status sl__choose_executor_for(sl_variant v, int threads, sl_memory_kind mem,
 
 /* ------------------------------------------------------------- leaf read */
 
+/* What a read counts as it goes: bytes of finished pieces (a progress
+   thread reads done while the read runs) and bytes by the path that read
+   them (the stats). Each piece adds once, when it is done. */
+typedef struct sl_counts {
+  _Atomic int64_t done;
+  _Atomic int64_t path[SL_PATH_COUNT];
+} sl_counts;
+
+/* Adds a piece's bytes by path (and their sum to done); c NULL: nothing. */
+void sl__counts_add(sl_counts *c, const int64_t *by_path);
+
 /* What the threads of one window of a read share: the shards [first, last]
    opened for reading, and their drivers' handles. */
 struct sl_leaf {
@@ -221,6 +232,8 @@ struct sl_leaf {
   _Atomic int64_t *gds_bytes;    /* += bytes cuFile read straight to the device */
   bool small_maps;             /* pieces up to SL_MAP_MAX copied from a mapping of
                                   the file (the gather); default pread */
+  sl_counts *counts;           /* += each piece's bytes by path; may be NULL */
+  sl_trace *trace;             /* a span per piece; NULL: none */
 };
 
 /* Pieces up to this size may be copied from a mapping (small_maps above). */
@@ -267,10 +280,11 @@ sl_status sl__take_range(const sl_dataset *d, int64_t lo, int64_t hi, char *dst,
                          const sl_read_options *o, sl_read_stats *full, sl_error *err);
 
 /* The read of rows [lo, hi) into dst (memory of ex) with options o
-   (checked); stats may be NULL. */
+   (checked; o->trace records its pieces); stats may be NULL; counts (may
+   be NULL) receives what it read as it goes. */
 sl_status sl__read(const sl_dataset *d, int64_t lo, int64_t hi, const sl_executor *ex,
                    int threads, char *dst, const sl_read_options *o, sl_read_stats *stats,
-                   sl_error *err);
+                   sl_counts *counts, sl_error *err);
 /* The caller's options with what its struct_size does not cover defaulted;
    SL_EINVAL naming a field out of range. */
 sl_status sl__read_options(const sl_read_options *in, sl_read_options *out, sl_error *err);

@@ -75,7 +75,7 @@ void sl__leaf_close_shard(const sl_dataset *d, void *handle) {
  * moved up by delta. F0 is chosen so that earlier address is still inside
  * this range, so a piece never touches bytes of another piece. */
 static sl_status read_direct(const sl_file_ref *f, char *dst, int64_t off, int64_t len,
-                             bool *used, sl_error *err) {
+                             bool *used, int64_t *by, sl_error *err) {
   size_t A = f->align;
   const char *path = f->src.path;
   size_t delta = (size_t)(((uintptr_t)dst - (uint64_t)off) & (A - 1));
@@ -91,33 +91,44 @@ static sl_status read_direct(const sl_file_ref *f, char *dst, int64_t off, int64
   if (delta) memmove(M0 + delta, M0, (size_t)(F1 - F0));
   SL_TRY(sl__pread_full(f->src.fd, path, dst, (size_t)(F0 - off), off, err));
   SL_TRY(sl__pread_full(f->src.fd, path, dst + (F1 - off), (size_t)(off + len - F1), F1, err));
+  by[SL_PATH_DIRECT] += F1 - F0;
+  by[SL_PATH_BUFFERED] += len - (F1 - F0);
   *used = true;
   return SL_OK;
 }
 
-/* One byte range into dst, by the configured I/O mode. */
+static sl_status read_buffered(int fd, const char *path, char *dst, int64_t off, int64_t len,
+                               int64_t *by, sl_error *err) {
+  SL_TRY(sl__pread_full(fd, path, dst, (size_t)len, off, err));
+  by[SL_PATH_BUFFERED] += len;
+  return SL_OK;
+}
+
+/* One byte range into dst, by the configured I/O mode; by[path] += the
+   bytes each path read. */
 static sl_status read_range(const sl_leaf *L, const sl_file_ref *f, char *dst, int64_t off,
-                            int64_t len, sl_error *err) {
+                            int64_t len, int64_t *by, sl_error *err) {
   int fd = f->src.fd;
   const char *path = f->src.path;
   if (f->dfd < 0 || L->io == SL_IO_BUFFERED || (L->io == SL_IO_AUTO && len < SL_DIRECT_MIN))
-    return sl__pread_full(fd, path, dst, (size_t)len, off, err);
+    return read_buffered(fd, path, dst, off, len, by, err);
   if (L->io == SL_IO_AUTO) { /* what the page cache has comes from memory */
     size_t got;
     SL_TRY(sl__pread_cached(fd, path, dst, (size_t)len, off, &got, err));
+    by[SL_PATH_CACHED] += (int64_t)got;
     dst += got;
     off += (int64_t)got;
     len -= (int64_t)got;
     if (len == 0) return SL_OK;
   }
   bool used;
-  SL_TRY(read_direct(f, dst, off, len, &used, err));
-  return used ? SL_OK : sl__pread_full(fd, path, dst, (size_t)len, off, err);
+  SL_TRY(read_direct(f, dst, off, len, &used, by, err));
+  return used ? SL_OK : read_buffered(fd, path, dst, off, len, by, err);
 }
 
 static sl_status read_extents(const sl_leaf *L, const sl_file_ref *f, const char *map,
                               const sl_extent *ex, size_t n, char *dst, int64_t want,
-                              sl_error *err) {
+                              int64_t *by, sl_error *err) {
   int64_t total = 0;
   const char *path = f->src.path, *drv = L->ds->driver->name;
   for (size_t i = 0; i < n; i++) {
@@ -131,8 +142,11 @@ static sl_status read_extents(const sl_leaf *L, const sl_file_ref *f, const char
       m.mem = (const uint8_t *)map;
       SL_TRY(sl_source_read(&m, ex[i].offset, (size_t)ex[i].length,
                             dst + (total - ex[i].length), err));
-    } else
-      SL_TRY(read_range(L, f, dst + (total - ex[i].length), ex[i].offset, ex[i].length, err));
+      by[SL_PATH_MAPPED] += ex[i].length;
+    } else {
+      SL_TRY(read_range(L, f, dst + (total - ex[i].length), ex[i].offset, ex[i].length, by,
+                        err));
+    }
   }
   if (total != want)
     SL_FAIL(err, SL_EFORMAT, "%s: driver %s gave %lld bytes of ranges for %lld bytes of rows",
@@ -164,28 +178,38 @@ static sl_status get_extents(const sl_dataset *d, const sl_shard *s, const void 
    (its reads become copies from the page cache, with no system call, and
    a driver that can use the bytes where they lie does: Arrow's columns are
    interleaved straight from it); a read that finds the file shrunk is an
-   error (sl__map_guard), not a SIGBUS. */
+   error (sl__map_guard), not a SIGBUS. With a trace, "prefault" and
+   "decode" spans, and the driver's own finer ones (sl__trace_sub), inside
+   the piece's. */
 static sl_status decode(const sl_leaf *L, const sl_shard *s, const void *h,
                         const sl_file_ref *f, const char *map, const sl_segment *seg,
-                        char *dst, int64_t want, sl_error *err) {
+                        char *dst, int64_t want, int64_t *by, sl_error *err) {
   const sl_driver *drv = L->ds->driver;
   if (drv->read == NULL)
     SL_FAIL(err, SL_EFORMAT, "%s: driver %s cannot read these rows", s->path, drv->name);
+  sl__trace_set_current(L->trace);
   double t0 = sl__now();
+  int64_t s0 = sl__trace_t0();
   sl__prefault(dst, (size_t)want);
+  sl__trace_sub("prefault", s0);
   if (L->fault_ns != NULL)
     atomic_fetch_add_explicit(L->fault_ns, (int64_t)((sl__now() - t0) * 1e9),
                               memory_order_relaxed);
   sl_source src = f->src;
   if (map != NULL) src.mem = (const uint8_t *)map;
-  return drv->read(s, h, &src, seg->file_lo, seg->file_hi, dst, err);
+  s0 = sl__trace_t0();
+  sl_status st = drv->read(s, h, &src, seg->file_lo, seg->file_hi, dst, err);
+  sl__trace_sub("decode", s0);
+  sl__trace_set_current(NULL);
+  by[SL_PATH_DECODED] += want;
+  return st;
 }
 
 /* Extents where the driver gives them (the file read straight into dst,
    swapped after), the driver's decoder otherwise. */
 static sl_status read_piece(const sl_leaf *L, const sl_shard *s, const void *h,
                             const sl_file_ref *f, const char *map, const sl_segment *seg,
-                            char *dst, size_t *swap_es, sl_error *err) {
+                            char *dst, size_t *swap_es, int64_t *by, sl_error *err) {
   const sl_dataset *d = L->ds;
   int64_t want = (seg->file_hi - seg->file_lo) * d->row_bytes;
   size_t n = 0;
@@ -193,13 +217,13 @@ static sl_status read_piece(const sl_leaf *L, const sl_shard *s, const void *h,
   sl_status st = SL_OK;
   if (d->driver->extents != NULL) st = get_extents(d, s, h, seg, stack, &ex, &n, err);
   if (st == SL_OK && n > 0) {
-    st = read_extents(L, f, map, ex, n, dst, want, err);
+    st = read_extents(L, f, map, ex, n, dst, want, by, err);
     size_t es = sl_dtype_size(d->dtype);
     if (st == SL_OK && s->swap && swap_es != NULL) *swap_es = sl__swap_unit(d->dtype);
     else if (st == SL_OK && s->swap) sl__byteswap(dst, (size_t)want / es, es, d->dtype);
   } else if (st == SL_OK) {
     if (map == NULL && L->io != SL_IO_DIRECT) map = sl__cache_map(L->ds->cache, f);
-    st = decode(L, s, h, f, map, seg, dst, want, err);
+    st = decode(L, s, h, f, map, seg, dst, want, by, err);
   }
   if (ex != stack) sl__free(ex);
   return st;
@@ -220,10 +244,30 @@ static sl_status leaf_piece(const sl_leaf *L, const sl_segment *seg, char *dst,
   const char *map = NULL;
   if (L->small_maps && bytes <= SL_MAP_MAX && L->io != SL_IO_DIRECT && d->driver->extents)
     map = sl__cache_map(d->cache, &f);
+  int64_t t0 = L->trace != NULL ? sl__now_ns() : 0, by[SL_PATH_COUNT] = {0};
   sl_status st = read_piece(L, s, L->handles[seg->shard - L->first], &f, map, seg, dst,
-                            swap_es, err);
+                            swap_es, by, err);
   sl__cache_put(d->cache, &f);
-  return st;
+  if (st != SL_OK) return st;
+  sl__counts_add(L->counts, by);
+  if (L->trace != NULL) {
+    int64_t row0 = d->cum_rows[seg->shard];
+    sl_trace_piece p = {s->path, (int64_t)seg->shard, row0 + seg->file_lo,
+                        row0 + seg->file_hi, by};
+    sl__trace_piece_span(L->trace, t0, &p);
+  }
+  return SL_OK;
+}
+
+void sl__counts_add(sl_counts *c, const int64_t *by_path) {
+  if (c == NULL) return;
+  int64_t sum = 0;
+  for (int k = 0; k < SL_PATH_COUNT; k++) {
+    if (by_path[k] == 0) continue;
+    atomic_fetch_add_explicit(&c->path[k], by_path[k], memory_order_relaxed);
+    sum += by_path[k];
+  }
+  atomic_fetch_add_explicit(&c->done, sum, memory_order_relaxed);
 }
 
 sl_status sl__leaf_piece(const sl_leaf *L, const sl_segment *seg, char *dst, sl_error *err) {
@@ -248,6 +292,9 @@ sl_status sl__leaf_take(const sl_leaf *L, size_t shard, const int64_t *rows, siz
   sl_status st = d->driver->take(&d->shards[shard], L->handles[shard - L->first], &src, rows,
                                  n, dst, err);
   sl__cache_put(d->cache, &f);
+  int64_t by[SL_PATH_COUNT] = {0};
+  by[SL_PATH_DECODED] = (int64_t)n * d->row_bytes;
+  if (st == SL_OK) sl__counts_add(L->counts, by);
   return st;
 }
 

@@ -47,6 +47,9 @@ sl_status sl__read_options(const sl_read_options *in, sl_read_options *o, sl_err
     SL_FAIL(err, SL_EINVAL, "option device: expected >= -1 but found %d", o->device);
   if ((unsigned)o->gds > SL_GDS_ON)
     SL_FAIL(err, SL_EINVAL, "option gds: %d is not a GPUDirect Storage mode", (int)o->gds);
+  if (o->progress_ms < 10 || o->progress_ms > 60000)
+    SL_FAIL(err, SL_EINVAL, "option progress_ms: expected 10 to 60000 but found %d",
+            o->progress_ms);
   return SL_OK;
 }
 
@@ -139,13 +142,16 @@ typedef struct reader {
   int threads;
   char *dst;             /* row lo of the read */
   int64_t lo;
+  sl_counts *counts;
   _Atomic int64_t fault_ns, opened, staging_peak, gds_bytes;
 } reader;
 
 /* Rows [a, b) (those of shards [w->first, w->last]) of the read. */
 static sl_status read_window(reader *R, window *w, int64_t a, int64_t b, sl_error *err) {
   const sl_dataset *d = R->d;
+  int64_t t0 = R->o->trace != NULL ? sl__now_ns() : 0;
   sl_status st = R->ex->parallel(w->last - w->first + 1, open_task, w, R->threads, err);
+  sl__trace_phase(R->o->trace, "open shards", t0);
   sl_segment *pieces = NULL;
   size_t n = 0;
   if (st == SL_OK) st = plan_pieces(w, a, b, R->o->chunk_bytes, R->threads, &pieces, &n, err);
@@ -153,7 +159,8 @@ static sl_status read_window(reader *R, window *w, int64_t a, int64_t b, sl_erro
     sl_leaf L = {.ds = d, .io = R->o->io, .first = w->first, .last = w->last,
                  .handles = (const void *const *)w->handles, .fault_ns = &R->fault_ns,
                  .opened = &R->opened, .device = R->o->device, .gds = R->o->gds,
-                 .staging_peak = &R->staging_peak, .gds_bytes = &R->gds_bytes};
+                 .staging_peak = &R->staging_peak, .gds_bytes = &R->gds_bytes,
+                 .counts = R->counts, .trace = R->o->trace};
     char *dst = R->dst + (a - R->lo) * d->row_bytes;
     st = R->ex->read_pieces(R->ex, &L, pieces, n, dst, R->threads, err);
   }
@@ -194,10 +201,20 @@ static void fill_stats(sl_read_stats *st, const sl_dataset *d, int64_t lo, int64
   }
 }
 
+/* The stats' bytes by path, from what the pieces counted. */
+static void path_stats(sl_read_stats *st, const sl_counts *c) {
+  st->bytes_direct = atomic_load(&c->path[SL_PATH_DIRECT]);
+  st->bytes_cached = atomic_load(&c->path[SL_PATH_CACHED]);
+  st->bytes_buffered = atomic_load(&c->path[SL_PATH_BUFFERED]);
+  st->bytes_mapped = atomic_load(&c->path[SL_PATH_MAPPED]);
+  st->bytes_decoded = atomic_load(&c->path[SL_PATH_DECODED]);
+}
+
 sl_status sl__read(const sl_dataset *d, int64_t lo, int64_t hi, const sl_executor *ex,
                    int threads, char *dst, const sl_read_options *o, sl_read_stats *stats,
-                   sl_error *err) {
-  reader R = {d, ex, o, threads, dst, lo, 0, 0, 0, 0};
+                   sl_counts *counts, sl_error *err) {
+  sl_counts own = {0};
+  reader R = {d, ex, o, threads, dst, lo, counts != NULL ? counts : &own, 0, 0, 0, 0};
   double t0 = sl__now();
   sl__cache_begin(d->cache);
   /* rows of no bytes hold nothing to read, however many there are */
@@ -215,6 +232,7 @@ sl_status sl__read(const sl_dataset *d, int64_t lo, int64_t hi, const sl_executo
     stats->open_files_limit = sl__fd_budget();
     stats->staging_peak = atomic_load(&R.staging_peak);
     stats->gds = atomic_load(&R.gds_bytes) > 0;
+    path_stats(stats, R.counts);
   }
   return st;
 }
@@ -262,7 +280,7 @@ sl_status sl_dataset_read_rows(const sl_dataset *d, int64_t lo, int64_t hi, void
     sl_read_stats dev;
     sl_read_stats_init(&dev);
     if (ex->bind != NULL) SL_TRY(bind_buffer(ex, dst, &o, &dev, err));
-    st = sl__read(d, lo, hi, ex, threads, dst, &o, &full, err);
+    st = sl__read(d, lo, hi, ex, threads, dst, &o, &full, NULL, err);
     sl__stats_device(&full, &dev);
   }
   sl_status so = sl__stats_out(&full, stats, err);

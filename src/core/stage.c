@@ -94,6 +94,17 @@ static sl_status copy_failed(const stage *S, const sl_segment *c, sl_status st,
 
 /* ----------------------------------------------------------------- GDS */
 
+/* A chunk that cuFile read is counted (and traced) as the leaf read counts
+   the others. */
+static void counted(const sl_leaf *L, const sl_segment *c, int64_t t0, const int64_t *by) {
+  sl__counts_add(L->counts, by);
+  if (L->trace == NULL) return;
+  int64_t row0 = L->ds->cum_rows[c->shard];
+  sl_trace_piece p = {L->ds->shards[c->shard].path, (int64_t)c->shard, row0 + c->file_lo,
+                      row0 + c->file_hi, by};
+  sl__trace_piece_span(L->trace, t0, &p);
+}
+
 /* The chunk's extents whose 4 KiB-aligned middles cuFile reads straight
    into place; heads, tails and extents too short go through buf, copied
    synchronously on q (they are small). *done = false when the driver has no
@@ -119,6 +130,7 @@ static sl_status gds_chunk(stage *S, void *q, int k, void *buf, const sl_segment
     return st;
   }
   int fd = f.dfd >= 0 ? f.dfd : f.src.fd;
+  int64_t t0 = L->trace != NULL ? sl__now_ns() : 0, by[SL_PATH_COUNT] = {0};
   char *to = S->dst + c->dst_row * d->row_bytes;
   int64_t want = (c->file_hi - c->file_lo) * d->row_bytes, total = 0;
   for (size_t i = 0; st == SL_OK && i < n; i++) {
@@ -141,6 +153,7 @@ static sl_status gds_chunk(stage *S, void *q, int k, void *buf, const sl_segment
         size_t step = (size_t)SL_MIN(m, (int64_t)S->buf_bytes);
         if (es > 1) step -= step % es;
         st = sl__pread_full(f.src.fd, f.src.path, buf, step, o, err);
+        by[SL_PATH_BUFFERED] += (int64_t)step;
         sl_error why = {0};
         sl_status cs = SL_OK;
         if (st == SL_OK) cs = S->e->submit(q, k, at + (o - off), buf, step, es, &why);
@@ -159,6 +172,7 @@ static sl_status gds_chunk(stage *S, void *q, int k, void *buf, const sl_segment
                       f.src.path, (long long)(F1 - F0), (long long)F0, why.message);
       else if (L->gds_bytes != NULL)
         atomic_fetch_add(L->gds_bytes, F1 - F0);
+      by[SL_PATH_DIRECT] += F1 - F0;
     }
   }
   if (st == SL_OK && total != want)
@@ -167,6 +181,7 @@ static sl_status gds_chunk(stage *S, void *q, int k, void *buf, const sl_segment
   sl__cache_put(d->cache, &f);
   sl__leaf_extents_free(stack, ex);
   *done = st == SL_OK;
+  if (st == SL_OK) counted(L, c, t0, by);
   return st;
 }
 

@@ -311,6 +311,7 @@ static sl_status span_ops(const take *T, const span *s, const sl_file_ref *f, co
 
 static sl_status span_task(void *ctx, size_t i, sl_error *err);
 
+
 /* Spans [a, b) of one shard whose driver gives extents: small direct spans
    copied from a mapping of the file in batches of listed copies, the rest
    (repeats, long spans, swapped bytes, no mapping) by the leaf read. */
@@ -322,6 +323,7 @@ static sl_status mapped_batch(const take *T, size_t a, size_t b, sl_error *err) 
   const char *map = d->shards[shard].swap ? NULL : sl__cache_map(d->cache, &f);
   copy_op ops[SL_TAKE_OPS];
   size_t nops = 0;
+  int64_t by[SL_PATH_COUNT] = {0}; /* the spans copied here (the leaf read counts its own) */
   sl_status st = SL_OK;
   for (size_t k = a; st == SL_OK && k < b; k++) {
     bool ok = false;
@@ -333,9 +335,11 @@ static sl_status mapped_batch(const take *T, size_t a, size_t b, sl_error *err) 
       if (st == SL_OK) st = span_ops(T, &T->spans[k], &f, map, ops, &nops, &ok, err);
     }
     if (st == SL_OK && !ok) st = span_task((void *)T, k, err);
+    else by[SL_PATH_MAPPED] += (T->spans[k].file_hi - T->spans[k].file_lo) * d->row_bytes;
   }
   if (st == SL_OK) st = run_ops(f.src.path, ops, nops, err);
   sl__cache_put(d->cache, &f);
+  if (st == SL_OK) sl__counts_add(T->L->counts, by);
   return st;
 }
 
@@ -374,6 +378,8 @@ typedef struct run {
   const pick *picks;
   char *dst;
   _Atomic int64_t fault_ns, opened;
+  sl_counts counts;
+  sl_trace *trace;
 } run;
 
 /* Spans [a, b) (sorted by shard), whose shards lie in
@@ -396,7 +402,7 @@ static sl_status run_window(run *R, const span *sp, size_t a, size_t b, sl_error
     make_batches(sp, a, b, batches);
     sl_leaf L = {.ds = d, .io = R->io, .first = first, .last = last, .handles = handles,
                  .fault_ns = &R->fault_ns, .opened = &R->opened, .device = -1,
-                 .small_maps = true};
+                 .small_maps = true, .counts = &R->counts, .trace = R->trace};
     take T = {d, R->picks, sp + a, batches, &L, R->dst};
     st = R->ex->parallel(nb, batch_task, &T, R->threads, err);
   }
@@ -436,6 +442,11 @@ static void fill_stats(sl_read_stats *st, const run *R, const span *sp, size_t n
   st->files_opened = atomic_load(&R->opened);
   st->open_files_peak = sl__fd_peak();
   st->open_files_limit = sl__fd_budget();
+  st->bytes_direct = atomic_load(&R->counts.path[SL_PATH_DIRECT]);
+  st->bytes_cached = atomic_load(&R->counts.path[SL_PATH_CACHED]);
+  st->bytes_buffered = atomic_load(&R->counts.path[SL_PATH_BUFFERED]);
+  st->bytes_mapped = atomic_load(&R->counts.path[SL_PATH_MAPPED]);
+  st->bytes_decoded = atomic_load(&R->counts.path[SL_PATH_DECODED]);
 }
 
 /* Auto: one thread for a small gather; device memory is not a gather's. */
@@ -458,7 +469,7 @@ static sl_status gather(const sl_dataset *d, const pick *p, size_t n, char *dst,
   span *sp = NULL;
   size_t ns = 0;
   int64_t bytes = 0;
-  run R = {d, NULL, 1, o->io, p, dst, 0, 0};
+  run R = {d, NULL, 1, o->io, p, dst, 0, 0, {0}, o->trace};
   sl_status st = plan(d, p, n, o->chunk_bytes, &sp, &ns, &bytes, err);
   if (st == SL_OK) st = choose(o, bytes, ns, &R.ex, &R.threads, err);
   if (st == SL_OK) {
@@ -485,7 +496,7 @@ sl_status sl__take_range(const sl_dataset *d, int64_t lo, int64_t hi, char *dst,
   sl_status st = SL_OK;
   if (seg == NULL || sp == NULL || p == NULL)
     st = sl__fail(err, SL_ENOMEM, "%s: out of memory planning a read", d->root);
-  run R = {d, NULL, 1, o->io, p, dst, 0, 0};
+  run R = {d, NULL, 1, o->io, p, dst, 0, 0, {0}, o->trace};
   if (st == SL_OK) {
     sl__segments(d->cum_rows, d->nshards, lo, hi, seg);
     for (size_t i = 0; i < ns; i++) {

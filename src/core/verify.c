@@ -152,7 +152,7 @@ sl_status sl__reread_local(const sl_array *a, const sl_dataset *d, sl_error *err
   for (int64_t r = lo; r < hi && st == SL_OK; r += tb.rows) {
     int64_t m = SL_MIN(tb.rows, hi - r);
     const char *tile;
-    st = sl__read(d, r, r + m, &sl__exec_cpu, 1, buf, &o, NULL, err);
+    st = sl__read(d, r, r + m, &sl__exec_cpu, 1, buf, &o, NULL, NULL, err);
     if (st == SL_OK) st = block_at(&tb, r - lo, m, &tile, err);
     if (st == SL_OK) st = compare_block(a, d, buf, tile, r, m, err);
   }

@@ -11,13 +11,22 @@
 
 /* ------------------------------------------------------------- datasets */
 
+/* Discovery alone, as the "discover" phase of the comm's trace. */
+static sl_status discover(sl_comm *comm, const char *const *paths, size_t npaths,
+                          const sl_open_options *o, sl_dataset **out, sl_error *err) {
+  int64_t t0 = sl__now_ns();
+  sl_status st = sl__discover_paths(paths, npaths, o, out, err);
+  sl__trace_phase(sl__comm_trace(comm), "discover", t0);
+  return st;
+}
+
 /* Rank 0 alone reads paths (the others' are only named in messages); the
    packed dataset carries every file's path to them. */
 sl_status sl_dataset_open_paths(sl_comm *comm, const char *const *paths, size_t npaths,
                                 const sl_open_options *o, sl_dataset **out, sl_error *err) {
   sl_error_clear(err);
   *out = NULL;
-  if (!sl_comm_is_mpi(comm)) return sl__discover_paths(paths, npaths, o, out, err);
+  if (!sl_comm_is_mpi(comm)) return discover(comm, paths, npaths, o, out, err);
   const char *path = npaths > 0 && paths != NULL && paths[0] != NULL ? paths[0] : "dataset";
   sl_dataset *d = NULL;
   char *buf = NULL;
@@ -25,9 +34,10 @@ sl_status sl_dataset_open_paths(sl_comm *comm, const char *const *paths, size_t 
   sl_status st = SL_OK;
   bool root = sl_comm_rank(comm) == 0;
   if (root) {
-    st = sl__discover_paths(paths, npaths, o, &d, err);
+    st = discover(comm, paths, npaths, o, &d, err);
     if (st == SL_OK) st = sl__dataset_pack(d, &buf, &n, err);
   }
+  int64_t t0 = sl__now_ns();
   st = sl_comm_agree(comm, st, err);
   int64_t len = (int64_t)n;
   if (st == SL_OK) {
@@ -42,6 +52,7 @@ sl_status sl_dataset_open_paths(sl_comm *comm, const char *const *paths, size_t 
     st = sl_comm_agree(comm, st, err);
   }
   sl__free(buf);
+  sl__trace_phase(sl__comm_trace(comm), "broadcast", t0);
   if (st != SL_OK) {
     sl_dataset_free(d);
     return st;
@@ -57,10 +68,11 @@ sl_status sl_dataset_open(sl_comm *comm, const char *path, const sl_open_options
 
 /* ---------------------------------------------------------------- load */
 
-/* This rank's part: the tile from the executor, then the read into it. */
+/* This rank's part: the tile from the executor, then the read into it,
+   counted in counts as it goes. */
 static sl_status load_local(sl_comm *comm, const sl_dataset *d, const sl_read_options *o,
                             const int64_t *bounds, sl_array **a, sl_read_stats *stats,
-                            sl_error *err) {
+                            sl_counts *counts, sl_error *err) {
   const sl_executor *ex;
   int threads, r = sl_comm_rank(comm);
   sl_read_stats dev;
@@ -71,12 +83,16 @@ static sl_status load_local(sl_comm *comm, const sl_dataset *d, const sl_read_op
   if (ex->bind != NULL) /* the device of this rank's tile */
     SL_TRY(ex->bind(o->device, sl__comm_local_rank(comm), r, o->gds, &dev, &ro.device, err));
   double t0 = sl__now();
+  int64_t n0 = sl__now_ns();
   sl__cache_begin(d->cache); /* descriptors kept from earlier reads are checked again */
   size_t shift = o->io == SL_IO_BUFFERED ? 0 : sl__tile_shift(d, bounds[r], bounds[r + 1]);
   SL_TRY(sl__array_new(d, sl_comm_size(comm), r, bounds, ex, shift, ro.device, a, err));
   double t1 = sl__now();
+  int64_t n1 = sl__now_ns();
+  sl__trace_phase(o->trace, "allocate", n0);
   sl_status st = sl__read(d, bounds[r], bounds[r + 1], ex, threads, (*a)->tile.data, &ro,
-                          stats, err);
+                          stats, counts, err);
+  sl__trace_phase(o->trace, "read", n1);
   sl__stats_device(stats, &dev);
   stats->alloc_seconds = t1 - t0;
   return st;
@@ -96,13 +112,24 @@ sl_status sl_load(sl_comm *comm, const sl_dataset *d, const sl_read_options *opt
   if (st == SL_OK && bounds == NULL)
     st = sl__fail(err, SL_ENOMEM, "%s: out of memory for %d parts", d->root, P);
   sl_array *a = NULL;
+  if (o.trace == NULL) o.trace = sl__comm_trace(comm);
+  int64_t mine = 0;
   if (st == SL_OK) {
     sl__partition(d->shape[0], P, o.partition, o.min_rows, bounds);
-    st = load_local(comm, d, &o, bounds, &a, &full, err);
+    int r = sl_comm_rank(comm);
+    mine = (bounds[r + 1] - bounds[r]) * d->row_bytes;
   }
+  /* every rank, whatever happened so far: rank 0 may be waiting for it */
+  sl_counts counts = {0};
+  sl_progress_run *pr = sl__progress_start(comm, st == SL_OK ? &o : NULL, &counts.done, mine,
+                                           sl_dataset_nbytes(d));
+  if (st == SL_OK) st = load_local(comm, d, &o, bounds, &a, &full, &counts, err);
+  sl__progress_stop(pr);
   if (st == SL_OK) st = sl__stats_out(&full, stats, err);
   sl__free(bounds);
+  int64_t t0 = sl__now_ns();
   st = sl_comm_agree(comm, st, err);
+  sl__trace_phase(o.trace, "agree", t0);
   if (st != SL_OK) {
     sl_array_free(a);
     return st;
@@ -115,9 +142,8 @@ sl_status sl_load(sl_comm *comm, const sl_dataset *d, const sl_read_options *opt
 
 /* Rank 0 creates the temporary file, writes the header and sizes it; every
    rank writes its rows; rank 0 renames it into place. */
-sl_status sl_array_write_npy(sl_comm *comm, const sl_array *a, const char *path,
-                             sl_error *err) {
-  sl_error_clear(err);
+static sl_status write_npy(sl_comm *comm, const sl_array *a, const char *path,
+                          sl_error *err) {
   char hdr[1024], tmpname[4096] = {0};
   size_t hl = 0;
   int fd0 = -1;
@@ -161,16 +187,31 @@ sl_status sl_array_write_npy(sl_comm *comm, const sl_array *a, const char *path,
   return st;
 }
 
+sl_status sl_array_write_npy(sl_comm *comm, const sl_array *a, const char *path,
+                             sl_error *err) {
+  sl_error_clear(err);
+  int64_t t0 = sl__now_ns();
+  sl_status st = write_npy(comm, a, path, err);
+  sl__trace_phase(sl__comm_trace(comm), "output", t0);
+  return st;
+}
+
 /* ------------------------------------------------------------ verification */
 
 sl_status sl_array_verify_pattern(sl_comm *comm, const sl_array *a, uint64_t seed,
                                   sl_error *err) {
   sl_error_clear(err);
-  return sl_comm_agree(comm, sl__verify_local(a, seed, err), err);
+  int64_t t0 = sl__now_ns();
+  sl_status st = sl_comm_agree(comm, sl__verify_local(a, seed, err), err);
+  sl__trace_phase(sl__comm_trace(comm), "verify", t0);
+  return st;
 }
 
 sl_status sl_array_verify_reread(sl_comm *comm, const sl_array *a, const sl_dataset *d,
                                  sl_error *err) {
   sl_error_clear(err);
-  return sl_comm_agree(comm, sl__reread_local(a, d, err), err);
+  int64_t t0 = sl__now_ns();
+  sl_status st = sl_comm_agree(comm, sl__reread_local(a, d, err), err);
+  sl__trace_phase(sl__comm_trace(comm), "verify", t0);
+  return st;
 }

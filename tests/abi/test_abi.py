@@ -14,7 +14,12 @@ REMOVED = {
                     # the gpu variant's (P6): options, then stats
                     "sl_memory_kind memory;", "int device;", "sl_gds_mode gds;",
                     "int device;", "int gds;", "char device_name[96];", "char device_pci[32];",
-                    "int64_t staging_peak;", "char note[256];"],
+                    "int64_t staging_peak;", "char note[256];",
+                    # observing a read (P8): options, then stats
+                    "sl_progress_fn progress;", "void *progress_user;", "int progress_ms;",
+                    "sl_trace *trace;", "int64_t bytes_direct;", "int64_t bytes_cached;",
+                    "int64_t bytes_buffered;", "int64_t bytes_mapped;",
+                    "int64_t bytes_decoded;"],
     "shardload_driver.h": ["int64_t (*unit_start)", "sl_status (*write)", "void (*describe)",
                            # 0.3: the gather's take, format aliases
                            "sl_status (*take)", "const char *const *aliases;",

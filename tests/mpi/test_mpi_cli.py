@@ -3,7 +3,7 @@
 done once, files opened once per reading rank, a shard replaced between
 discovery and the load named on every rank, more ranks than rows, the demo,
 and the launcher detection."""
-import json, os, shutil, subprocess, sys, tempfile
+import json, os, re, shutil, subprocess, sys, tempfile
 
 import numpy as np
 
@@ -33,6 +33,25 @@ def replaced_between_open_and_load(a, t, d):
             ok = (p.returncode == 1 and len(lines) == 1 and "shard_0003.npy changed since the "
                   "dataset was opened" in lines[0] and not os.path.exists(out))
             check(ok, f"{n} ranks, io {io}: a replaced shard is named once, exit 1: {lines}")
+
+
+def failing_rank_in_json(a, t, d):
+    """--json on a failure names the lowest failing rank: shard 3 replaced
+    after discovery fails the ranks that read it, the lowest of which the
+    object names, with the status and the one message."""
+    p = run(a, "read", d, "--json", n=4)
+    want = min(x["rank"] for x in json.loads(p.stdout)["per_rank"]
+               if x["rows"] > 0 and x["first_shard"] <= 3 <= x["last_shard"])
+    c = os.path.join(t, "changed_json")
+    shutil.copytree(d, c)
+    target = os.path.join(c, "shard_0003.npy")
+    p = run(a, "read", c, "--json", n=4, env={"SHARDLOAD_TEST_AFTER_OPEN": f"touch -d 2001-01-01 {target}"})
+    outs = [l for l in p.stdout.splitlines() if l.startswith("{")]
+    j = json.loads(outs[0]) if len(outs) == 1 else {}
+    check(p.returncode == 1 and len(outs) == 1 and j.get("ok") is False and
+          j.get("status") == "SL_ECHANGED" and j.get("rank") == want and want > 0 and
+          "shard_0003.npy" in j.get("message", "") and j.get("schema") == 1,
+          f"4 ranks --json failure: one object naming rank {want}: {outs}")
 
 
 def main():
@@ -72,6 +91,7 @@ def main():
                 check(all(x["files_opened"] == x["files"] for x in r),
                       f"{n} ranks: one open per file read: {[(x['files'], x['files_opened']) for x in r]}")
         replaced_between_open_and_load(a, t, d)
+        failing_rank_in_json(a, t, d)
         # more ranks than rows
         small = os.path.join(t, "small")
         run(a, "write", small, "--shape", "3,2", "--num-shards", "2", show=True)
@@ -89,7 +109,8 @@ def main():
         # text report: one line per rank with rows and files
         p = run(a, "read", d, n=3, show=True)
         lines = [l for l in p.stdout.splitlines() if l.strip().startswith("rank ")]
-        check(len(lines) == 3 and all("files)" in l and "GB/s" in l for l in lines),
+        check(len(lines) == 3 and all(re.search(r"\(\d+ files?\)", l) and "GB/s" in l
+                                      for l in lines),
               "text report has a line per rank with files and GB/s")
         # SHARDLOAD_MPI=0 under mpiexec: each process loads alone
         p = run(a, "read", d, "--json", env={"SHARDLOAD_MPI": "0"}, n=2, show=True)

@@ -6,6 +6,6 @@ import json,sys; p=sys.argv[1]; j=json.load(open(p)); j['files'] += ['..', '.', 
 " $T/p/ds/_meta.json
 $SL write $T/p/ds --shape 10,2 --num-shards 1 --force >/dev/null
 cat $T/p/keep.txt
-$SL read $T/p/ds --verify | tail -1
+$SL read $T/p/ds --verify | grep -E '^(verify|output):'
 $SL clean $T/p/ds
 cat $T/p/keep.txt $T/p/ds_note
