@@ -504,6 +504,32 @@ static void test_zarr_inspect_uncompressed_is_direct(void **state) {
   free(d);
 }
 
+/* inspect refuses a store whose chunk file a read would refuse, with the
+   same message (checked from sizes alone: nothing is decoded). */
+static void test_zarr_inspect_refuses_what_read_refuses(void **state) {
+  (void)state;
+  char *d = path_in(dir, "short.zarr");
+  int64_t shape[] = {10, 3};
+  float v[30] = {0};
+  sl_error err = {0};
+  assert_int_equal(sl_write_shard("zarr", d, SL_FLOAT32, 2, shape, v, &err), SL_OK);
+  char *chunk = path_in(d, "0.0");
+  assert_int_equal(truncate(chunk, 20), 0);
+  sl_dataset *ds;
+  assert_int_equal(sl_dataset_open(NULL, d, NULL, &ds, &err), SL_OK);
+  char *json = NULL;
+  sl_error ie = {0}, re = {0};
+  assert_int_equal(sl_dataset_inspect(ds, 0, &json, &ie), SL_EFORMAT);
+  assert_null(json);
+  float out[30];
+  assert_int_equal(sl_dataset_read_rows(ds, 0, 10, out, NULL, NULL, &re), SL_EFORMAT);
+  assert_string_equal(ie.message, re.message);
+  assert_non_null(strstr(ie.message, "0.0: uncompressed chunk holds 20 bytes"));
+  sl_dataset_free(ds);
+  free(chunk);
+  free(d);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_zarr_v2_metadata),
@@ -521,6 +547,7 @@ int main(void) {
       cmocka_unit_test(test_zarr_inspect_blosc_chain_chunks_and_read_path),
       cmocka_unit_test(test_zarr_inspect_sharded_v3),
       cmocka_unit_test(test_zarr_inspect_uncompressed_is_direct),
+      cmocka_unit_test(test_zarr_inspect_refuses_what_read_refuses),
   };
   return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }

@@ -374,6 +374,64 @@ static sl_status plain_chunk(const zarr_array *a, const int64_t *ci, const int64
   return st;
 }
 
+/* What a read finds wrong with one chunk file from its size and, when
+   Blosc is decoded first, its 16-byte header: the same messages. */
+static sl_status check_chunk(const zarr_array *a, int fd, const char *path, int64_t size,
+                             sl_error *err) {
+  const zarr_pipe *p = &a->chunk;
+  int64_t m = sl__zarr_chunk_bytes(a, p);
+  if (p->nbb == 0) {
+    if (size == m) return SL_OK;
+    if (!p->permuted && whole_rows(a, p))
+      SL_FAIL(err, SL_EFORMAT, "%s: uncompressed chunk holds %lld bytes but %lld were "
+              "expected", path, (long long)size, (long long)m);
+    SL_FAIL(err, SL_EFORMAT, "%s: chunk holds %lld bytes but %lld were expected", path,
+            (long long)size, (long long)m);
+  }
+  if (p->bb[p->nbb - 1] != ZB_BLOSC || size < 16) return SL_OK;
+  uint8_t h[16];
+  SL_TRY(sl__pread_full(fd, path, h, sizeof h, 0, err));
+  if ((int64_t)le32(h + 12) > size)
+    SL_FAIL(err, SL_EFORMAT, "%s: Blosc header says %u compressed bytes but the chunk "
+            "holds %lld (truncated)", path, le32(h + 12), (long long)size);
+  if (p->nbb == 1 && (int64_t)le32(h + 4) != m)
+    SL_FAIL(err, SL_EFORMAT, "%s: Blosc header says %u bytes uncompressed but the chunk "
+            "has %lld", path, le32(h + 4), (long long)m);
+  return SL_OK;
+}
+
+/* Steps ci to the next chunk of the grid in C order: false after the last. */
+static bool next_chunk(const zarr_array *a, int64_t *ci) {
+  for (int k = a->nd - 1; k >= 0; k--) {
+    if (++ci[k] < (a->shape[k] + a->chunk.cs[k] - 1) / a->chunk.cs[k]) return true;
+    ci[k] = 0;
+  }
+  return false;
+}
+
+sl_status sl__zarr_check_chunks(const zarr_array *a, int64_t max, int64_t *checked,
+                                sl_error *err) {
+  *checked = 0;
+  if (a->sharded) return SL_OK;
+  for (int k = 0; k < a->nd; k++)
+    if (a->shape[k] == 0) return SL_OK;
+  int64_t ci[SL_MAX_DIMS] = {0};
+  do {
+    if (*checked >= max) return SL_OK;
+    char path[4096];
+    chunk_path(a, ci, path, sizeof path);
+    int fd;
+    int64_t size = 0;
+    SL_TRY(open_chunk(path, &fd, &size, err));
+    if (fd < 0) continue;
+    sl_status st = check_chunk(a, fd, path, size, err);
+    sl__close(fd);
+    SL_TRY(st);
+    ++*checked;
+  } while (next_chunk(a, ci));
+  return SL_OK;
+}
+
 /* ------------------------------------------------------------- sharding */
 
 /* The inner chunks of shard ci that rows [lo, hi) need, read by the index. */

@@ -86,6 +86,13 @@ sl_status sl__zarr_codec_check(const zarr_array *a, const zarr_pipe *p, sl_error
 /* The codecs of p by name, in encoding order ("blosc", "crc32c"). */
 const char *sl__zarr_codec_name(zarr_bb bb);
 
+/* Checks what can be told of each written chunk without decoding it (its
+   size; a Blosc header's sizes) as a read would, the first max chunks of
+   the grid in C order; *checked counts the chunk files looked at. Sharded
+   arrays are left to the read. For inspect: it refuses what read would. */
+sl_status sl__zarr_check_chunks(const zarr_array *a, int64_t max, int64_t *checked,
+                                sl_error *err);
+
 /* The driver's inspect slot (inspect.c): format, chunks, codec chain, fill
    value, sharding and the read path, as JSON. */
 sl_status sl__zarr_inspect(const sl_shard *s, const void *handle, const sl_source *src,
