@@ -465,6 +465,7 @@ typedef struct sl_trace_piece {
   const char *file;   /* copied */
   int64_t shard, row_lo, row_hi; /* global rows [row_lo, row_hi) */
   const int64_t *by_path;
+  int64_t rows;       /* rows read among them (a gather's); 0: all of them */
 } sl_trace_piece;
 
 /* Spans into t (trace.c): name static, begin from sl__now_ns(). t NULL:

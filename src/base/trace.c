@@ -27,6 +27,7 @@ typedef struct event {
   const char *file;        /* in the arena */
   int64_t begin, end;      /* sl__now_ns */
   int64_t shard, row_lo, row_hi; /* -1 for a span that is not a piece */
+  int64_t rows;            /* rows read in [row_lo, row_hi) */
   int64_t by_path[SL_PATH_COUNT];
 } event;
 
@@ -191,11 +192,12 @@ static void record(sl_trace *t, const char *name, const char *cat, bool copy_nam
     b->dropped++;
     return;
   }
-  *e = (event){nm, cat, file, begin, end, -1, -1, -1, {0}};
+  *e = (event){nm, cat, file, begin, end, -1, -1, -1, 0, {0}};
   if (p != NULL) {
     e->shard = p->shard;
     e->row_lo = p->row_lo;
     e->row_hi = p->row_hi;
+    e->rows = p->rows > 0 ? p->rows : p->row_hi - p->row_lo;
     memcpy(e->by_path, p->by_path, sizeof e->by_path);
   }
   b->tail->n++;
@@ -286,7 +288,7 @@ static void put_args(text *s, const event *e) {
   put_string(s, e->file ? e->file : "");
   put(s, ",\"shard\":%" PRId64 ",\"row_lo\":%" PRId64 ",\"row_hi\":%" PRId64
       ",\"rows\":%" PRId64 ",\"bytes\":%" PRId64 ",\"path\":\"%s\"", e->shard, e->row_lo,
-      e->row_hi, e->row_hi - e->row_lo, bytes, kinds == 1 ? path_names[last] : "mixed");
+      e->row_hi, e->rows, bytes, kinds == 1 ? path_names[last] : "mixed");
   for (int k = 0; kinds > 1 && k < SL_PATH_COUNT; k++)
     if (e->by_path[k] > 0) put(s, ",\"bytes_%s\":%" PRId64, path_names[k], e->by_path[k]);
   put(s, "}");
@@ -294,12 +296,16 @@ static void put_args(text *s, const event *e) {
 
 static void put_event(text *s, const sl_trace *t, const event *e, int rank, int tid,
                       int64_t origin) {
-  double ts = (double)(e->begin + t->wall_minus_mono - origin) / 1e3;
-  double dur = (double)(e->end - e->begin) / 1e3;
+  /* microseconds with three decimals from integers: %f would follow the
+     caller's locale (a decimal comma is not JSON) */
+  int64_t ts = e->begin + t->wall_minus_mono - origin, dur = e->end - e->begin;
+  if (ts < 0) ts = 0;
+  if (dur < 0) dur = 0;
   put(s, ",\n{\"name\":");
   put_string(s, e->name);
-  put(s, ",\"cat\":\"%s\",\"ph\":\"X\",\"ts\":%.3f,\"dur\":%.3f,\"pid\":%d,\"tid\":%d",
-      e->cat, ts, dur, rank, tid);
+  put(s, ",\"cat\":\"%s\",\"ph\":\"X\",\"ts\":%" PRId64 ".%03" PRId64 ",\"dur\":%" PRId64
+      ".%03" PRId64 ",\"pid\":%d,\"tid\":%d", e->cat, ts / 1000, ts % 1000, dur / 1000,
+      dur % 1000, rank, tid);
   if (e->shard >= 0) put_args(s, e);
   put(s, "}");
 }

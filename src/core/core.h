@@ -251,6 +251,10 @@ sl_status sl__leaf_piece(const sl_leaf *L, const sl_segment *s, char *dst, sl_er
    executor that swaps elsewhere (on the device). */
 sl_status sl__leaf_piece_raw(const sl_leaf *L, const sl_segment *s, char *dst,
                              size_t *swap_es, sl_error *err);
+/* A piece span into L's trace (none without one): global rows [lo, hi) of
+   shard, rows of them read (0: all), bytes by path, begun at t0. */
+void sl__leaf_trace(const sl_leaf *L, int64_t t0, size_t shard, int64_t lo, int64_t hi,
+                    int64_t rows, const int64_t *by);
 /* The driver's take (it has one): rows (of the shard, ascending, distinct)
    into dst, whole rows; small reads come from a mapping of the file when
    L->small_maps allows it. */

@@ -250,12 +250,8 @@ static sl_status leaf_piece(const sl_leaf *L, const sl_segment *seg, char *dst,
   sl__cache_put(d->cache, &f);
   if (st != SL_OK) return st;
   sl__counts_add(L->counts, by);
-  if (L->trace != NULL) {
-    int64_t row0 = d->cum_rows[seg->shard];
-    sl_trace_piece p = {s->path, (int64_t)seg->shard, row0 + seg->file_lo,
-                        row0 + seg->file_hi, by};
-    sl__trace_piece_span(L->trace, t0, &p);
-  }
+  int64_t row0 = d->cum_rows[seg->shard];
+  sl__leaf_trace(L, t0, seg->shard, row0 + seg->file_lo, row0 + seg->file_hi, 0, by);
   return SL_OK;
 }
 
@@ -280,6 +276,13 @@ sl_status sl__leaf_piece_raw(const sl_leaf *L, const sl_segment *seg, char *dst,
   return leaf_piece(L, seg, dst, swap_es, err);
 }
 
+void sl__leaf_trace(const sl_leaf *L, int64_t t0, size_t shard, int64_t lo, int64_t hi,
+                    int64_t rows, const int64_t *by) {
+  if (L->trace == NULL) return;
+  sl_trace_piece p = {L->ds->shards[shard].path, (int64_t)shard, lo, hi, by, rows};
+  sl__trace_piece_span(L->trace, t0, &p);
+}
+
 sl_status sl__leaf_take(const sl_leaf *L, size_t shard, const int64_t *rows, size_t n,
                         char *dst, sl_error *err) {
   const sl_dataset *d = L->ds;
@@ -289,13 +292,19 @@ sl_status sl__leaf_take(const sl_leaf *L, size_t shard, const int64_t *rows, siz
   sl_source src = f.src;
   const char *map = L->small_maps && L->io != SL_IO_DIRECT ? sl__cache_map(d->cache, &f) : NULL;
   if (map != NULL) src.mem = (const uint8_t *)map; /* the driver's small reads are copies */
+  int64_t t0 = L->trace != NULL ? sl__now_ns() : 0;
+  sl__trace_set_current(L->trace);
   sl_status st = d->driver->take(&d->shards[shard], L->handles[shard - L->first], &src, rows,
                                  n, dst, err);
+  sl__trace_set_current(NULL);
   sl__cache_put(d->cache, &f);
+  if (st != SL_OK || n == 0) return st;
   int64_t by[SL_PATH_COUNT] = {0};
   by[SL_PATH_DECODED] = (int64_t)n * d->row_bytes;
-  if (st == SL_OK) sl__counts_add(L->counts, by);
-  return st;
+  sl__counts_add(L->counts, by);
+  int64_t row0 = d->cum_rows[shard];
+  sl__leaf_trace(L, t0, shard, row0 + rows[0], row0 + rows[n - 1] + 1, (int64_t)n, by);
+  return SL_OK;
 }
 
 sl_status sl__leaf_extents(const sl_leaf *L, const sl_segment *seg, sl_extent *stack,

@@ -98,11 +98,8 @@ static sl_status copy_failed(const stage *S, const sl_segment *c, sl_status st,
    the others. */
 static void counted(const sl_leaf *L, const sl_segment *c, int64_t t0, const int64_t *by) {
   sl__counts_add(L->counts, by);
-  if (L->trace == NULL) return;
   int64_t row0 = L->ds->cum_rows[c->shard];
-  sl_trace_piece p = {L->ds->shards[c->shard].path, (int64_t)c->shard, row0 + c->file_lo,
-                      row0 + c->file_hi, by};
-  sl__trace_piece_span(L->trace, t0, &p);
+  sl__leaf_trace(L, t0, c->shard, row0 + c->file_lo, row0 + c->file_hi, 0, by);
 }
 
 /* The chunk's extents whose 4 KiB-aligned middles cuFile reads straight

@@ -324,6 +324,7 @@ static sl_status mapped_batch(const take *T, size_t a, size_t b, sl_error *err) 
   copy_op ops[SL_TAKE_OPS];
   size_t nops = 0;
   int64_t by[SL_PATH_COUNT] = {0}; /* the spans copied here (the leaf read counts its own) */
+  int64_t t0 = T->L->trace != NULL ? sl__now_ns() : 0, lo = INT64_MAX, hi = 0, rows = 0;
   sl_status st = SL_OK;
   for (size_t k = a; st == SL_OK && k < b; k++) {
     bool ok = false;
@@ -334,13 +335,23 @@ static sl_status mapped_batch(const take *T, size_t a, size_t b, sl_error *err) 
       nops = 0;
       if (st == SL_OK) st = span_ops(T, &T->spans[k], &f, map, ops, &nops, &ok, err);
     }
-    if (st == SL_OK && !ok) st = span_task((void *)T, k, err);
-    else by[SL_PATH_MAPPED] += (T->spans[k].file_hi - T->spans[k].file_lo) * d->row_bytes;
+    if (st == SL_OK && !ok) {
+      st = span_task((void *)T, k, err);
+    } else if (st == SL_OK) {
+      by[SL_PATH_MAPPED] += (T->spans[k].file_hi - T->spans[k].file_lo) * d->row_bytes;
+      lo = SL_MIN(lo, T->spans[k].file_lo);
+      hi = SL_MAX(hi, T->spans[k].file_hi);
+      rows += T->spans[k].file_hi - T->spans[k].file_lo;
+    }
   }
   if (st == SL_OK) st = run_ops(f.src.path, ops, nops, err);
   sl__cache_put(d->cache, &f);
-  if (st == SL_OK) sl__counts_add(T->L->counts, by);
-  return st;
+  if (st != SL_OK || rows == 0) return st;
+  sl__counts_add(T->L->counts, by);
+  /* one span for the batch's copies (the leaf read traced the rest) */
+  int64_t row0 = d->cum_rows[shard];
+  sl__leaf_trace(T->L, t0, shard, row0 + lo, row0 + hi, rows, by);
+  return SL_OK;
 }
 
 /* One task: a batch of spans of one shard. */

@@ -88,8 +88,8 @@ static sl_status load_local(sl_comm *comm, const sl_dataset *d, const sl_read_op
   size_t shift = o->io == SL_IO_BUFFERED ? 0 : sl__tile_shift(d, bounds[r], bounds[r + 1]);
   SL_TRY(sl__array_new(d, sl_comm_size(comm), r, bounds, ex, shift, ro.device, a, err));
   double t1 = sl__now();
-  int64_t n1 = sl__now_ns();
   sl__trace_phase(o->trace, "allocate", n0);
+  int64_t n1 = sl__now_ns(); /* after the span ends: phases of a thread never overlap */
   sl_status st = sl__read(d, bounds[r], bounds[r + 1], ex, threads, (*a)->tile.data, &ro,
                           stats, counts, err);
   sl__trace_phase(o->trace, "read", n1);
@@ -124,10 +124,12 @@ sl_status sl_load(sl_comm *comm, const sl_dataset *d, const sl_read_options *opt
   sl_progress_run *pr = sl__progress_start(comm, st == SL_OK ? &o : NULL, &counts.done, mine,
                                            sl_dataset_nbytes(d));
   if (st == SL_OK) st = load_local(comm, d, &o, bounds, &a, &full, &counts, err);
+  /* rank 0's wait for every rank's last count is waiting for the slowest
+     rank: part of the agreement's span */
+  int64_t t0 = sl__now_ns();
   sl__progress_stop(pr);
   if (st == SL_OK) st = sl__stats_out(&full, stats, err);
   sl__free(bounds);
-  int64_t t0 = sl__now_ns();
   st = sl_comm_agree(comm, st, err);
   sl__trace_phase(o.trace, "agree", t0);
   if (st != SL_OK) {

@@ -81,7 +81,7 @@ static void *recorder(void *p) {
   for (int i = 0; i < SPANS; i++) {
     int64_t t0 = sl__now_ns();
     /* row_lo encodes the thread, so each span's owner can be checked */
-    sl_trace_piece pc = {"f.npy", a->k, a->k * 1000000 + i, a->k * 1000000 + i + 1, by};
+    sl_trace_piece pc = {"f.npy", a->k, a->k * 1000000 + i, a->k * 1000000 + i + 1, by, 0};
     sl__trace_piece_span(a->t, t0, &pc);
     if (i % 100 == 0) sl_trace_span(a->t, "user span", t0);
   }
@@ -138,7 +138,7 @@ static void test_trace_names_become_valid_json(void **state) {
   int64_t by[SL_PATH_COUNT] = {0};
   by[SL_PATH_DIRECT] = 4096;
   by[SL_PATH_CACHED] = 10;
-  sl_trace_piece pc = {"a\"b\\c\nd\xff\xc3\xa9.npy", 0, 0, 1, by};
+  sl_trace_piece pc = {"a\"b\\c\nd\xff\xc3\xa9.npy", 0, 0, 1, by, 0};
   sl__trace_piece_span(t, sl__now_ns(), &pc);
   sl_trace_span(t, "tab\there", sl__now_ns());
   char *j = render(t);
@@ -214,6 +214,37 @@ static void test_stats_small_reads_count_their_path(void **state) {
   assert_int_equal(st.bytes_mapped + st.bytes_buffered, 1200);
 }
 
+/* Small reads (the gather's mapped copies) and gathers leave piece spans
+   whose rows add up to the distinct rows read, like a whole read's. */
+static void test_trace_small_reads_and_gathers_have_pieces(void **state) {
+  (void)state;
+  sl_trace *t;
+  sl_error err = {0};
+  assert_int_equal(sl_trace_new(&t, &err), SL_OK);
+  sl_read_options o;
+  sl_read_options_init(&o);
+  o.trace = t;
+  char buf[1200];
+  assert_int_equal(sl_dataset_read_rows(ds, 69990, 70090, buf, &o, NULL, &err), SL_OK);
+  char *j = render(t);
+  assert_int_equal(sum_of(j, "\"rows\":"), 100);
+  assert_int_equal(sum_of(j, "\"bytes\":"), 1200);
+  free(j);
+  sl_trace_free(t);
+
+  assert_int_equal(sl_trace_new(&t, &err), SL_OK);
+  o.trace = t;
+  const int64_t pick[] = {5, 70001, 150000, 5, 200000, 293461}; /* far apart */
+  char out[SL_ARRAY_LEN(pick) * 12];
+  assert_int_equal(sl_dataset_gather_rows(ds, pick, SL_ARRAY_LEN(pick), out, &o, NULL, &err),
+                   SL_OK);
+  j = render(t);
+  assert_int_equal(sum_of(j, "\"rows\":"), 5); /* 5 asked twice, read once */
+  assert_int_equal(sum_of(j, "\"bytes\":"), 5 * 12);
+  free(j);
+  sl_trace_free(t);
+}
+
 /* ------------------------------------------------------------ writing */
 
 static void test_trace_write_one_process(void **state) {
@@ -248,6 +279,7 @@ int main(void) {
       cmocka_unit_test(test_trace_names_become_valid_json),
       cmocka_unit_test(test_trace_pieces_cover_the_rows_read),
       cmocka_unit_test(test_stats_small_reads_count_their_path),
+      cmocka_unit_test(test_trace_small_reads_and_gathers_have_pieces),
       cmocka_unit_test(test_trace_write_one_process),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
