@@ -417,6 +417,12 @@ struct cJSON;
 /* o as text, malloc'd into *json as the slot hands it back; o is deleted
    either way. SL_ENOMEM naming path when it cannot be printed. */
 sl_status sl__json_text(struct cJSON *o, const char *path, char **json, sl_error *err);
+/* Bytes of the valid UTF-8 sequence at p (0: not one). */
+size_t sl__utf8_len(const unsigned char *p);
+/* s (malloc'd, NUL-terminated) with every byte that is not part of valid
+   UTF-8 replaced by U+FFFD: s itself when it is valid, else a new malloc'd
+   text and s freed; NULL (s freed) when out of memory or s is NULL. */
+char *sl__utf8_valid(char *s);
 /* A string of n bytes (not NUL-terminated: names as files store them). */
 struct cJSON *sl__json_strn(const char *s, size_t n);
 void sl__json_add_strn(struct cJSON *o, const char *key, const char *s, size_t n);

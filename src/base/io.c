@@ -620,20 +620,36 @@ static _Thread_local sigjmp_buf *guard_jump;
 static struct sigaction bus_before;
 static pthread_mutex_t bus_mu = PTHREAD_MUTEX_INITIALIZER;
 
+/* Set while this thread is in the handler that was there before: one that
+   passes what is not its own to the one before it (faulthandler and crash
+   reporters do) may be passing it back to on_bus, when on_bus was put back
+   over it by a later read; taking the default course then ends the loop. */
+static _Thread_local bool bus_chaining;
+
 static void on_bus(int sig, siginfo_t *si, void *uc) {
   if (guard_jump != NULL) siglongjmp(*guard_jump, 1);
-  if (bus_before.sa_flags & SA_SIGINFO) {
-    if (bus_before.sa_sigaction != NULL) {
-      bus_before.sa_sigaction(sig, si, uc);
+  /* a fault (not a kill) cannot be ignored: returning re-runs the access */
+  bool fault = si != NULL && si->si_code > 0;
+  if (!bus_chaining) {
+    bus_chaining = true;
+    if (bus_before.sa_flags & SA_SIGINFO) {
+      if (bus_before.sa_sigaction != NULL) {
+        bus_before.sa_sigaction(sig, si, uc);
+        bus_chaining = false;
+        return;
+      }
+    } else if (bus_before.sa_handler == SIG_IGN && !fault) {
+      bus_chaining = false;
+      return;
+    } else if (bus_before.sa_handler != SIG_DFL && bus_before.sa_handler != SIG_IGN) {
+      bus_before.sa_handler(sig);
+      bus_chaining = false;
       return;
     }
-  } else if (bus_before.sa_handler == SIG_IGN) {
-    return;
-  } else if (bus_before.sa_handler != SIG_DFL) {
-    bus_before.sa_handler(sig);
-    return;
+    bus_chaining = false;
   }
-  signal(SIGBUS, SIG_DFL); /* returning re-runs the access, which now kills */
+  signal(SIGBUS, SIG_DFL); /* returning re-runs a faulting access, which now kills */
+  if (!fault) raise(sig);
 }
 
 /* Installs on_bus unless it is the handler now: a program or library may

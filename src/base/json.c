@@ -11,7 +11,8 @@
 #include "base.h"
 
 sl_status sl__json_text(cJSON *o, const char *path, char **json, sl_error *err) {
-  *json = o != NULL ? cJSON_PrintUnformatted(o) : NULL;
+  /* file names are bytes, JSON is UTF-8 (cJSON does not check) */
+  *json = o != NULL ? sl__utf8_valid(cJSON_PrintUnformatted(o)) : NULL;
   cJSON_Delete(o);
   if (*json == NULL) SL_FAIL(err, SL_ENOMEM, "%s: out of memory describing the shard", path);
   return SL_OK;

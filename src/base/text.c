@@ -3,6 +3,7 @@
    that `write` and --output produce. */
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base.h"
@@ -75,3 +76,37 @@ sl_status sl__npy_header(sl_dtype t, int ndim, const int64_t *shape, char *buf, 
   return SL_OK;
 }
 
+
+size_t sl__utf8_len(const unsigned char *p) {
+  int n = p[0] < 0x80 ? 1 : p[0] >= 0xc2 && p[0] < 0xe0 ? 2 : p[0] >= 0xe0 && p[0] < 0xf0 ? 3
+          : p[0] >= 0xf0 && p[0] < 0xf5 ? 4 : 0;
+  for (int i = 1; i < n; i++)
+    if ((p[i] & 0xc0) != 0x80) return 0;
+  if (n == 3 && ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] >= 0xa0))) return 0;
+  if (n == 4 && ((p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] >= 0x90))) return 0;
+  return (size_t)n;
+}
+
+char *sl__utf8_valid(char *s) {
+  if (s == NULL) return NULL;
+  size_t bad = 0;
+  for (const unsigned char *p = (const unsigned char *)s; *p;) {
+    size_t n = sl__utf8_len(p);
+    bad += n == 0;
+    p += n ? n : 1;
+  }
+  if (bad == 0) return s;
+  char *t = malloc(strlen(s) + 2 * bad + 1); /* malloc: the text's owner frees with free() */
+  if (t != NULL) {
+    char *o = t;
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+      size_t n = sl__utf8_len(p);
+      if (n == 0) memcpy(o, "\xef\xbf\xbd", 3), o += 3, n = 1;
+      else memcpy(o, p, n), o += n;
+      p += n;
+    }
+    *o = '\0';
+  }
+  free(s);
+  return t;
+}

@@ -253,23 +253,12 @@ static void put(text *s, const char *fmt, ...) {
   }
 }
 
-/* Bytes of a valid UTF-8 sequence at p (0: not one). */
-static size_t utf8_len(const unsigned char *p) {
-  int n = p[0] < 0x80 ? 1 : p[0] >= 0xc2 && p[0] < 0xe0 ? 2 : p[0] >= 0xe0 && p[0] < 0xf0 ? 3
-          : p[0] >= 0xf0 && p[0] < 0xf5 ? 4 : 0;
-  for (int i = 1; i < n; i++)
-    if ((p[i] & 0xc0) != 0x80) return 0;
-  if (n == 3 && ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] >= 0xa0))) return 0;
-  if (n == 4 && ((p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] >= 0x90))) return 0;
-  return (size_t)n;
-}
-
 /* s as a JSON string: file names are bytes, JSON is UTF-8, so a byte that
    is not part of valid UTF-8 becomes U+FFFD. */
 static void put_string(text *out, const char *s) {
   put(out, "\"");
   for (const unsigned char *p = (const unsigned char *)s; *p;) {
-    size_t n = utf8_len(p);
+    size_t n = sl__utf8_len(p);
     if (n == 0) put(out, "\\ufffd"), n = 1;
     else if (*p == '"' || *p == '\\') put(out, "\\%c", *p);
     else if (*p < 0x20) put(out, "\\u%04x", *p);

@@ -164,14 +164,20 @@ static sl_status get_extents(const sl_dataset *d, const sl_shard *s, const void 
   SL_TRY(d->driver->extents(s, h, seg->file_lo, seg->file_hi, stack, n, err));
   if (*n <= SL_EXTENTS_STACK) return SL_OK;
   size_t cap = *n;
-  *ex = sl__malloc(cap * sizeof **ex);
-  if (*ex == NULL) SL_FAIL(err, SL_ENOMEM, "%s: out of memory for %zu ranges", s->path, cap);
+  sl_extent *big = sl__malloc(cap * sizeof *big);
+  if (big == NULL) SL_FAIL(err, SL_ENOMEM, "%s: out of memory for %zu ranges", s->path, cap);
   *n = cap;
-  sl_status st = d->driver->extents(s, h, seg->file_lo, seg->file_hi, *ex, n, err);
+  sl_status st = d->driver->extents(s, h, seg->file_lo, seg->file_hi, big, n, err);
   if (st == SL_OK && *n > cap)
     st = sl__fail(err, SL_EFORMAT, "%s: driver %s keeps asking for more ranges", s->path,
                   d->driver->name);
-  return st;
+  if (st != SL_OK) { /* the caller frees nothing on failure */
+    sl__free(big);
+    *n = 0;
+    return st;
+  }
+  *ex = big;
+  return SL_OK;
 }
 
 /* A decoding driver reads the file through a mapping where one is kept

@@ -364,15 +364,26 @@ static sl_status batch_task(void *ctx, size_t i, sl_error *err) {
   return SL_OK;
 }
 
-/* Batches of spans [a, b): each within one shard and at most SL_TAKE_BATCH
-   long, so that threads share a large gather out; out NULL counts them. */
+/* Batches of spans [a, b): runs of up to SL_TAKE_BATCH small direct spans
+   of one shard, which mapped_batch copies from a mapping in one task
+   (merge: the driver gives extents and reads may be mapped); every other
+   span is a task of its own, so that threads share out the reads and
+   decodes of a large gather. out NULL counts them. */
 #define SL_TAKE_BATCH 512
 
-static size_t make_batches(const span *sp, size_t a, size_t b, size_t *out) {
+static bool small_direct(const sl_dataset *d, const span *s) {
+  return s->direct && !s->take && (s->file_hi - s->file_lo) * d->row_bytes <= SL_MAP_MAX;
+}
+
+static size_t make_batches(const sl_dataset *d, bool merge, const span *sp, size_t a, size_t b,
+                           size_t *out) {
   size_t nb = 0;
   for (size_t k = a; k < b;) {
     size_t e = k + 1;
-    while (e < b && e - k < SL_TAKE_BATCH && sp[e].shard == sp[k].shard) e++;
+    if (merge && small_direct(d, &sp[k]))
+      while (e < b && e - k < SL_TAKE_BATCH && sp[e].shard == sp[k].shard &&
+             small_direct(d, &sp[e]))
+        e++;
     if (out != NULL) out[nb] = k - a;
     nb++;
     k = e;
@@ -405,12 +416,13 @@ static sl_status run_window(run *R, const span *sp, size_t a, size_t b, sl_error
     if (got == a || sp[got].shard != sp[got - 1].shard)
       st = sl__handle_get(d, sp[got].shard, &R->opened, &handles[sp[got].shard - first], err);
   if (st != SL_OK) got--; /* the failed one holds no pin */
-  size_t nb = make_batches(sp, a, b, NULL);
+  bool merge = d->driver->extents != NULL && R->io != SL_IO_DIRECT;
+  size_t nb = make_batches(d, merge, sp, a, b, NULL);
   size_t *batches = st == SL_OK ? sl__malloc((nb + 1) * sizeof *batches) : NULL;
   if (st == SL_OK && batches == NULL)
     st = sl__fail(err, SL_ENOMEM, "%s: out of memory planning a gather", d->root);
   if (st == SL_OK) {
-    make_batches(sp, a, b, batches);
+    make_batches(d, merge, sp, a, b, batches);
     sl_leaf L = {.ds = d, .io = R->io, .first = first, .last = last, .handles = handles,
                  .fault_ns = &R->fault_ns, .opened = &R->opened, .device = -1,
                  .small_maps = true, .counts = &R->counts, .trace = R->trace};

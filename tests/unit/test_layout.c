@@ -649,9 +649,24 @@ static void test_layout_finding_survives_allocation_failures(void **state) {
   rm_tree(d);
 }
 
+/* File names are bytes; JSON text about them must be UTF-8. */
+static void test_text_utf8_valid(void **state) {
+  (void)state;
+  char *ok = strdup("{\"path\":\"caf\xc3\xa9/\xe2\x82\xac\"}");
+  assert_ptr_equal(sl__utf8_valid(ok), ok);
+  free(ok);
+  char *t = sl__utf8_valid(strdup("a\xff" "b\xe2\x82" "c\xed\xa0\x80" "d\xc3"));
+  assert_non_null(t);
+  assert_string_equal(t, "a\xef\xbf\xbd" "b\xef\xbf\xbd\xef\xbf\xbd" "c\xef\xbf\xbd\xef\xbf\xbd"
+                         "\xef\xbf\xbd" "d\xef\xbf\xbd");
+  free(t);
+  assert_null(sl__utf8_valid(NULL));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_layout_rejects_missing_and_empty_dirs),
+      cmocka_unit_test(test_text_utf8_valid),
       cmocka_unit_test(test_layout_rejects_hole),
       cmocka_unit_test(test_layout_rejects_mismatches_naming_the_file),
       cmocka_unit_test(test_layout_five_digits_follow_four),

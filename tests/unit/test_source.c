@@ -3,9 +3,11 @@
    to the file's identity. */
 #include <fcntl.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -104,11 +106,62 @@ static void test_source_check_fd_holds_identity(void **state) {
   rm_tree(d);
 }
 
+/* A handler installed after ours that passes what is not its own to the
+   one before it (ours), with ours put back over it by a later read: a
+   SIGBUS that is nobody's ends the process by SIGBUS, not in a loop of
+   the two handlers (stack overflow). And a fault while SIGBUS is ignored
+   kills rather than re-running the access for ever. */
+static struct sigaction chained_before;
+static void chaining_handler(int sig, siginfo_t *si, void *uc) {
+  if (chained_before.sa_flags & SA_SIGINFO) chained_before.sa_sigaction(sig, si, uc);
+}
+
+static int child_status(int ignore) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    alarm(10);
+    sl__map_guard_arm(); /* ours */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = chaining_handler;
+    sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+    sigaction(SIGBUS, &sa, &chained_before); /* a later one, chaining to ours */
+    sl__map_guard_arm();                      /* ours over it again (a later read) */
+    if (ignore) {
+      signal(SIGBUS, SIG_IGN);
+      sl__map_guard_arm(); /* ours, before which SIGBUS was ignored */
+      long page = sysconf(_SC_PAGESIZE);
+      FILE *f = tmpfile();
+      if (f == NULL || ftruncate(fileno(f), 2 * page) != 0) _exit(3);
+      volatile char *m = sl__map_file(fileno(f), 2 * page);
+      if (m == NULL || ftruncate(fileno(f), 0) != 0) _exit(3);
+      (void)m[page]; /* a fault past the end */
+      _exit(4);
+    }
+    raise(SIGBUS);
+    _exit(5);
+  }
+  int st = 0;
+  waitpid(pid, &st, 0);
+  return st;
+}
+
+static void test_source_bus_handler_chain_ends(void **state) {
+  (void)state;
+  int st = child_status(0);
+  assert_true(WIFSIGNALED(st));
+  assert_int_equal(WTERMSIG(st), SIGBUS);
+  st = child_status(1);
+  assert_true(WIFSIGNALED(st));
+  assert_int_equal(WTERMSIG(st), SIGBUS);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_source_memory_and_file_read_alike),
       cmocka_unit_test(test_source_check_fd_holds_identity),
       cmocka_unit_test(test_source_mapping_of_a_shrunk_file_is_an_error),
+      cmocka_unit_test(test_source_bus_handler_chain_ends),
   };
   return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }

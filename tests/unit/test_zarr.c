@@ -275,9 +275,9 @@ static void test_zarr_truncated_chunks_are_named(void **state) {
   free(d);
 }
 
-/* Chunks large enough to be decoded from a mapping (tiles along axis 1, so
-   not the whole-row pread): values in place, a short one named. */
-static void test_zarr_large_chunks_from_a_mapping(void **state) {
+/* Large chunks that tiles along axis 1 keep off the whole-row pread: values
+   in place, a short one named. */
+static void test_zarr_large_chunks_short_file(void **state) {
   (void)state;
   enum { R = 300, C = 1024, CC = 512 }; /* 300 KiB chunks */
   const char *t = "{\"chunks\": [300, 512], \"compressor\": null, \"dtype\": \"<i2\", "
@@ -537,7 +537,7 @@ int main(void) {
       cmocka_unit_test(test_zarr_v3_metadata),
       cmocka_unit_test(test_zarr_crc32c),
       cmocka_unit_test(test_zarr_fill_values_at_the_edges),
-      cmocka_unit_test(test_zarr_large_chunks_from_a_mapping),
+      cmocka_unit_test(test_zarr_large_chunks_short_file),
       cmocka_unit_test(test_zarr_inner_size_claims_are_bounded),
       cmocka_unit_test(test_zarr_assembles_tiles_f_order_and_fill),
       cmocka_unit_test(test_zarr_truncated_chunks_are_named),

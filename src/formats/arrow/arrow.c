@@ -59,6 +59,16 @@ static sl_status arrow_open(const void *state, const sl_shard *s, const sl_sourc
   (void)s;
   arrow_file *f;
   SL_TRY(parse(src, state, &f, err));
+  if (f->opts != NULL && f->opts->fill_nulls != NULL) {
+    /* a fill value the dtype cannot hold fails every read: refused now,
+       so that inspect refuses it too (the read parses it again) */
+    uint8_t fill[16]; /* the widest dtype's element */
+    sl_status st = sl__parse_fill(sl_source_path(src), f->opts->fill_nulls, f->dtype, fill, err);
+    if (st != SL_OK) {
+      file_free(f);
+      return st;
+    }
+  }
   describe(f, info);
   *handle = f;
   return SL_OK;

@@ -325,6 +325,12 @@ static sl_status batch_guarded(const reader *R, const arrow_batch *b, int64_t r0
   return j.st;
 }
 
+static bool any_bits(const arrow_file *f) {
+  for (size_t k = 0; k < f->ncols; k++)
+    if (f->cols[k].bits) return true;
+  return false;
+}
+
 static sl_status read_rows(const reader *R, int64_t lo, int64_t hi, char *dst,
                            sl_error *err) {
   const arrow_file *f = R->f;
@@ -332,12 +338,11 @@ static sl_status read_rows(const reader *R, int64_t lo, int64_t hi, char *dst,
   for (size_t i = batch_of(f, lo); i < f->nbatches && f->batches[i].row0 < hi; i++) {
     const arrow_batch *b = &f->batches[i];
     int64_t r0 = SL_MAX(lo, b->row0) - b->row0, r1 = SL_MIN(hi, b->row0 + b->rows) - b->row0;
-    /* compressed buffers decode whole, once per batch */
-    /* uncompressed from buffers: slices that fit; from a mapping: no
-       buffers, the batch at once */
-    int64_t step = b->codec == ARROW_CODEC_NONE && R->src->mem == NULL
-                       ? SL_MAX(1, ARROW_SLICE_BYTES / stride)
-                       : r1 - r0;
+    /* compressed buffers decode whole, once per batch; uncompressed ones
+       from buffers go in slices that fit, from a mapping the batch at once
+       (no buffers), unless a Bool column needs its 0/1 bytes made */
+    bool sliced = b->codec == ARROW_CODEC_NONE && (R->src->mem == NULL || any_bits(f));
+    int64_t step = sliced ? SL_MAX(1, ARROW_SLICE_BYTES / stride) : r1 - r0;
     for (int64_t a = r0; a < r1; a += step) {
       int64_t z = SL_MIN(r1, a + step);
       SL_TRY(batch_guarded(R, b, a, z, dst + (b->row0 + a - lo) * stride, stride, err));

@@ -312,45 +312,16 @@ static sl_status pread_rows(const zarr_array *a, int fd, const char *path, int64
   return SL_OK;
 }
 
-/* Chunk files from this size on are decoded from a mapping, not copied
-   into a buffer first: the codec reads the page cache where it lies (a
-   copy of the whole array saved), and a file that shrinks under the
-   mapping is an error (sl__map_guard). Small ones are cheaper to pread. */
-#define ZARR_MAP_MIN (256 << 10)
-
-typedef struct chunk_job {
-  const zarr_array *a;
-  const int64_t *org;
-  const uint8_t *in;
-  size_t n;
-  int64_t lo, hi;
-  uint8_t *dst;
-  zarr_work *w;
-  const char *path;
-  sl_status st;
-  sl_error *err;
-} chunk_job;
-
-static void chunk_run(void *ctx) {
-  chunk_job *j = ctx;
-  j->st = put_chunk(j->a, &j->a->chunk, j->org, j->in, j->n, j->lo, j->hi, j->dst, j->w,
-                    j->path, j->err);
-}
-
-/* The chunk in fd decoded into its place: from a mapping of it when large
-   enough and the system maps it, else through w's buffer. */
+/* The chunk in fd decoded into its place through w's buffer. Not from a
+   mapping of the file: the codecs allocate while they decode, and a file
+   that shrank under the mapping would jump out of them (sl__map_guard),
+   leaking their state; the copy costs about what the mapping's page
+   faults do. */
 static sl_status decode_file(const zarr_array *a, int fd, const char *path, int64_t size,
                              const int64_t *org, int64_t lo, int64_t hi, uint8_t *dst,
                              zarr_work *w, sl_error *err) {
-  void *m = size >= ZARR_MAP_MIN ? sl__map_file(fd, size) : NULL;
-  if (m == NULL) {
-    SL_TRY(read_all(fd, path, size, &w->raw, err));
-    return put_chunk(a, &a->chunk, org, w->raw.p, (size_t)size, lo, hi, dst, w, path, err);
-  }
-  chunk_job j = {a, org, m, (size_t)size, lo, hi, dst, w, path, SL_OK, err};
-  sl_status st = sl__map_guard(path, chunk_run, &j, err);
-  sl__unmap_file(m, size);
-  return st != SL_OK ? st : j.st;
+  SL_TRY(read_all(fd, path, size, &w->raw, err));
+  return put_chunk(a, &a->chunk, org, w->raw.p, (size_t)size, lo, hi, dst, w, path, err);
 }
 
 static sl_status plain_chunk(const zarr_array *a, const int64_t *ci, const int64_t *org,
@@ -374,65 +345,38 @@ static sl_status plain_chunk(const zarr_array *a, const int64_t *ci, const int64
   return st;
 }
 
-/* What a read finds wrong with one chunk file from its size and, when
-   Blosc is decoded first, its 16-byte header: the same messages. */
-static sl_status check_chunk(const zarr_array *a, int fd, const char *path, int64_t size,
-                             sl_error *err) {
-  const zarr_pipe *p = &a->chunk;
-  int64_t m = sl__zarr_chunk_bytes(a, p);
-  if (p->nbb == 0) {
-    if (size == m) return SL_OK;
-    if (!p->permuted && whole_rows(a, p))
-      SL_FAIL(err, SL_EFORMAT, "%s: uncompressed chunk holds %lld bytes but %lld were "
-              "expected", path, (long long)size, (long long)m);
-    SL_FAIL(err, SL_EFORMAT, "%s: chunk holds %lld bytes but %lld were expected", path,
-            (long long)size, (long long)m);
-  }
-  if (p->bb[p->nbb - 1] != ZB_BLOSC || size < 16) return SL_OK;
-  uint8_t h[16];
-  SL_TRY(sl__pread_full(fd, path, h, sizeof h, 0, err));
-  if ((int64_t)le32(h + 12) > size)
-    SL_FAIL(err, SL_EFORMAT, "%s: Blosc header says %u compressed bytes but the chunk "
-            "holds %lld (truncated)", path, le32(h + 12), (long long)size);
-  if (p->nbb == 1 && (int64_t)le32(h + 4) != m)
-    SL_FAIL(err, SL_EFORMAT, "%s: Blosc header says %u bytes uncompressed but the chunk "
-            "has %lld", path, le32(h + 4), (long long)m);
-  return SL_OK;
-}
-
-/* Steps ci to the next chunk of the grid in C order: false after the last. */
-static bool next_chunk(const zarr_array *a, int64_t *ci) {
-  for (int k = a->nd - 1; k >= 0; k--) {
-    if (++ci[k] < (a->shape[k] + a->chunk.cs[k] - 1) / a->chunk.cs[k]) return true;
-    ci[k] = 0;
-  }
-  return false;
-}
-
-sl_status sl__zarr_check_chunks(const zarr_array *a, int64_t max, int64_t *checked,
-                                sl_error *err) {
-  *checked = 0;
-  if (a->sharded) return SL_OK;
-  for (int k = 0; k < a->nd; k++)
-    if (a->shape[k] == 0) return SL_OK;
-  int64_t ci[SL_MAX_DIMS] = {0};
-  do {
-    if (*checked >= max) return SL_OK;
-    char path[4096];
-    chunk_path(a, ci, path, sizeof path);
-    int fd;
-    int64_t size = 0;
-    SL_TRY(open_chunk(path, &fd, &size, err));
-    if (fd < 0) continue;
-    sl_status st = check_chunk(a, fd, path, size, err);
-    sl__close(fd);
-    SL_TRY(st);
-    ++*checked;
-  } while (next_chunk(a, ci));
-  return SL_OK;
-}
-
 /* ------------------------------------------------------------- sharding */
+
+/* The index of the shard in fd (size bytes) into w->idx, its checksums
+   checked. */
+static sl_status shard_index(const zarr_array *a, int fd, const char *path, int64_t size,
+                             zarr_work *w, sl_error *err) {
+  int64_t ib = a->ninner * 16 + 4 * a->index.nbb;
+  if (size < ib)
+    SL_FAIL(err, SL_EFORMAT, "%s: shard of %lld bytes is shorter than its index (%lld)", path,
+            (long long)size, (long long)ib);
+  if (!sl__buf_reserve(&w->idx, (size_t)ib)) SL_FAIL(err, SL_ENOMEM, "%s: out of memory", path);
+  SL_TRY(sl__pread_full(fd, path, w->idx.p, (size_t)ib, a->index_end ? size - ib : 0, err));
+  size_t n = (size_t)ib;
+  char what[4200];
+  snprintf(what, sizeof what, "%s (shard index)", path);
+  for (int i = 0; i < a->index.nbb; i++) SL_TRY(check_crc(w->idx.p, &n, what, err));
+  return SL_OK;
+}
+
+/* Entry lin of the index in w->idx: *off and *len, both all ones for a
+   chunk never written; an error naming it when it lies past the shard. */
+static sl_status index_entry(const zarr_array *a, const zarr_work *w, int64_t lin, int64_t size,
+                             const char *what, uint64_t *off, uint64_t *len, sl_error *err) {
+  const uint8_t *ent = w->idx.p + 16 * lin;
+  *off = a->index.swap ? __builtin_bswap64(le64(ent)) : le64(ent);
+  *len = a->index.swap ? __builtin_bswap64(le64(ent + 8)) : le64(ent + 8);
+  if (*off == UINT64_MAX && *len == UINT64_MAX) return SL_OK;
+  if (*off > (uint64_t)size || *len > (uint64_t)size - *off)
+    SL_FAIL(err, SL_EFORMAT, "%s: index entry %llu+%llu lies beyond the shard's %lld bytes",
+            what, (unsigned long long)*off, (unsigned long long)*len, (long long)size);
+  return SL_OK;
+}
 
 /* The inner chunks of shard ci that rows [lo, hi) need, read by the index. */
 static sl_status shard_chunk(const zarr_array *a, const int64_t *ci, const int64_t *org,
@@ -446,20 +390,7 @@ static sl_status shard_chunk(const zarr_array *a, const int64_t *ci, const int64
     place(a, NULL, org, a->chunk.cs, lo, hi, dst);
     return SL_OK;
   }
-  int64_t ib = a->ninner * 16 + 4 * a->index.nbb;
-  sl_status st = SL_OK;
-  if (size < ib)
-    st = sl__fail(err, SL_EFORMAT, "%s: shard of %lld bytes is shorter than its index (%lld)",
-                  path, (long long)size, (long long)ib);
-  if (st == SL_OK && !sl__buf_reserve(&w->idx, (size_t)ib))
-    st = sl__fail(err, SL_ENOMEM, "%s: out of memory", path);
-  if (st == SL_OK)
-    st = sl__pread_full(fd, path, w->idx.p, (size_t)ib, a->index_end ? size - ib : 0, err);
-  size_t n = (size_t)ib;
-  for (int i = 0; st == SL_OK && i < a->index.nbb; i++) {
-    snprintf(what, sizeof what, "%s (shard index)", path);
-    st = check_crc(w->idx.p, &n, what, err);
-  }
+  sl_status st = shard_index(a, fd, path, size, w, err);
   /* inner chunk rows the range crosses, every inner chunk along the rest */
   int nd = a->nd;
   int64_t i0 = (SL_MAX(lo, org[0]) - org[0]) / a->inner.cs[0];
@@ -475,18 +406,14 @@ static sl_status shard_chunk(const zarr_array *a, const int64_t *ci, const int64
       io[k] = org[k] + ii[k] * a->inner.cs[k];
       outside |= io[k] >= a->shape[k];
     }
-    const uint8_t *ent = w->idx.p + 16 * lin;
-    uint64_t off = a->index.swap ? __builtin_bswap64(le64(ent)) : le64(ent);
-    uint64_t len = a->index.swap ? __builtin_bswap64(le64(ent + 8)) : le64(ent + 8);
+    uint64_t off = 0, len = 0;
     snprintf(what, sizeof what, "%s (inner chunk %lld)", path, (long long)lin);
     if (outside) {
       /* beyond the array: nothing of it is read */
+    } else if ((st = index_entry(a, w, lin, size, what, &off, &len, err)) != SL_OK) {
+      /* named */
     } else if (off == UINT64_MAX && len == UINT64_MAX) {
       place(a, NULL, io, a->inner.cs, lo, hi, dst);
-    } else if (off > (uint64_t)size || len > (uint64_t)size - off) {
-      st = sl__fail(err, SL_EFORMAT, "%s: index entry %llu+%llu lies beyond the shard's %lld "
-                    "bytes", what, (unsigned long long)off, (unsigned long long)len,
-                    (long long)size);
     } else if (!sl__buf_reserve(&w->raw, (size_t)len + 1)) {
       st = sl__fail(err, SL_ENOMEM, "%s: out of memory", path);
     } else {
@@ -534,4 +461,90 @@ sl_status sl__zarr_read_rows(const zarr_array *a, int64_t lo, int64_t hi, uint8_
     }
   }
   return SL_OK;
+}
+
+/* ------------------------------------------------------------- inspect */
+
+/* What a read finds wrong with one chunk file from its size and, when
+   Blosc is decoded first, its 16-byte header: the same messages. */
+static sl_status check_chunk(const zarr_array *a, int fd, const char *path, int64_t size,
+                             sl_error *err) {
+  const zarr_pipe *p = &a->chunk;
+  int64_t m = sl__zarr_chunk_bytes(a, p);
+  if (p->nbb == 0) {
+    if (size == m) return SL_OK;
+    if (!p->permuted && whole_rows(a, p))
+      SL_FAIL(err, SL_EFORMAT, "%s: uncompressed chunk holds %lld bytes but %lld were "
+              "expected", path, (long long)size, (long long)m);
+    SL_FAIL(err, SL_EFORMAT, "%s: chunk holds %lld bytes but %lld were expected", path,
+            (long long)size, (long long)m);
+  }
+  if (p->bb[p->nbb - 1] != ZB_BLOSC || size < 16) return SL_OK;
+  uint8_t h[16];
+  SL_TRY(sl__pread_full(fd, path, h, sizeof h, 0, err));
+  if ((int64_t)le32(h + 12) > size)
+    SL_FAIL(err, SL_EFORMAT, "%s: Blosc header says %u compressed bytes but the chunk "
+            "holds %lld (truncated)", path, le32(h + 12), (long long)size);
+  if (p->nbb == 1 && (int64_t)le32(h + 4) != m)
+    SL_FAIL(err, SL_EFORMAT, "%s: Blosc header says %u bytes uncompressed but the chunk "
+            "has %lld", path, le32(h + 4), (long long)m);
+  return SL_OK;
+}
+
+/* Steps ci to the next chunk of the grid in C order: false after the last. */
+static bool next_chunk(const zarr_array *a, int64_t *ci) {
+  for (int k = a->nd - 1; k >= 0; k--) {
+    if (++ci[k] < (a->shape[k] + a->chunk.cs[k] - 1) / a->chunk.cs[k]) return true;
+    ci[k] = 0;
+  }
+  return false;
+}
+
+/* A shard's index as a read takes it: its checksums, and the entries of
+   inner chunks inside the array lying inside the file. */
+static sl_status check_shard(const zarr_array *a, const int64_t *ci, int fd, const char *path,
+                             int64_t size, zarr_work *w, sl_error *err) {
+  SL_TRY(shard_index(a, fd, path, size, w, err));
+  int64_t ii[SL_MAX_DIMS] = {0};
+  for (int64_t lin = 0; lin < a->ninner; lin++) {
+    bool outside = false;
+    int64_t r = lin;
+    for (int k = a->nd - 1; k >= 0; k--) {
+      ii[k] = r % a->inner_grid[k];
+      r /= a->inner_grid[k];
+      outside |= ci[k] * a->chunk.cs[k] + ii[k] * a->inner.cs[k] >= a->shape[k];
+    }
+    if (outside) continue;
+    char what[4200];
+    snprintf(what, sizeof what, "%s (inner chunk %lld)", path, (long long)lin);
+    uint64_t off, len;
+    SL_TRY(index_entry(a, w, lin, size, what, &off, &len, err));
+  }
+  return SL_OK;
+}
+
+sl_status sl__zarr_check_chunks(const zarr_array *a, int64_t max, int64_t *checked,
+                                sl_error *err) {
+  *checked = 0;
+  for (int k = 0; k < a->nd; k++)
+    if (a->shape[k] == 0) return SL_OK;
+  int64_t ci[SL_MAX_DIMS] = {0};
+  zarr_work w = {0};
+  sl_status st = SL_OK;
+  do {
+    if (*checked >= max) break;
+    char path[4096];
+    chunk_path(a, ci, path, sizeof path);
+    int fd;
+    int64_t size = 0;
+    st = open_chunk(path, &fd, &size, err);
+    if (st != SL_OK) break;
+    if (fd < 0) continue;
+    st = a->sharded ? check_shard(a, ci, fd, path, size, &w, err)
+                    : check_chunk(a, fd, path, size, err);
+    sl__close(fd);
+    ++*checked;
+  } while (st == SL_OK && next_chunk(a, ci));
+  sl__zarr_work_free(&w);
+  return st;
 }

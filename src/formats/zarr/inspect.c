@@ -77,7 +77,7 @@ sl_status sl__zarr_inspect(const sl_shard *s, const void *handle, const sl_sourc
   sl__json_dims(o, a->sharded ? "shard_chunks" : "chunks", a->chunk.cs, a->nd);
   if (a->sharded) sl__json_dims(o, "chunks", a->inner.cs, a->nd);
   chunk_count(a, o);
-  if (!a->sharded) cJSON_AddNumberToObject(o, "chunk_files_checked", (double)checked);
+  cJSON_AddNumberToObject(o, "chunk_files_checked", (double)checked);
   if (a->version == 2) cJSON_AddStringToObject(o, "order", a->fortran ? "F" : "C");
   else if (a->chunk.permuted || a->inner.permuted) cJSON_AddStringToObject(o, "order", "transposed");
   add_raw(o, "codec_chain", a->codec_json);

@@ -86,10 +86,11 @@ sl_status sl__zarr_codec_check(const zarr_array *a, const zarr_pipe *p, sl_error
 /* The codecs of p by name, in encoding order ("blosc", "crc32c"). */
 const char *sl__zarr_codec_name(zarr_bb bb);
 
-/* Checks what can be told of each written chunk without decoding it (its
-   size; a Blosc header's sizes) as a read would, the first max chunks of
-   the grid in C order; *checked counts the chunk files looked at. Sharded
-   arrays are left to the read. For inspect: it refuses what read would. */
+/* Checks what can be told of each written chunk file without decoding it
+   as a read would (a chunk's size and Blosc header sizes; a shard's index:
+   its checksums, its entries inside the file), the first max files of the
+   grid in C order; *checked counts them. For inspect: it refuses what read
+   would. */
 sl_status sl__zarr_check_chunks(const zarr_array *a, int64_t max, int64_t *checked,
                                 sl_error *err);
 
