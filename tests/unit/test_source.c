@@ -55,8 +55,23 @@ static void test_source_memory_and_file_read_alike(void **state) {
 /* A mapped file that shrinks under its reader: the read past the new end
    is SL_ECHANGED naming the file, not a SIGBUS; guarded reads nest, and the
    thread reads on normally afterwards. */
+/* ThreadSanitizer's memcpy interceptor takes the SIGBUS inside its own
+   runtime, which then ends the process instead of running the handler
+   (seen with clang 14): the guard cannot be tested there. */
+#if defined(__SANITIZE_THREAD__)
+#define SL_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define SL_TSAN 1
+#endif
+#endif
+
 static void test_source_mapping_of_a_shrunk_file_is_an_error(void **state) {
   (void)state;
+#ifdef SL_TSAN
+  print_message("SKIPPED: a SIGBUS inside ThreadSanitizer's memcpy ends the process\n");
+  return;
+#endif
   long page = sysconf(_SC_PAGESIZE);
   char *buf = calloc(4, (size_t)page);
   write_bytes(dir, "shrinks.bin", buf, 4 * (size_t)page);
