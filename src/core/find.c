@@ -12,6 +12,17 @@
  * total natural order of relative paths, so no listing's order shows
  * through, and a directory that yields nothing says what it holds and
  * which pattern would read it.
+ *
+ * Symbolic links: a walk goes into a folder of its own accord (for **, or
+ * a key=value folder) only when the folder is no symbolic link, as
+ * Python's rglob does for **, so a link to an ancestor (ln -s . a) can
+ * neither repeat every shard nor loop; an input given as a link, and a
+ * link a pattern component other than ** names, are followed. The
+ * (device, inode) of each folder on the current descent is kept, so a loop
+ * without links (a bind mount) is not entered either, and a file or store
+ * that one walk reaches twice (two links to it) is taken once, at its
+ * first path in natural order. A ** walk takes a store as one entry
+ * and never goes inside it: its chunk files are the driver's business.
  */
 #include <assert.h>
 #include <ctype.h>
@@ -22,7 +33,8 @@
 
 #include "core.h"
 
-/* Folders a walk descends below its input: deeper is a symbolic link loop. */
+/* Folders a walk descends below its input (the length of its descent's
+   record of identities). */
 #define SL_WALK_DEPTH 64
 
 /* ------------------------------------------------------------ the list */
@@ -109,15 +121,15 @@ static sl_status push_store(sl_found_list *l, const sl_driver *drv, const char *
   return push_store_file(l, file, dir, drv, whole, err);
 }
 
-/* The driver (the one asked for, else any) whose store dir is, and the
-   file that stands for it; *drv NULL when none claims it. */
-static sl_status find_store(const char *dir, const sl_open_options *o, const sl_driver **drv,
+/* The driver (format, else any) whose store dir is, and the file that
+   stands for it; *drv NULL when none claims it. */
+static sl_status find_store(const char *dir, const char *format, const sl_driver **drv,
                             char **file, sl_error *err) {
   *drv = NULL;
   *file = NULL;
   for (size_t i = 0; sl__driver_at(i) != NULL; i++) {
     const sl_driver *d = sl__driver_at(i);
-    if (d->store_file == NULL || (o->format != NULL && strcmp(o->format, d->name) != 0))
+    if (d->store_file == NULL || (format != NULL && strcmp(format, d->name) != 0))
       continue;
     SL_TRY(d->store_file(dir, file, err));
     if (*file != NULL) {
@@ -236,10 +248,13 @@ static sl_status take_shards(const char *dir, const sl_driver *drv, char **names
 
 /* ------------------------------------------------------------- walks */
 
-/* A name a walk found: its path relative to the input and its full path. */
+/* A name a walk found: its path relative to the input and its full path;
+   its identity (known when stat succeeded) finds a second path to it. */
 typedef struct entry {
   char *rel, *full;
-  bool is_dir;
+  bool is_dir, known, repeat;
+  uint64_t dev, ino;
+  size_t at; /* its place in natural order, once sorted */
 } entry;
 
 /* A walk below one directory input: by option pattern's components, or
@@ -251,6 +266,7 @@ typedef struct walker {
   size_t nc;
   entry *v;
   size_t n, cap;
+  sl_file_id up[SL_WALK_DEPTH + 1]; /* the folders on the descent, by depth */
 } walker;
 
 static void walker_free(walker *w) {
@@ -271,41 +287,105 @@ static sl_status add_entry(walker *w, char **rel, char **full, bool is_dir, sl_e
     w->v = v;
     w->cap = cap;
   }
-  w->v[w->n++] = (entry){*rel, *full, is_dir};
+  entry *e = &w->v[w->n++];
+  sl_file_id id;
+  *e = (entry){.rel = *rel, .full = *full, .is_dir = is_dir};
+  e->known = sl__stat_id(e->full, true, &id) == 0;
+  e->dev = e->known ? id.dev : 0;
+  e->ino = e->known ? id.ino : 0;
   *rel = *full = NULL;
   return SL_OK;
 }
 
+/* Records dir as the folder at depth of the current descent. */
+static void note_folder(walker *w, const char *dir, int depth) {
+  assert(depth >= 0 && depth <= SL_WALK_DEPTH);
+  if (sl__stat_id(dir, true, &w->up[depth]) != 0) w->up[depth] = (sl_file_id){0};
+}
+
+/* Whether a walk goes into folder path, depth deep, of its own accord: not
+   through a symbolic link (its own identity differs from its target's),
+   not into a folder it is already inside. */
+static bool may_enter(const walker *w, const char *path, int depth) {
+  sl_file_id own, id;
+  if (sl__stat_id(path, false, &own) != 0 || sl__stat_id(path, true, &id) != 0) return false;
+  if (own.dev != id.dev || own.ino != id.ino) return false;
+  for (int i = 0; i < depth && i <= SL_WALK_DEPTH; i++)
+    if (w->up[i].dev == id.dev && w->up[i].ino == id.ino) return false;
+  return true;
+}
+
 static sl_status too_deep(const walker *w, sl_error *err) {
-  SL_FAIL(err, SL_ELAYOUT, "%s: folders nest more than %d deep below it (a symbolic link "
-          "loop?)", w->top, SL_WALK_DEPTH);
+  SL_FAIL(err, SL_ELAYOUT, "%s: folders nest more than %d deep below it", w->top,
+          SL_WALK_DEPTH);
 }
 
 static int cmp_entry(const void *x, const void *y) {
   return sl__natural_cmp(((const entry *)x)->rel, ((const entry *)y)->rel);
 }
 
-/* One entry into the list: a file its driver reads, a store; a folder that
-   no store driver claims is no shard and is left out. */
+/* A folder found: a store of the format given (else of any driver) is one
+   entry; another folder is no shard and is left out, unless its name says
+   it is a store (x.zarr): then it is refused as a broken one. */
+static sl_status take_folder(const walker *w, const entry *e, sl_found_list *out,
+                             sl_error *err) {
+  const sl_driver *drv;
+  char *file;
+  SL_TRY(find_store(e->full, w->o->format, &drv, &file, err));
+  if (drv != NULL) return push_store_file(out, file, e->full, drv, false, err);
+  const sl_driver *named = sl__driver_for_path(e->full);
+  if (named != NULL && named->store_file != NULL &&
+      (w->o->format == NULL || strcmp(w->o->format, named->name) == 0))
+    SL_FAIL(err, SL_ELAYOUT, "%s: a directory that is not a %s store", e->full, named->name);
+  return SL_OK;
+}
+
+/* One entry into the list: a file its driver reads, a store. */
 static sl_status take_entry(const walker *w, const entry *e, sl_found_list *out,
                             sl_error *err) {
+  if (e->is_dir) return take_folder(w, e, out, err);
   const sl_driver *drv = driver_of(e->full, w->o);
-  if (e->is_dir)
-    return drv != NULL && drv->store_file != NULL ? push_store(out, drv, e->full, false, err)
-                                                  : SL_OK;
   if (drv == NULL)
     SL_FAIL(err, SL_ELAYOUT, "%s: no format driver knows the extension of %s; choose one "
             "with option format", w->top, e->rel);
   return push(out, sl__strdup(e->full), NULL, drv, false, w->top, err);
 }
 
-/* The walk's finds in natural order of relative path, each once (two **
-   components can reach a path twice: other/other/x.npy). */
-static sl_status take_entries(walker *w, sl_found_list *out, sl_error *err) {
-  if (w->n > 1) qsort(w->v, w->n, sizeof *w->v, cmp_entry); /* v is NULL when empty */
+/* By identity, then natural order; unknown identities last. */
+static int cmp_identity(const void *x, const void *y) {
+  const entry *a = *(entry *const *)x, *b = *(entry *const *)y;
+  if (a->known != b->known) return a->known ? -1 : 1;
+  if (a->dev != b->dev) return a->dev < b->dev ? -1 : 1;
+  if (a->ino != b->ino) return a->ino < b->ino ? -1 : 1;
+  return a->at < b->at ? -1 : a->at > b->at;
+}
+
+/* Marks each entry after the first of its identity: one file reached by two
+   paths (links) is one shard. Sorting pointers keeps this n log n. */
+static sl_status mark_repeats(walker *w, sl_error *err) {
+  entry **by = sl__calloc(w->n, sizeof *by);
+  if (by == NULL) SL_FAIL(err, SL_ENOMEM, "%s: out of memory listing files", w->top);
   for (size_t i = 0; i < w->n; i++) {
-    if (i > 0 && strcmp(w->v[i].rel, w->v[i - 1].rel) == 0) continue;
-    SL_TRY(take_entry(w, &w->v[i], out, err));
+    w->v[i].at = i;
+    by[i] = &w->v[i];
+  }
+  qsort(by, w->n, sizeof *by, cmp_identity);
+  for (size_t i = 1; i < w->n; i++)
+    by[i]->repeat = by[i]->known && by[i - 1]->known && by[i]->dev == by[i - 1]->dev &&
+                    by[i]->ino == by[i - 1]->ino;
+  sl__free(by);
+  return SL_OK;
+}
+
+/* The walk's finds in natural order of relative path, each once (two **
+   components can reach a path twice: other/other/x.npy; links, a file). */
+static sl_status take_entries(walker *w, sl_found_list *out, sl_error *err) {
+  if (w->n == 0) return SL_OK; /* v is NULL, which qsort must not see */
+  qsort(w->v, w->n, sizeof *w->v, cmp_entry);
+  SL_TRY(mark_repeats(w, err));
+  for (size_t i = 0; i < w->n; i++) {
+    bool same_path = i > 0 && strcmp(w->v[i].rel, w->v[i - 1].rel) == 0;
+    if (!same_path && !w->v[i].repeat) SL_TRY(take_entry(w, &w->v[i], out, err));
   }
   return SL_OK;
 }
@@ -351,6 +431,21 @@ static sl_status glob_literal(walker *w, const char *dir, const char *rel, size_
   return exists ? glob_name(w, dir, rel, comp, ci, depth, err) : SL_OK;
 }
 
+/* Whether ** goes on into folder path: one it may enter that is no store
+   of any driver (a store is one entry, found by the component after the
+   **; its chunk files are never shards, whatever the format given). */
+static sl_status any_depth_enters(const walker *w, const char *path, int depth, bool *enter,
+                                  sl_error *err) {
+  *enter = false;
+  if (!is_dir_path(path) || !may_enter(w, path, depth)) return SL_OK;
+  const sl_driver *drv;
+  char *file;
+  SL_TRY(find_store(path, NULL, &drv, &file, err));
+  sl__free(file);
+  *enter = drv == NULL;
+  return SL_OK;
+}
+
 /* ** : component ci + 1 here (no folder), and ** again in every folder. */
 static sl_status glob_any_depth(walker *w, const char *dir, const char *rel, size_t ci,
                                 int depth, char **names, size_t n, sl_error *err) {
@@ -359,7 +454,9 @@ static sl_status glob_any_depth(walker *w, const char *dir, const char *rel, siz
     if (is_sidecar(names[i])) continue;
     char *full = join(dir, names[i]), *r = child(rel, names[i]);
     sl_status st = full && r ? SL_OK : sl__fail(err, SL_ENOMEM, "%s: out of memory", w->top);
-    if (st == SL_OK && is_dir_path(full)) st = glob_dir(w, full, r, ci, depth + 1, err);
+    bool enter = false;
+    if (st == SL_OK) st = any_depth_enters(w, full, depth + 1, &enter, err);
+    if (st == SL_OK && enter) st = glob_dir(w, full, r, ci, depth + 1, err);
     sl__free(full);
     sl__free(r);
     SL_TRY(st);
@@ -372,6 +469,7 @@ static sl_status glob_any_depth(walker *w, const char *dir, const char *rel, siz
 static sl_status glob_dir(walker *w, const char *dir, const char *rel, size_t ci, int depth,
                           sl_error *err) {
   if (depth > SL_WALK_DEPTH) return too_deep(w, err);
+  note_folder(w, dir, depth);
   const char *comp = w->comps[ci];
   bool any_depth = strcmp(comp, "**") == 0;
   if (!any_depth && !has_magic(comp)) return glob_literal(w, dir, rel, ci, depth, err);
@@ -456,8 +554,12 @@ static sl_status hive_name(walker *w, const char *dir, const char *rel, const ch
   char *full = join(dir, name), *r = child(rel, name);
   sl_status st = full && r ? SL_OK : sl__fail(err, SL_ENOMEM, "%s: out of memory", w->top);
   bool d = st == SL_OK && is_dir_path(full);
-  if (st == SL_OK && d && is_hive_name(name)) st = hive_dir(w, full, r, depth + 1, err);
-  else if (st == SL_OK && claimed(w->o, name)) st = add_entry(w, &r, &full, d, err);
+  if (st == SL_OK && d && is_hive_name(name)) {
+    /* a key=value folder that is a link (or a loop) is not followed */
+    if (may_enter(w, full, depth + 1)) st = hive_dir(w, full, r, depth + 1, err);
+  } else if (st == SL_OK && claimed(w->o, name)) {
+    st = add_entry(w, &r, &full, d, err);
+  }
   sl__free(full);
   sl__free(r);
   return st;
@@ -467,6 +569,7 @@ static sl_status hive_name(walker *w, const char *dir, const char *rel, const ch
 static sl_status hive_dir(walker *w, const char *dir, const char *rel, int depth,
                           sl_error *err) {
   if (depth > SL_WALK_DEPTH) return too_deep(w, err);
+  note_folder(w, dir, depth);
   char **names;
   size_t n;
   SL_TRY(sl__list_dir(dir, &names, &n, err));
@@ -640,7 +743,7 @@ sl_status sl__find_files(const char *path, const sl_open_options *o, sl_found_li
   if (!is_dir) return take_given_file(path, o, out, err);
   const sl_driver *drv;
   char *file;
-  SL_TRY(find_store(path, o, &drv, &file, err));
+  SL_TRY(find_store(path, o->format, &drv, &file, err));
   if (drv != NULL) return push_store_file(out, file, path, drv, true, err);
   if (o->pattern != NULL) return find_pattern(path, o, out, err);
   return find_in_dir(path, o, out, err);

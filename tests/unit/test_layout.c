@@ -1,5 +1,6 @@
 /* Discovery: the naming rules, layout errors with file and reason, one probe
    per shard, one open per file, and what a driver may leave open. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -426,6 +427,99 @@ static void test_layout_hive_folders(void **state) {
   rm_tree(d);
 }
 
+/* top/rel, a symbolic link to target. */
+static void link_at(const char *top, const char *rel, const char *target) {
+  char *p = path_in(top, rel);
+  if (symlink(target, p) != 0) fail_msg("symlink %s: %s", p, strerror(errno));
+  free(p);
+}
+
+/* Discovery of d with pattern (NULL: none) finds rows, the last shard at
+   the path last (relative to d). */
+static void expect_found(const char *d, const char *pattern, const char *format,
+                         const int64_t *rows, size_t n, const char *last) {
+  sl_open_options o;
+  sl_open_options_init(&o);
+  o.pattern = pattern;
+  o.format = format;
+  sl_dataset *ds = NULL;
+  sl_error err;
+  if (discover(d, &o, &ds, &err) != SL_OK)
+    fail_msg("%s: %s", pattern ? pattern : "(no pattern)", err.message);
+  print_message("pattern %s\n", pattern ? pattern : "(none)");
+  expect_rows(ds, rows, n);
+  assert_string_equal(ds->shards[n - 1].path + strlen(d), last);
+  sl_dataset_free(ds);
+}
+
+/* Links to an ancestor (two make the walk exponential), a key=value link to
+   a sibling and a file link: ** and the Hive walk follow no folder link, and
+   each file is taken once; an input that is a link and a link named by a
+   component are followed. */
+static void test_layout_walks_follow_no_folder_links(void **state) {
+  (void)state;
+  char *d = make_tmpdir(), *h = path_in(d, "h"), *hl = path_in(d, "hl");
+  npy_at(d, "h/k=1/part-0.npy", 1);
+  npy_at(d, "h/k=1/part-1.npy", 2);
+  link_at(h, "a", ".");
+  link_at(h, "b", ".");
+  link_at(h, "k=9", ".");
+  link_at(h, "k=2", "k=1");
+  link_at(h, "k=1/zz.npy", "part-0.npy");
+  link_at(d, "hl", "h");
+  const int64_t rows[] = {1, 2};
+  expect_found(h, NULL, NULL, rows, 2, "/k=1/part-1.npy");
+  expect_found(h, "**/*.npy", NULL, rows, 2, "/k=1/part-1.npy");
+  expect_found(h, "**", NULL, rows, 2, "/k=1/part-1.npy");
+  expect_found(h, "*/*.npy", NULL, rows, 2, "/k=1/part-1.npy"); /* k=2 is k=1 again */
+  expect_found(h, "k=2/*.npy", NULL, rows, 2, "/k=2/part-1.npy");
+  expect_found(h, "k=2/**/*.npy", NULL, rows, 2, "/k=2/part-1.npy");
+  expect_found(hl, "**/*.npy", NULL, rows, 2, "/k=1/part-1.npy");
+  expect_found(hl, NULL, NULL, rows, 2, "/k=1/part-1.npy");
+  free(h), free(hl);
+  rm_tree(d);
+}
+
+/* ** takes a store whole, never its chunk files, with or without option
+   format; ordinary folders are passed over, a folder named as a store that
+   is none is refused, two links to one store are one shard. */
+static void test_layout_any_depth_takes_stores_whole(void **state) {
+  (void)state;
+  if (sl__driver_by_name("zarr") == NULL) {
+    print_message("zarr driver not built: skipped\n");
+    return;
+  }
+  char *d = make_tmpdir();
+  mkdirs(d, "a/notes");
+  float v[12] = {0};
+  const char *stores[] = {"a/s1.zarr", "a/s2.zarr", "a/plain"};
+  sl_error err;
+  for (int i = 0; i < 3; i++) {
+    char *p = path_in(d, stores[i]);
+    assert_int_equal(sl_write_shard("zarr", p, SL_FLOAT32, 2, (int64_t[]){i + 2, 2}, v, &err),
+                     SL_OK);
+    free(p);
+  }
+  link_at(d, "a/s3.zarr", "s1.zarr");
+  const int64_t rows[] = {4, 2, 3};
+  expect_found(d, "**/*.zarr", NULL, rows + 1, 2, "/a/s2.zarr/.zarray");
+  expect_found(d, "**", NULL, rows, 3, "/a/s2.zarr/.zarray"); /* a/plain by its metadata */
+  expect_found(d, "**", "zarr", rows, 3, "/a/s2.zarr/.zarray");
+  npy_at(d, "other/x.npy", 7);
+  expect_found(d, "**/*.npy", NULL, (const int64_t[]){7}, 1, "/other/x.npy");
+  expect_found(d, "**", "npy", (const int64_t[]){7}, 1, "/other/x.npy");
+  sl_open_options o;
+  sl_open_options_init(&o);
+  o.pattern = "**"; /* the stores, and other/x.npy: two formats */
+  expect(d, &o, SL_ELAYOUT, "other/x.npy: a npy file, but ");
+  mkdirs(d, "a/broken.zarr");
+  o.pattern = "**/*.zarr";
+  expect(d, &o, SL_ELAYOUT, "/a/broken.zarr: a directory that is not a zarr store");
+  o.format = "zarr";
+  expect(d, &o, SL_ELAYOUT, "/a/broken.zarr: a directory that is not a zarr store");
+  rm_tree(d);
+}
+
 static void test_layout_sidecars_are_never_shards(void **state) {
   (void)state;
   char *d = make_tmpdir();
@@ -677,6 +771,8 @@ int main(void) {
       cmocka_unit_test(test_layout_several_inputs_in_order),
       cmocka_unit_test(test_layout_pattern_crosses_folders),
       cmocka_unit_test(test_layout_hive_folders),
+      cmocka_unit_test(test_layout_walks_follow_no_folder_links),
+      cmocka_unit_test(test_layout_any_depth_takes_stores_whole),
       cmocka_unit_test(test_layout_sidecars_are_never_shards),
       cmocka_unit_test(test_layout_empty_directory_suggests_a_pattern),
       cmocka_unit_test(test_layout_two_formats_refused),
