@@ -34,6 +34,13 @@ typedef struct args {
 
 /* cli_args.c: @return 0, or the exit code of a usage error (printed). */
 int parse_args(int argc, char **argv, args *a);
+/* The index of the "--" that ends the options (argc if none): what follows
+   is PATHs. The parser and every look ahead of it (--json, --help,
+   --version) stop there. */
+int options_end(int argc, char **argv);
+/* Whether the option name (a flag: "--json") is given as an option: not an
+   option's value, not after the "--" that ends them. */
+bool has_option(int argc, char **argv, const char *name);
 /* Whether --help (or -h) is asked for; *cmd the command named, if any. */
 bool wants_help(int argc, char **argv, const char **cmd);
 /* The help of cmd (NULL: every command) on standard output. */
