@@ -114,7 +114,11 @@ void size_text(int64_t bytes, char *buf, size_t cap);
    0 or an exit code (the same on every rank). */
 int open_dataset(sl_comm *comm, args *a, sl_dataset **d);
 void print_dataset_json(const sl_dataset *d, const char *path, cJSON *j);
+/* j on standard output (rank 0), made valid UTF-8: any byte of a path or
+   message that is not is printed as U+FFFD. */
 void print_json(cJSON *j);
+/* A success's object, with the keys every one begins with: ok, version, schema. */
+cJSON *json_report(void);
 /* cli_inspect.c: "PATH: 3 hdf5 shards in 1 file, shape (..) <f4, 1.5 MiB" (the
    files only where they are fewer than the shards; the size in B to PiB). */
 void describe(const sl_dataset *d, const char *path, char *buf, size_t cap);

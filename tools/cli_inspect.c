@@ -408,7 +408,7 @@ static void print_text(const sl_dataset *d, const args *a, const cJSON *sum,
 
 static void print_json_report(const sl_dataset *d, const args *a, const char *cols,
                               cJSON *sum, cJSON *shards) {
-  cJSON *j = cJSON_CreateObject();
+  cJSON *j = json_report();
   print_dataset_json(d, a->path, j);
   if (cols[0]) cJSON_AddStringToObject(j, "columns", cols);
   cJSON_AddItemToObject(j, "summary", sum);

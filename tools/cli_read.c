@@ -39,11 +39,53 @@ void print_dataset_json(const sl_dataset *d, const char *path, cJSON *j) {
   cJSON_AddNumberToObject(j, "num_shards", (double)sl_dataset_num_shards(d));
 }
 
+/* The length of the valid UTF-8 sequence at s (RFC 3629: no overlong
+   forms, no surrogates, nothing above U+10FFFF), or 0. */
+static size_t utf8_length(const unsigned char *s) {
+  unsigned char c = s[0];
+  size_t n = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3
+           : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+  /* the second byte's range, narrower after E0, ED, F0 and F4 */
+  unsigned char lo = c == 0xE0 ? 0xA0 : c == 0xF0 ? 0x90 : 0x80;
+  unsigned char hi = c == 0xED ? 0x9F : c == 0xF4 ? 0x8F : 0xBF;
+  for (size_t k = 1; k < n; k++)
+    if (s[k] < (k == 1 ? lo : 0x80) || s[k] > (k == 1 ? hi : 0xBF)) return 0;
+  return n;
+}
+
+/* t with every byte that is not part of a valid UTF-8 sequence replaced by
+   U+FFFD (EF BF BD); NULL when out of memory. cJSON copies strings as bytes
+   (paths, messages), and JSON must be UTF-8; its own syntax is ASCII, so
+   the object stays valid. */
+static char *valid_utf8(const char *t) {
+  size_t n = strlen(t);
+  char *out = malloc(3 * n + 1), *o = out;
+  if (out == NULL) return NULL;
+  for (const unsigned char *s = (const unsigned char *)t; *s;) {
+    size_t k = utf8_length(s);
+    const unsigned char *from = k ? s : (const unsigned char *)"\xEF\xBF\xBD";
+    memcpy(o, from, k ? k : 3);
+    o += k ? k : 3;
+    s += k ? k : 1;
+  }
+  *o = '\0';
+  return out;
+}
+
 void print_json(cJSON *j) {
-  char *t = cJSON_PrintUnformatted(j);
-  say(stdout, "%s\n", t ? t : "{}");
+  char *t = cJSON_PrintUnformatted(j), *u = t ? valid_utf8(t) : NULL;
+  say(stdout, "%s\n", u ? u : "{}");
+  free(u);
   free(t);
   json_said = true;
+}
+
+cJSON *json_report(void) {
+  cJSON *j = cJSON_CreateObject();
+  cJSON_AddBoolToObject(j, "ok", 1);
+  cJSON_AddStringToObject(j, "version", SL_VERSION_STRING);
+  cJSON_AddNumberToObject(j, "schema", JSON_SCHEMA);
+  return j;
 }
 
 /* ------------------------------------------------------------------ read */
@@ -220,10 +262,7 @@ static cJSON *rank_json(const rank_report *r, int i) {
 
 static void report_json(const rank_report *r, int P, const sl_dataset *d, const args *a,
                         double open_s, double load_s, const char *verified) {
-  cJSON *j = cJSON_CreateObject(), *ranks = cJSON_CreateArray();
-  cJSON_AddBoolToObject(j, "ok", 1);
-  cJSON_AddStringToObject(j, "version", SL_VERSION_STRING);
-  cJSON_AddNumberToObject(j, "schema", JSON_SCHEMA);
+  cJSON *j = json_report(), *ranks = cJSON_CreateArray();
   print_dataset_json(d, a->path, j);
   int64_t probed = 0;
   for (int i = 0; i < P; i++) {
