@@ -4,6 +4,7 @@
  * --trace. */
 #define _GNU_SOURCE
 #include <inttypes.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -21,8 +22,9 @@ typedef struct rank_report {
   int64_t staging_peak;
   char device_name[96], device_pci[32], note[256];
   int64_t by_path[5]; /* bytes: direct, cached, buffered, mapped, decoded */
-  char host[64];
+  char host[256];     /* gethostname fails when the name and its NUL do not fit */
 } rank_report;
+_Static_assert(sizeof ((rank_report *)0)->host > HOST_NAME_MAX, "a host name fits");
 
 /* The paths of by_path, in order. */
 static const char *const path_names[5] = {"direct", "cached", "buffered", "mapped", "decoded"};
