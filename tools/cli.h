@@ -34,6 +34,13 @@ typedef struct args {
 
 /* cli_args.c: @return 0, or the exit code of a usage error (printed). */
 int parse_args(int argc, char **argv, args *a);
+/* The index of the "--" that ends the options (argc if none): what follows
+   is PATHs. The parser and every look ahead of it (--json, --help,
+   --version) stop there. */
+int options_end(int argc, char **argv);
+/* Whether the option name (a flag: "--json") is given as an option: not an
+   option's value, not after the "--" that ends them. */
+bool has_option(int argc, char **argv, const char *name);
 /* Whether --help (or -h) is asked for; *cmd the command named, if any. */
 bool wants_help(int argc, char **argv, const char **cmd);
 /* The help of cmd (NULL: every command) on standard output. */
@@ -107,7 +114,11 @@ void size_text(int64_t bytes, char *buf, size_t cap);
    0 or an exit code (the same on every rank). */
 int open_dataset(sl_comm *comm, args *a, sl_dataset **d);
 void print_dataset_json(const sl_dataset *d, const char *path, cJSON *j);
+/* j on standard output (rank 0), made valid UTF-8: any byte of a path or
+   message that is not is printed as U+FFFD. */
 void print_json(cJSON *j);
+/* A success's object, with the keys every one begins with: ok, version, schema. */
+cJSON *json_report(void);
 /* cli_inspect.c: "PATH: 3 hdf5 shards in 1 file, shape (..) <f4, 1.5 MiB" (the
    files only where they are fewer than the shards; the size in B to PiB). */
 void describe(const sl_dataset *d, const char *path, char *buf, size_t cap);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 
@@ -81,7 +82,8 @@ static const option_def options[] = {
     {"--json", V_FLAG, NULL, C_OPEN, NULL, "one JSON object on standard output, failures too"},
     {"--progress", V_OPTIONAL, "[=WHEN]", C_READ, NULL,
      "a live line on standard error: auto (the default: when\n"
-     "it is a terminal), always, never"},
+     "it is a terminal), always, never; WHEN only after '='\n"
+     "(--progress=always): a word after a space is a PATH"},
     {"--trace", V_VALUE, "FILE.json", C_READ, NULL,
      "a Chrome trace / Perfetto timeline of the read"},
     {"--shape", V_VALUE, "R,C,..", C_WRITE, NULL, "the whole array's shape"},
@@ -378,6 +380,20 @@ static int set_flag(args *a, const char *opt) {
 
 /* ------------------------------------------------------------ parsing */
 
+/* An optional value takes '=' only: "--progress always" is the flag, then
+   a PATH named always, whatever files there are. When that word is one of
+   the option's values and names no file, the PATH is surely a mistake: a
+   usage error says how to write it. */
+static int spaced_value(const option_def *o, const char *next) {
+  int iv;
+  struct stat st;
+  if (strcmp(o->name, "--progress") != 0 || !pick(progress_modes, next, &iv) ||
+      lstat(next, &st) == 0)
+    return 0;
+  return usage_error("%s: no such file (did you mean %s=%s? %s takes its value after "
+                     "'=')", next, o->name, next, o->name);
+}
+
 static int option(args *a, int argc, char **argv, int *i) {
   const char *s = argv[*i], *eq = strchr(s, '=');
   size_t len = eq ? (size_t)(eq - s) : strlen(s);
@@ -389,6 +405,10 @@ static int option(args *a, int argc, char **argv, int *i) {
   }
   a->seen[o - options] = true;
   if (o->kind == V_FLAG && eq) return usage_error("%s takes no value", o->name);
+  if (o->kind == V_OPTIONAL && !eq && *i + 1 < argc) {
+    int rc = spaced_value(o, argv[*i + 1]);
+    if (rc != 0) return rc;
+  }
   if (o->kind == V_FLAG || (o->kind == V_OPTIONAL && !eq)) return set_flag(a, o->name);
   if (eq == NULL && *i + 1 >= argc) return usage_error("%s needs a value", o->name);
   return set_value(a, o->name, eq ? eq + 1 : argv[++*i]);
@@ -431,16 +451,41 @@ static int check_paths(args *a, unsigned bit) {
   return 0;
 }
 
+/* The options end at the first "--" that is not an option's value:
+   everything after it is a PATH ("--x.npy", "--json" too). */
+int options_end(int argc, char **argv) {
+  for (int i = 1; i < argc; i++) {
+    const char *s = argv[i];
+    if (strcmp(s, "--") == 0) return i;
+    if (strncmp(s, "--", 2) != 0 || strchr(s, '=') != NULL) continue;
+    const option_def *o = find_option(s, strlen(s));
+    if (o != NULL && o->kind == V_VALUE) i++; /* its value, whatever it looks like */
+  }
+  return argc;
+}
+
+bool has_option(int argc, char **argv, const char *name) {
+  int end = options_end(argc, argv);
+  for (int i = 1; i < end; i++) {
+    if (strcmp(argv[i], name) == 0) return true;
+    const option_def *o = find_option(argv[i], strlen(argv[i]));
+    if (o != NULL && o->kind == V_VALUE) i++;
+  }
+  return false;
+}
+
 int parse_args(int argc, char **argv, args *a) {
   sl_open_options_init(&a->open);
   sl_read_options_init(&a->read);
   a->paths = calloc((size_t)argc + 1, sizeof *a->paths);
   if (a->paths == NULL) return usage_error("out of memory");
+  int end = options_end(argc, argv);
   for (int i = 1; i < argc; i++) {
     const char *s = argv[i];
     int rc = 0;
-    if (strncmp(s, "--", 2) == 0 && s[2] != '\0') rc = option(a, argc, argv, &i);
-    else if (strcmp(s, "--") == 0) continue;
+    bool opt = i < end && strncmp(s, "--", 2) == 0 && s[2] != '\0';
+    if (opt) rc = option(a, argc, argv, &i);
+    else if (i == end) continue; /* the "--" that ends the options */
     else if (a->cmd == NULL && (a->cmd = s) != NULL && command_bit(s) != 0) help_topic = s;
     else a->paths[a->npaths++] = s;
     if (rc != 0) return rc;
@@ -475,17 +520,45 @@ int check_format_options(const args *a, const char *format) {
 
 /* Whether the command asked for its help; cmd the command named, if any. */
 bool wants_help(int argc, char **argv, const char **cmd) {
-  bool help = false;
+  int end = options_end(argc, argv);
   *cmd = NULL;
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) help = true;
-    else if (*cmd == NULL && argv[i][0] != '-' && command_bit(argv[i]) != 0) *cmd = argv[i];
+  for (int i = 1; i < end && *cmd == NULL; i++)
+    if (argv[i][0] != '-' && command_bit(argv[i]) != 0) *cmd = argv[i];
+  return has_option(argc, argv, "--help") || has_option(argc, argv, "-h");
+}
+
+/* --list's lines appended to a->paths (blank lines and '#' comments
+   skipped). @return 0, or the errno of the read (ENOMEM when a line could
+   not be kept): a list read in part is an error, never a shorter dataset. */
+static int list_lines(args *a, FILE *f) {
+  char *line = NULL;
+  size_t cap = 0;
+  int e = 0;
+  for (;;) {
+    errno = 0;
+    ssize_t n = getline(&line, &cap, f);
+    if (n < 0) {
+      /* -1 is the end, a read error (ferror) or no memory for the line */
+      if (ferror(f) || !feof(f)) e = errno != 0 ? errno : EIO;
+      break;
+    }
+    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = '\0';
+    if (n == 0 || line[0] == '#') continue;
+    const char **p = realloc(a->paths, (a->npaths + 1) * sizeof *p);
+    if (p != NULL) a->paths = p;
+    char *copy = p != NULL ? strdup(line) : NULL;
+    if (copy == NULL) {
+      e = ENOMEM;
+      break;
+    }
+    a->paths[a->npaths++] = copy;
   }
-  return help;
+  free(line);
+  return e;
 }
 
 /* The PATHs with the lines of --list (FILE, or '-' for standard input)
-   after them. Blank lines and lines starting with '#' are skipped. */
+   after them. */
 int read_list(args *a, sl_error *err) {
   if (a->list == NULL) return 0;
   FILE *f = strcmp(a->list, "-") == 0 ? stdin : fopen(a->list, "r");
@@ -495,26 +568,16 @@ int read_list(args *a, sl_error *err) {
     err->code = SL_ENOENT;
     return EXIT_DATA;
   }
-  char *line = NULL;
-  size_t cap = 0, have = a->npaths;
-  ssize_t n;
-  while ((n = getline(&line, &cap, f)) >= 0) {
-    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = '\0';
-    if (n == 0 || line[0] == '#') continue;
-    const char **p = realloc(a->paths, (a->npaths + 1) * sizeof *p);
-    char *copy = strdup(line);
-    if (p == NULL || copy == NULL) {
-      free(copy);
-      if (p) a->paths = p;
-      break;
-    }
-    a->paths = p;
-    a->paths[a->npaths++] = copy;
-  }
-  free(line);
-  if (f != stdin) fclose(f);
-  a->owned_from = have;
+  a->owned_from = a->npaths; /* what list_lines appends is ours to free, even on error */
   a->listed = true;
+  int e = list_lines(a, f);
+  if (f != stdin) fclose(f);
+  if (e != 0) {
+    snprintf(err->message, sizeof err->message, "%s: cannot read the list: %s", a->list,
+             strerror(e));
+    err->code = e == ENOMEM ? SL_ENOMEM : SL_EIO;
+    return EXIT_DATA;
+  }
   if (a->npaths == 0) {
     snprintf(err->message, sizeof err->message, "%s: the list names no path", a->list);
     err->code = SL_EINVAL;

@@ -49,9 +49,16 @@ void describe(const sl_dataset *d, const char *path, char *buf, size_t cap) {
 
 /* ------------------------------------------------------ over the shards */
 
+/* Whether x converts to an integer type of 64 bits without undefined
+   behaviour (NaN, infinities and 1e300 do not: a Zarr fill value may be any). */
+static bool integral_range(double x) { return x >= -0x1p63 && x < 0x1p63; }
+
+/* A count from an account: a driver's (a registered one's too), so dflt
+   for anything out of range. */
 static int64_t num(const cJSON *o, const char *key, int64_t dflt) {
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-  return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : dflt;
+  bool ok = cJSON_IsNumber(v) && integral_range(v->valuedouble);
+  return ok ? (int64_t)v->valuedouble : dflt;
 }
 
 static const char *str(const cJSON *o, const char *key) {
@@ -194,8 +201,9 @@ static size_t value_text(const cJSON *v, char *buf, size_t cap) {
   if (cJSON_IsString(v)) return put(buf, cap, 0, "%s", v->valuestring);
   if (cJSON_IsNumber(v)) {
     double x = v->valuedouble;
-    return (size_t)(x == (double)(long long)x ? snprintf(buf, cap, "%lld", (long long)x)
-                                               : snprintf(buf, cap, "%g", x));
+    bool whole = integral_range(x) && x == (double)(long long)x;
+    return (size_t)(whole ? snprintf(buf, cap, "%lld", (long long)x)
+                          : snprintf(buf, cap, "%g", x));
   }
   if (cJSON_IsBool(v)) return put(buf, cap, 0, "%s", cJSON_IsTrue(v) ? "yes" : "no");
   if (cJSON_IsNull(v)) return put(buf, cap, 0, "%s", "unknown");
@@ -362,9 +370,11 @@ static void shard_line(size_t i, const cJSON *s, const char *note0) {
   if ((u = cJSON_GetObjectItemCaseSensitive(s, "batches")) != NULL)
     units_text(u, "record batch", "record batches", units + 2, sizeof units - 2), memcpy(units, ", ", 2);
   int64_t rows = num(s, "rows", 0);
-  say(stdout, "  [%zu] %s%s%s  %lld row%s  %s%s%s\n", i, str(s, "path"), member ? ":" : "",
-      member ? member : "", (long long)rows, rows == 1 ? "" : "s", str(s, "read_path"), units,
-      extra);
+  /* a driver's account may leave either out */
+  const char *path = str(s, "path"), *how = str(s, "read_path");
+  say(stdout, "  [%zu] %s%s%s  %lld row%s  %s%s%s\n", i, path ? path : "?",
+      member ? ":" : "", member ? member : "", (long long)rows, rows == 1 ? "" : "s",
+      how ? how : "unknown", units, extra);
 }
 
 /* Whether shard s reads as shard 0 does (then it may be summarised). */
@@ -408,7 +418,7 @@ static void print_text(const sl_dataset *d, const args *a, const cJSON *sum,
 
 static void print_json_report(const sl_dataset *d, const args *a, const char *cols,
                               cJSON *sum, cJSON *shards) {
-  cJSON *j = cJSON_CreateObject();
+  cJSON *j = json_report();
   print_dataset_json(d, a->path, j);
   if (cols[0]) cJSON_AddStringToObject(j, "columns", cols);
   cJSON_AddItemToObject(j, "summary", sum);

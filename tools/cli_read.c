@@ -4,6 +4,7 @@
  * --trace. */
 #define _GNU_SOURCE
 #include <inttypes.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -21,8 +22,9 @@ typedef struct rank_report {
   int64_t staging_peak;
   char device_name[96], device_pci[32], note[256];
   int64_t by_path[5]; /* bytes: direct, cached, buffered, mapped, decoded */
-  char host[64];
+  char host[256];     /* gethostname fails when the name and its NUL do not fit */
 } rank_report;
+_Static_assert(sizeof ((rank_report *)0)->host > HOST_NAME_MAX, "a host name fits");
 
 /* The paths of by_path, in order. */
 static const char *const path_names[5] = {"direct", "cached", "buffered", "mapped", "decoded"};
@@ -39,11 +41,53 @@ void print_dataset_json(const sl_dataset *d, const char *path, cJSON *j) {
   cJSON_AddNumberToObject(j, "num_shards", (double)sl_dataset_num_shards(d));
 }
 
+/* The length of the valid UTF-8 sequence at s (RFC 3629: no overlong
+   forms, no surrogates, nothing above U+10FFFF), or 0. */
+static size_t utf8_length(const unsigned char *s) {
+  unsigned char c = s[0];
+  size_t n = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3
+           : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+  /* the second byte's range, narrower after E0, ED, F0 and F4 */
+  unsigned char lo = c == 0xE0 ? 0xA0 : c == 0xF0 ? 0x90 : 0x80;
+  unsigned char hi = c == 0xED ? 0x9F : c == 0xF4 ? 0x8F : 0xBF;
+  for (size_t k = 1; k < n; k++)
+    if (s[k] < (k == 1 ? lo : 0x80) || s[k] > (k == 1 ? hi : 0xBF)) return 0;
+  return n;
+}
+
+/* t with every byte that is not part of a valid UTF-8 sequence replaced by
+   U+FFFD (EF BF BD); NULL when out of memory. cJSON copies strings as bytes
+   (paths, messages), and JSON must be UTF-8; its own syntax is ASCII, so
+   the object stays valid. */
+static char *valid_utf8(const char *t) {
+  size_t n = strlen(t);
+  char *out = malloc(3 * n + 1), *o = out;
+  if (out == NULL) return NULL;
+  for (const unsigned char *s = (const unsigned char *)t; *s;) {
+    size_t k = utf8_length(s);
+    const unsigned char *from = k ? s : (const unsigned char *)"\xEF\xBF\xBD";
+    memcpy(o, from, k ? k : 3);
+    o += k ? k : 3;
+    s += k ? k : 1;
+  }
+  *o = '\0';
+  return out;
+}
+
 void print_json(cJSON *j) {
-  char *t = cJSON_PrintUnformatted(j);
-  say(stdout, "%s\n", t ? t : "{}");
+  char *t = cJSON_PrintUnformatted(j), *u = t ? valid_utf8(t) : NULL;
+  say(stdout, "%s\n", u ? u : "{}");
+  free(u);
   free(t);
   json_said = true;
+}
+
+cJSON *json_report(void) {
+  cJSON *j = cJSON_CreateObject();
+  cJSON_AddBoolToObject(j, "ok", 1);
+  cJSON_AddStringToObject(j, "version", SL_VERSION_STRING);
+  cJSON_AddNumberToObject(j, "schema", JSON_SCHEMA);
+  return j;
 }
 
 /* ------------------------------------------------------------------ read */
@@ -220,10 +264,7 @@ static cJSON *rank_json(const rank_report *r, int i) {
 
 static void report_json(const rank_report *r, int P, const sl_dataset *d, const args *a,
                         double open_s, double load_s, const char *verified) {
-  cJSON *j = cJSON_CreateObject(), *ranks = cJSON_CreateArray();
-  cJSON_AddBoolToObject(j, "ok", 1);
-  cJSON_AddStringToObject(j, "version", SL_VERSION_STRING);
-  cJSON_AddNumberToObject(j, "schema", JSON_SCHEMA);
+  cJSON *j = json_report(), *ranks = cJSON_CreateArray();
   print_dataset_json(d, a->path, j);
   int64_t probed = 0;
   for (int i = 0; i < P; i++) {
@@ -268,19 +309,21 @@ static sl_status verify(sl_comm *comm, const sl_array *arr, const sl_dataset *d,
               : sl_array_verify_reread(comm, arr, d, err);
 }
 
-/* --trace: every rank's spans, written by rank 0; never onto the output
-   just written (the same file under another spelling). */
-static sl_status write_trace(sl_comm *comm, const args *a, const sl_trace *t, sl_error *err) {
-  struct stat so, st;
-  sl_status s = SL_OK;
-  if (sl_comm_rank(comm) == 0 && a->output && stat(a->output, &so) == 0 &&
-      stat(a->trace, &st) == 0 && so.st_dev == st.st_dev && so.st_ino == st.st_ino) {
-    snprintf(err->message, sizeof err->message, "%s: --trace names the --output file %s",
-             a->trace, a->output);
-    s = err->code = SL_EINVAL;
+/* A step of the read failed (the same error on every rank): --trace still
+   writes the timeline of what ran, which is when it helps most, and the
+   step's error is the one reported (its exit code too). */
+static int failed(sl_comm *comm, const args *a, const sl_trace *t, const sl_error *err) {
+  sl_error terr = {0};
+  sl_status ts = SL_OK;
+  if (a->trace) {
+    live_phase(a, "writing the trace");
+    ts = sl_trace_write(comm, t, a->trace, &terr);
   }
-  if ((s = sl_comm_agree(comm, s, err)) != SL_OK) return s;
-  return sl_trace_write(comm, t, a->trace, err);
+  live_clear(a);
+  int rc = data_error(err);
+  if (ts != SL_OK)
+    say(stderr, "shardload: the trace was not written: %s\n", terr.message);
+  return rc;
 }
 
 static int finish_read(sl_comm *comm, args *a, sl_dataset *d, sl_array *arr,
@@ -291,7 +334,10 @@ static int finish_read(sl_comm *comm, args *a, sl_dataset *d, sl_array *arr,
   int P = sl_comm_size(comm);
   rank_report mine = local_report(arr, d, stats), *all = calloc((size_t)P, sizeof *all);
   sl_status st = all ? SL_OK : SL_ENOMEM;
-  if (sl_comm_agree(comm, st, &err) != SL_OK) return data_error(&err);
+  if (sl_comm_agree(comm, st, &err) != SL_OK) {
+    free(all);
+    return failed(comm, a, t, &err);
+  }
   sl_comm_gather(comm, &mine, sizeof mine, all, &err);
   if (a->verify) {
     live_phase(a, "verifying");
@@ -301,9 +347,13 @@ static int finish_read(sl_comm *comm, args *a, sl_dataset *d, sl_array *arr,
     live_phase(a, "writing the output file");
     st = sl_array_write_npy(comm, arr, a->output, &err);
   }
-  if (st == SL_OK && a->trace) {
+  if (st != SL_OK) {
+    free(all);
+    return failed(comm, a, t, &err);
+  }
+  if (a->trace) {
     live_phase(a, "writing the trace");
-    st = write_trace(comm, a, t, &err);
+    st = sl_trace_write(comm, t, a->trace, &err);
   }
   live_clear(a);
   if (st == SL_OK && a->json) report_json(all, P, d, a, open_s, load_s, verified);
@@ -330,14 +380,60 @@ int open_dataset(sl_comm *comm, args *a, sl_dataset **d) {
   return rc;
 }
 
-/* --output and --trace: refused onto an input, or onto anything but a
-   regular file (rank 0 looks, every rank agrees). */
+/* path's directory (stat: by device and inode) and its name in it; false
+   when path names no entry ("x/", ".") or its directory cannot be seen. */
+static bool entry_of(const char *path, struct stat *dir, const char **name) {
+  const char *slash = strrchr(path, '/');
+  *name = slash ? slash + 1 : path;
+  if (**name == '\0' || strcmp(*name, ".") == 0 || strcmp(*name, "..") == 0) return false;
+  char *d = slash == NULL ? strdup(".")
+            : slash == path ? strdup("/") : strndup(path, (size_t)(slash - path));
+  bool ok = d != NULL && stat(d, dir) == 0;
+  free(d);
+  return ok;
+}
+
+/* Whether writing a replaces b: the same name in the same directory
+   however spelt ("./o.npy", "o.npy", a linked directory), or one file
+   under both names, before anything is written. */
+static bool same_file(const char *a, const char *b) {
+  struct stat sa, sb;
+  const char *na, *nb;
+  if (stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+      sa.st_ino == sb.st_ino)
+    return true;
+  return entry_of(a, &sa, &na) && entry_of(b, &sb, &nb) && sa.st_dev == sb.st_dev &&
+         sa.st_ino == sb.st_ino && strcmp(na, nb) == 0;
+}
+
+/* The files a read writes (--output, --trace) against each other and
+   against --list's file: a usage error naming both. */
+static sl_status check_apart(const args *a, sl_error *err) {
+  const char *list = a->list && strcmp(a->list, "-") != 0 ? a->list : NULL;
+  const struct {
+    const char *path, *flag, *other, *other_flag;
+  } pairs[] = {{a->trace, "--trace", a->output, "--output"},
+               {a->trace, "--trace", list, "--list"},
+               {a->output, "--output", list, "--list"}};
+  for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++)
+    if (pairs[i].path && pairs[i].other && same_file(pairs[i].path, pairs[i].other)) {
+      snprintf(err->message, sizeof err->message, "%s: %s names the %s file %s",
+               pairs[i].path, pairs[i].flag, pairs[i].other_flag, pairs[i].other);
+      return err->code = SL_EINVAL;
+    }
+  return SL_OK;
+}
+
+/* --output and --trace: refused onto an input, onto anything but a regular
+   file, onto each other or --list's file, before the load (rank 0 looks,
+   every rank agrees). */
 static int check_outputs(sl_comm *comm, const args *a, const sl_dataset *d) {
   sl_error err = {0};
   sl_status st = SL_OK;
   if (sl_comm_rank(comm) == 0 && a->output) st = sl_dataset_check_output(d, a->output, &err);
   if (sl_comm_rank(comm) == 0 && st == SL_OK && a->trace)
     st = sl_dataset_check_output(d, a->trace, &err);
+  if (sl_comm_rank(comm) == 0 && st == SL_OK) st = check_apart(a, &err);
   return sl_comm_agree(comm, st, &err) == SL_OK ? 0 : data_error(&err);
 }
 
@@ -370,9 +466,8 @@ static int read_traced(sl_comm *comm, args *a, const sl_trace *t) {
   sl_read_stats stats;
   sl_read_stats_init(&stats);
   if (load(comm, d, a, &arr, &stats, &err) != SL_OK) {
-    live_clear(a);
     sl_dataset_free(d);
-    return data_error(&err);
+    return failed(comm, a, t, &err);
   }
   rc = finish_read(comm, a, d, arr, &stats, t, t1 - t0, now() - t1);
   sl_array_free(arr);

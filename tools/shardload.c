@@ -325,29 +325,22 @@ static void free_args(args *a) {
   free(a->paths);
 }
 
-/* --json, looked for before parsing so that usage errors answer in JSON
-   too (what follows a bare "--" is PATHs). */
-static bool asks_json(int argc, char **argv) {
-  for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
-    if (strcmp(argv[i], "--json") == 0) return true;
-  return false;
-}
-
 int main(int argc, char **argv) {
   rank0 = launcher_rank() == 0;
-  json_out = asks_json(argc, argv);
+  /* --json, looked for before parsing so that usage errors answer in JSON
+     too; as the parser reads it (not after "--", not an option's value) */
+  json_out = has_option(argc, argv, "--json");
   const char *help_cmd;
   if (wants_help(argc, argv, &help_cmd)) {
     if (rank0) print_help(help_cmd);
     return 0;
   }
-  for (int i = 1; i < argc; i++)
-    if (strcmp(argv[i], "--version") == 0) {
-      if (rank0)
-        printf("shardload %s (library %u)\n%s\n", SL_VERSION_STRING, sl_version_number(),
-               sl_features());
-      return 0;
-    }
+  if (has_option(argc, argv, "--version")) {
+    if (rank0)
+      printf("shardload %s (library %u)\n%s\n", SL_VERSION_STRING, sl_version_number(),
+             sl_features());
+    return 0;
+  }
   args a = {0};
   int rc = parse_args(argc, argv, &a);
   if (rc != 0) {
