@@ -41,7 +41,11 @@ void print_dataset_json(const sl_dataset *d, const char *path, cJSON *j) {
   cJSON_AddNumberToObject(j, "num_shards", (double)sl_dataset_num_shards(d));
 }
 
-/* The length of the valid UTF-8 sequence at s (RFC 3629: no overlong
+/* The library's twin (sl__utf8_len, sl__utf8_valid in src/base/text.c)
+   cleans its inspect JSON; the command links only the public API
+   (tests/check_layers.py), so its reports carry their own copy.
+
+   The length of the valid UTF-8 sequence at s (RFC 3629: no overlong
    forms, no surrogates, nothing above U+10FFFF), or 0. */
 static size_t utf8_length(const unsigned char *s) {
   unsigned char c = s[0];
